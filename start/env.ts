@@ -1,0 +1,46 @@
+/*
+| Environment variables are validated here at boot: a missing or malformed
+| value stops the process with a message naming the variable.
+| Every variable is listed with a safe default in .env.example.
+*/
+import { Env } from '@adonisjs/core/env'
+
+export default await Env.create(new URL('../', import.meta.url), {
+  NODE_ENV: Env.schema.enum(['development', 'production', 'test'] as const),
+  PORT: Env.schema.number(),
+  HOST: Env.schema.string({ format: 'host' }),
+  APP_KEY: Env.schema.secret(),
+  APP_URL: Env.schema.string({ format: 'url', tld: false }),
+  LOG_LEVEL: Env.schema.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
+
+  DB_HOST: Env.schema.string({ format: 'host' }),
+  DB_PORT: Env.schema.number(),
+  DB_USER: Env.schema.string(),
+  DB_PASSWORD: Env.schema.secret.optional(),
+  DB_DATABASE: Env.schema.string(),
+
+  REDIS_HOST: Env.schema.string({ format: 'host' }),
+  REDIS_PORT: Env.schema.number(),
+  REDIS_PASSWORD: Env.schema.secret.optional(),
+  REDIS_DB: Env.schema.number.optional(),
+
+  SESSION_DRIVER: Env.schema.enum(['cookie', 'redis', 'memory'] as const),
+  LIMITER_STORE: Env.schema.enum(['redis', 'memory'] as const),
+
+  MAIL_MAILER: Env.schema.enum(['smtp'] as const),
+  MAIL_FROM_NAME: Env.schema.string(),
+  MAIL_FROM_ADDRESS: Env.schema.string({ format: 'email' }),
+  SMTP_HOST: Env.schema.string({ format: 'host' }),
+  SMTP_PORT: Env.schema.number(),
+  SMTP_SECURE: Env.schema.boolean.optional(),
+  SMTP_USERNAME: Env.schema.string.optional(),
+  SMTP_PASSWORD: Env.schema.secret.optional(),
+
+  CREATOR_APPROVAL: Env.schema.enum(['instant', 'admin'] as const),
+  PASSWORD_RESET_TTL_MINUTES: Env.schema.number.optional(),
+
+  PLUGINS_EXTRA: Env.schema.string.optional(),
+
+  QUEUE_PREFIX: Env.schema.string.optional(),
+  WORKER_CONCURRENCY: Env.schema.number.optional(),
+})
