@@ -4,9 +4,15 @@ export default defineConfig({
   experimental: {},
 
   /*
-  | Ace commands from packages. App commands are scanned from ./commands.
+  | Ace commands from packages and plugins. App commands are scanned from ./commands.
   */
-  commands: [() => import('@adonisjs/core/commands'), () => import('@adonisjs/lucid/commands'), () => import('@adonisjs/session/commands'), () => import('@adonisjs/mail/commands')],
+  commands: [
+    () => import('@adonisjs/core/commands'),
+    () => import('@adonisjs/lucid/commands'),
+    () => import('@adonisjs/session/commands'),
+    () => import('@adonisjs/mail/commands'),
+    () => import('#hooks/plugin_commands'),
+  ],
 
   providers: [
     () => import('@adonisjs/core/providers/app_provider'),
@@ -24,15 +30,21 @@ export default defineConfig({
     () => import('@adonisjs/auth/auth_provider'),
     () => import('@adonisjs/redis/redis_provider'),
     () => import('@adonisjs/limiter/limiter_provider'),
-    () => import('@adonisjs/mail/mail_provider')
+    () => import('@adonisjs/mail/mail_provider'),
+    () => import('#providers/plugin_provider'),
   ],
 
-  preloads: [() => import('#start/routes'), () => import('#start/kernel')],
+  preloads: [
+    () => import('#start/validator'),
+    () => import('#start/limiter'),
+    () => import('#start/routes'),
+    () => import('#start/kernel'),
+  ],
 
   tests: {
     suites: [
-      { files: ['tests/unit/**/*.spec.ts'], name: 'unit', timeout: 10000 },
-      { files: ['tests/functional/**/*.spec.ts'], name: 'functional', timeout: 30000 },
+      { files: ['tests/unit/**/*.spec.ts'], name: 'unit', timeout: 20000 },
+      { files: ['tests/functional/**/*.spec.ts'], name: 'functional', timeout: 60000 },
     ],
     forceExit: false,
   },

@@ -1,3 +1,54 @@
 import router from '@adonisjs/core/services/router'
+import { middleware } from '#start/kernel'
+import { passwordResetThrottle, registerThrottle } from '#start/limiter'
 
-router.get('/', async ({ view }) => view.render('pages/home'))
+const HomeController = () => import('#controllers/home_controller')
+const HealthController = () => import('#controllers/health_controller')
+const RegistrationsController = () => import('#controllers/registrations_controller')
+const SessionsController = () => import('#controllers/sessions_controller')
+const PasswordResetsController = () => import('#controllers/password_resets_controller')
+const AccountsController = () => import('#controllers/accounts_controller')
+const StudioController = () => import('#controllers/studio_controller')
+const CreatorApplicationsController = () => import('#controllers/admin/creator_applications_controller')
+
+router.get('/', [HomeController, 'index']).as('home')
+router.get('/health', [HealthController, 'show']).as('health')
+
+router
+  .group(() => {
+    router.get('/register', [RegistrationsController, 'create']).as('register')
+    router.post('/register', [RegistrationsController, 'store']).use(registerThrottle)
+    router.get('/login', [SessionsController, 'create']).as('login')
+    router.post('/login', [SessionsController, 'store'])
+  })
+  .use(middleware.guest())
+
+router.get('/forgot-password', [PasswordResetsController, 'create']).as('password.forgot')
+router.post('/forgot-password', [PasswordResetsController, 'store']).use(passwordResetThrottle)
+router.get('/reset-password/:token', [PasswordResetsController, 'edit']).as('password.reset')
+router.post('/reset-password', [PasswordResetsController, 'update']).use(passwordResetThrottle)
+
+router
+  .group(() => {
+    router.post('/logout', [SessionsController, 'destroy']).as('logout')
+    router.get('/account', [AccountsController, 'show']).as('account')
+    router.post('/account/password', [AccountsController, 'updatePassword'])
+    router.post('/account/creator-application', [AccountsController, 'applyForCreator'])
+  })
+  .use(middleware.auth())
+
+router
+  .group(() => {
+    router.get('/', [StudioController, 'index']).as('studio')
+  })
+  .prefix('/studio')
+  .use([middleware.auth(), middleware.role({ roles: ['creator'] })])
+
+router
+  .group(() => {
+    router.get('/creator-applications', [CreatorApplicationsController, 'index']).as('admin.creator_applications')
+    router.post('/creator-applications/:id/approve', [CreatorApplicationsController, 'approve']).where('id', router.matchers.number())
+    router.post('/creator-applications/:id/reject', [CreatorApplicationsController, 'reject']).where('id', router.matchers.number())
+  })
+  .prefix('/admin')
+  .use([middleware.auth(), middleware.role({ roles: ['admin'] })])

@@ -1,1 +1,58 @@
-export default {}
+import { UserSchema } from '#database/schema'
+import hash from '@adonisjs/core/services/hash'
+import { compose } from '@adonisjs/core/helpers'
+import { withAuthFinder } from '@adonisjs/auth/mixins/lucid'
+import type { HookUser } from '#hooks/hook_names'
+
+export const ROLES = ['viewer', 'creator', 'admin'] as const
+export type Role = (typeof ROLES)[number]
+export type CreatorStatus = 'none' | 'pending' | 'approved' | 'rejected'
+
+const AuthFinder = withAuthFinder(hash, { uids: ['email', 'username'], passwordColumnName: 'password' })
+
+export default class User extends compose(UserSchema, AuthFinder) {
+  declare role: Role
+  declare creatorStatus: CreatorStatus
+
+  /**
+   * Login accepts an email or a username, in any case. Emails are stored
+   * normalised (lowercase), usernames compared with lower().
+   */
+  static findForAuth(_uids: string[], value: string) {
+    const needle = String(value).trim().toLowerCase()
+    return this.query()
+      .where('email', needle)
+      .orWhereRaw('lower(username) = ?', [needle])
+      .limit(1)
+      .first()
+  }
+
+  static findByUsername(username: string) {
+    return this.query().whereRaw('lower(username) = ?', [username.trim().toLowerCase()]).first()
+  }
+
+  static findByEmail(email: string) {
+    return this.query().where('email', User.normalizeEmail(email)).first()
+  }
+
+  static normalizeEmail(email: string) {
+    return email.trim().toLowerCase()
+  }
+
+  /** Admins may do anything a creator may. */
+  hasRole(...roles: Role[]) {
+    return roles.includes(this.role) || this.role === 'admin'
+  }
+
+  get isCreator() {
+    return this.hasRole('creator')
+  }
+
+  get isAdmin() {
+    return this.role === 'admin'
+  }
+
+  toHookUser(): HookUser {
+    return { id: this.id, username: this.username, email: this.email, role: this.role }
+  }
+}

@@ -1,0 +1,28 @@
+import type { HttpContext } from '@adonisjs/core/http'
+import { changePasswordValidator } from '#validators/account'
+import accounts from '#services/account_service'
+import accountsConfig from '#config/accounts'
+
+export default class AccountsController {
+  async show({ view }: HttpContext) {
+    return view.render('pages/account/show', { creatorApproval: accountsConfig.creatorApproval })
+  }
+
+  async updatePassword({ request, response, auth, session }: HttpContext) {
+    const { current_password: currentPassword, password } = await request.validateUsing(changePasswordValidator)
+    await accounts.changePassword(auth.getUserOrFail(), currentPassword, password)
+    session.flash('success', 'Your password was changed.')
+    return response.redirect('/account')
+  }
+
+  async applyForCreator({ response, auth, session }: HttpContext) {
+    const outcome = await accounts.applyForCreator(auth.getUserOrFail())
+    session.flash(
+      'success',
+      outcome === 'approved'
+        ? 'You are a creator now: your studio is open.'
+        : 'Thanks! An admin will review your creator application.'
+    )
+    return response.redirect(outcome === 'approved' ? '/studio' : '/account')
+  }
+}

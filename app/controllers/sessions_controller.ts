@@ -1,0 +1,38 @@
+import type { HttpContext } from '@adonisjs/core/http'
+import User from '#models/user'
+import { loginValidator } from '#validators/account'
+import { loginFailures } from '#start/limiter'
+import plugins from '#services/plugins'
+
+export default class SessionsController {
+  async create({ view }: HttpContext) {
+    return view.render('pages/auth/login')
+  }
+
+  /**
+   * Wrong password and unknown account give the same error after the same
+   * amount of hashing work. Failures are rate limited per IP and identifier.
+   */
+  async store({ request, response, auth, session }: HttpContext) {
+    const { login, password } = await request.validateUsing(loginValidator)
+    const key = `login_${request.ip()}_${login.toLowerCase()}`
+
+    const [throttled, user] = await loginFailures().penalize(key, () => User.verifyCredentials(login, password))
+    if (throttled) throw throttled
+    await auth.use('web').login(user)
+    await plugins.hooks.doAction('user:logged_in', { user: user.toHookUser() })
+    session.flash('success', `Welcome back, ${user.username}.`)
+    return response.redirect().toPath(safeReturnPath(request.input('return_to')))
+  }
+
+  async destroy({ response, auth, session }: HttpContext) {
+    await auth.use('web').logout()
+    session.flash('success', 'You are logged out.')
+    return response.redirect('/')
+  }
+}
+
+/** Only same-site paths: never redirect a login to another origin. */
+function safeReturnPath(value: unknown) {
+  return typeof value === 'string' && /^\/(?![/\\])/.test(value) ? value : '/'
+}

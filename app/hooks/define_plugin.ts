@@ -1,0 +1,87 @@
+import type { Logger } from '@adonisjs/core/logger'
+import type { HttpContext } from '@adonisjs/core/http'
+import type { BaseCommand } from '@adonisjs/core/ace'
+import type { Infer, SchemaTypes } from '@vinejs/vine/types'
+import type { ActionListener, FilterFn } from '#hooks/hook_bus'
+import type { ActionName, FilterName } from '#hooks/hook_names'
+import type { PaymentProvider, StorageBackend, Watermarker } from '#hooks/contracts'
+import type { PluginSettings } from '#hooks/plugin_settings'
+
+export const PLUGIN_MARK = Symbol.for('matinee.plugin')
+
+export type PluginRouteHandler = (ctx: HttpContext) => unknown | Promise<unknown>
+
+export interface PluginRouteOptions {
+  /** Require a logged-in user (redirect to login otherwise). */
+  auth?: boolean
+  /** Require one of these roles (403 otherwise). Implies auth. */
+  roles?: Array<'viewer' | 'creator' | 'admin'>
+}
+
+export interface PluginRouter {
+  /** Routes are mounted under /plugins/<plugin-name>. */
+  get(path: string, handler: PluginRouteHandler, options?: PluginRouteOptions): void
+  post(path: string, handler: PluginRouteHandler, options?: PluginRouteOptions): void
+  put(path: string, handler: PluginRouteHandler, options?: PluginRouteOptions): void
+  patch(path: string, handler: PluginRouteHandler, options?: PluginRouteOptions): void
+  delete(path: string, handler: PluginRouteHandler, options?: PluginRouteOptions): void
+  /**
+   * A POST endpoint at /webhooks/<plugin-name><path>, exempt from CSRF (the
+   * plugin verifies the sender itself, e.g. with a signature).
+   */
+  webhook(path: string, handler: PluginRouteHandler): void
+}
+
+export interface PluginApi<Options = unknown> {
+  /** The plugin's options from config/plugins.ts, validated against its schema. */
+  options: Options
+  payments: { register(provider: PaymentProvider): void }
+  storage: { register(backend: StorageBackend): void }
+  watermarks: { register(watermarker: Watermarker): void }
+  hooks: {
+    onAction<N extends ActionName>(name: N, listener: ActionListener<N>): void
+    /** Lower priority runs first (default 10). */
+    addFilter<N extends FilterName>(name: N, filter: FilterFn<N>, priority?: number): void
+  }
+  router: PluginRouter
+  commands: { add(command: typeof BaseCommand): void }
+  settings: {
+    /**
+     * Typed settings an admin can edit; values are validated by `schema`
+     * (a VineJS object) on every write and fall back to `defaults`.
+     */
+    define<Schema extends SchemaTypes>(schema: Schema, defaults: Infer<Schema>): PluginSettings<Schema>
+  }
+  logger: Logger
+}
+
+export interface PluginDefinition<Schema extends SchemaTypes | undefined = SchemaTypes | undefined> {
+  /** Unique, lowercase: it names the plugin's routes, settings and logs. */
+  name: string
+  version: string
+  description?: string
+  /** A VineJS schema for the options given in config/plugins.ts. */
+  options?: Schema
+  register(api: PluginApi<Schema extends SchemaTypes ? Infer<Schema> : undefined>): void | Promise<void>
+}
+
+export type MatineePlugin = PluginDefinition & { [PLUGIN_MARK]: true }
+
+/**
+ * Declares a plugin. The default export of a plugin module (or package) must
+ * be the value this returns.
+ */
+export function definePlugin<Schema extends SchemaTypes | undefined = undefined>(
+  definition: PluginDefinition<Schema>
+): MatineePlugin {
+  return Object.assign(definition as PluginDefinition, { [PLUGIN_MARK]: true as const })
+}
+
+export function isPlugin(value: unknown): value is MatineePlugin {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as any)[PLUGIN_MARK] === true &&
+    typeof (value as any).register === 'function'
+  )
+}

@@ -1,0 +1,68 @@
+/*
+| The documented hook names and their payloads. This file is the single list:
+| the hook bus accepts only these names, so a typo is a type error, and the
+| plugin docs are checked against it.
+*/
+
+export interface HookUser {
+  id: number
+  username: string
+  email: string
+  role: string
+}
+
+/**
+ * Action hooks: something happened. Listeners run after the fact, in order of
+ * registration; a listener that throws is logged and skipped.
+ */
+export interface ActionHooks {
+  'user:registered': { user: HookUser }
+  'user:logged_in': { user: HookUser }
+  'user:password_changed': { user: HookUser }
+  'user:role_changed': { user: HookUser; from: string; to: string }
+  'video:uploaded': { videoId: string | number; ownerId: number }
+  'video:ready': { videoId: string | number; ownerId: number }
+  'video:failed': { videoId: string | number; ownerId: number; error: string }
+  'purchase:completed': { orderId: string; videoId: string | number; buyerId: number; provider: string }
+  'purchase:refunded': { orderId: string; videoId: string | number; buyerId: number; provider: string }
+  'playback:started': { sessionId: string; videoId: string | number; userId: number }
+}
+
+/**
+ * Filter hooks: transform a value. Each filter receives the current value and
+ * a context and returns the new value; a filter that throws is logged and the
+ * value it was given is kept.
+ */
+export interface FilterHooks {
+  'video:price': { value: { amount: number; currency: string }; context: { videoId: string | number; viewerId?: number } }
+  'watermark:text': { value: string; context: { sessionId: string; userId: number; username: string } }
+  'player:config': { value: Record<string, unknown>; context: { videoId: string | number; userId: number } }
+  'nav:items': { value: Array<{ label: string; href: string }>; context: { role?: string } }
+}
+
+export type ActionName = keyof ActionHooks
+export type FilterName = keyof FilterHooks
+
+/** One line of documentation per hook (rendered in docs/plugins.md). */
+export const ACTION_HOOK_DOCS: Record<ActionName, string> = {
+  'user:registered': 'A new account was created (after it is saved).',
+  'user:logged_in': 'A user logged in with a password.',
+  'user:password_changed': 'A user changed or reset their password.',
+  'user:role_changed': 'A user became creator or admin (or lost it).',
+  'video:uploaded': 'An upload finished and its video row exists.',
+  'video:ready': 'A video finished transcoding and can be played.',
+  'video:failed': 'Transcoding failed for good (after retries).',
+  'purchase:completed': 'A payment was confirmed and access granted (fires once per order).',
+  'purchase:refunded': 'A purchase was refunded and access revoked.',
+  'playback:started': 'A playback session was opened.',
+}
+
+export const FILTER_HOOK_DOCS: Record<FilterName, string> = {
+  'video:price': 'The price shown and charged for a video, in minor units.',
+  'watermark:text': 'The text drawn by the visible watermark of a session.',
+  'player:config': 'The configuration handed to the browser player.',
+  'nav:items': 'Extra links in the main navigation.',
+}
+
+export const ACTION_HOOK_NAMES = Object.keys(ACTION_HOOK_DOCS) as ActionName[]
+export const FILTER_HOOK_NAMES = Object.keys(FILTER_HOOK_DOCS) as FilterName[]

@@ -1,0 +1,54 @@
+import vine from '@vinejs/vine'
+import accountsConfig from '#config/accounts'
+import { strongPassword } from '#validators/rules/strong_password'
+
+const { password, username } = accountsConfig
+
+const newPassword = () =>
+  vine.string().minLength(password.minLength).maxLength(password.maxLength).use(strongPassword())
+
+export const registerValidator = vine.create({
+  username: vine
+    .string()
+    .trim()
+    .minLength(username.minLength)
+    .maxLength(username.maxLength)
+    .regex(/^[A-Za-z0-9_]+$/)
+    .unique({ table: 'users', column: 'username', caseInsensitive: true }),
+  email: vine
+    .string()
+    .trim()
+    .maxLength(254)
+    .email()
+    .toLowerCase()
+    .unique({ table: 'users', column: 'email', caseInsensitive: true }),
+  password: newPassword().confirmed({ confirmationField: 'password_confirmation' }),
+})
+
+export const loginValidator = vine.create({
+  login: vine.string().trim().maxLength(254),
+  password: vine.string().maxLength(password.maxLength),
+})
+
+export const forgotPasswordValidator = vine.create({
+  email: vine.string().trim().maxLength(254).email().toLowerCase(),
+})
+
+export const resetPasswordValidator = vine.create({
+  token: vine.string().trim().maxLength(200),
+  password: newPassword().confirmed({ confirmationField: 'password_confirmation' }),
+})
+
+export const changePasswordValidator = vine.create({
+  current_password: vine.string().maxLength(password.maxLength),
+  password: newPassword().confirmed({ confirmationField: 'password_confirmation' }),
+})
+
+/** Field names shown to people, for VineJS messages. */
+export const accountFields = {
+  username: 'username',
+  email: 'email',
+  password: 'password',
+  current_password: 'current password',
+  password_confirmation: 'password confirmation',
+}

@@ -1,0 +1,68 @@
+import { hostname } from 'node:os'
+import { randomUUID } from 'node:crypto'
+import { BaseCommand, flags } from '@adonisjs/core/ace'
+import type { CommandOptions } from '@adonisjs/core/types/ace'
+import type Queue from 'bee-queue'
+
+/**
+ * A worker process: consumes every queue of app/jobs/registry.ts (or the ones
+ * named with --queue) until SIGINT/SIGTERM, then finishes its jobs and exits.
+ * Run as many as you like, on as many machines as reach the same Redis.
+ */
+export default class QueueWork extends BaseCommand {
+  static commandName = 'queue:work'
+  static description = 'Run a background worker that processes queued jobs'
+  static options: CommandOptions = { startApp: true, staysAlive: true }
+
+  @flags.array({ description: 'Only these queues (default: all)' })
+  declare queue?: string[]
+
+  @flags.number({ description: 'Jobs run at once per queue (default: WORKER_CONCURRENCY)' })
+  declare concurrency?: number
+
+  async run() {
+    const { default: queues } = await import('#services/queue_service')
+    const { JOBS } = await import('#jobs/registry')
+    const { default: queueConfig } = await import('#config/queue')
+
+    const names = (this.queue?.length ? this.queue : queues.queueNames()) as Array<keyof typeof JOBS>
+    const unknown = names.filter((name) => !JOBS[name])
+    if (unknown.length) {
+      this.logger.error(`Unknown queue(s): ${unknown.join(', ')}. Known: ${Object.keys(JOBS).join(', ')}`)
+      this.exitCode = 1
+      return this.terminate()
+    }
+
+    const concurrency = this.concurrency ?? queueConfig.concurrency
+    const workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
+    const workers: Queue[] = []
+
+    for (const name of names) {
+      const { default: handler } = await JOBS[name]()
+      const worker = queues.worker(name)
+      worker.on('error', (error) => this.logger.error(`queue ${name}: ${error.message}`))
+      worker.on('failed', (job, error) => this.logger.warning(`job ${name}#${job.id} failed: ${error.message}`))
+      worker.process(concurrency, (job) => handler(job.data, { id: job.id, reportProgress: (p) => job.reportProgress(p as any) }))
+      workers.push(worker)
+    }
+
+    const beat = () => queues.beat(workerId, { queues: names, pid: process.pid }).catch(() => {})
+    await beat()
+    const heartbeat = setInterval(beat, queueConfig.heartbeatIntervalMs)
+    this.logger.info(`worker ${workerId} consuming ${names.join(', ')} (concurrency ${concurrency})`)
+
+    let stopping = false
+    const stop = async () => {
+      if (stopping) return
+      stopping = true
+      clearInterval(heartbeat)
+      this.logger.info('worker stopping: finishing active jobs')
+      await Promise.all(workers.map((worker) => worker.close(10_000).catch(() => {})))
+      await queues.forget(workerId).catch(() => {})
+      await queues.closeAll()
+      await this.terminate()
+    }
+    process.once('SIGINT', stop)
+    process.once('SIGTERM', stop)
+  }
+}

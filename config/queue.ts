@@ -1,0 +1,22 @@
+import env from '#start/env'
+
+/**
+ * Background jobs run on bee-queue over the Redis of config/redis.ts. Every
+ * worker process consumes every queue listed in app/jobs/registry.ts.
+ */
+const queueConfig = {
+  prefix: env.get('QUEUE_PREFIX', 'matinee'),
+  /** Jobs each worker process runs at once, per queue. */
+  concurrency: env.get('WORKER_CONCURRENCY', 2),
+  /** A job whose worker stops checking in for this long is given to another. */
+  stallIntervalMs: 5000,
+  heartbeatIntervalMs: 5000,
+  redis: {
+    host: env.get('REDIS_HOST'),
+    port: env.get('REDIS_PORT'),
+    password: env.get('REDIS_PASSWORD')?.release() || undefined,
+    db: env.get('REDIS_DB', 0),
+  },
+}
+
+export default queueConfig

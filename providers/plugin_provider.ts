@@ -1,0 +1,39 @@
+import { fileURLToPath } from 'node:url'
+import type { ApplicationService } from '@adonisjs/core/types'
+import { PluginKernel } from '#hooks/plugin_kernel'
+import type { PluginEntry } from '#hooks/plugin_loader'
+
+/**
+ * Binds the plugin kernel and loads the plugins of config/plugins.ts when the
+ * app starts (before the router is committed, so plugin routes are served).
+ */
+export default class PluginProvider {
+  constructor(protected app: ApplicationService) {}
+
+  register() {
+    this.app.container.singleton(PluginKernel, async (resolver) => {
+      const { middleware } = await import('#start/kernel')
+      return new PluginKernel({
+        logger: await resolver.make('logger'),
+        appRoot: fileURLToPath(this.app.appRoot),
+        router: await resolver.make('router'),
+        routeMiddleware: (options) => {
+          if (options.roles?.length) return [middleware.auth(), middleware.role({ roles: options.roles })]
+          if (options.auth) return [middleware.auth()]
+          return []
+        },
+      })
+    })
+  }
+
+  async start() {
+    await bootPlugins(this.app)
+  }
+}
+
+export async function bootPlugins(app: ApplicationService) {
+  const kernel = await app.container.make(PluginKernel)
+  const entries = app.config.get<PluginEntry[]>('plugins.plugins', [])
+  await kernel.boot(entries)
+  return kernel
+}
