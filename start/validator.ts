@@ -1,8 +1,9 @@
 /*
 | Validation messages as people read them, next to the field they concern.
+| Validators compiled before this preload keep VineJS' defaults, so nothing
+| here may import a validator.
 */
 import vine, { SimpleMessagesProvider } from '@vinejs/vine'
-import { accountFields } from '#validators/account'
 
 vine.messagesProvider = new SimpleMessagesProvider(
   {
@@ -15,5 +16,8 @@ vine.messagesProvider = new SimpleMessagesProvider(
     'database.unique': 'This {{ field }} is already taken',
     'username.regex': 'Use only letters, digits and underscores',
   },
-  accountFields
+  {
+    current_password: 'current password',
+    password_confirmation: 'password confirmation',
+  }
 )

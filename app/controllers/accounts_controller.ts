@@ -1,11 +1,11 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import { changePasswordValidator } from '#validators/account'
 import accounts from '#services/account_service'
-import accountsConfig from '#config/accounts'
+import app from '@adonisjs/core/services/app'
 
 export default class AccountsController {
   async show({ view }: HttpContext) {
-    return view.render('pages/account/show', { creatorApproval: accountsConfig.creatorApproval })
+    return view.render('pages/account/show', { creatorApproval: app.config.get('accounts.creatorApproval') })
   }
 
   async updatePassword({ request, response, auth, session }: HttpContext) {

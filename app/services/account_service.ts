@@ -3,7 +3,7 @@ import { errors as vineErrors } from '@vinejs/vine'
 import db from '@adonisjs/lucid/services/db'
 import User, { type Role } from '#models/user'
 import plugins from '#services/plugins'
-import accountsConfig from '#config/accounts'
+import app from '@adonisjs/core/services/app'
 
 /**
  * A rule broken by otherwise valid input. It is a VineJS validation error, so
@@ -48,7 +48,7 @@ export class AccountService {
    */
   async applyForCreator(user: User): Promise<'approved' | 'pending'> {
     if (user.hasRole('creator')) return 'approved'
-    if (accountsConfig.creatorApproval === 'instant') {
+    if (app.config.get('accounts.creatorApproval') === 'instant') {
       await this.setRole(user, 'creator')
       return 'approved'
     }

@@ -43,12 +43,3 @@ export const changePasswordValidator = vine.create({
   current_password: vine.string().maxLength(password.maxLength),
   password: newPassword().confirmed({ confirmationField: 'password_confirmation' }),
 })
-
-/** Field names shown to people, for VineJS messages. */
-export const accountFields = {
-  username: 'username',
-  email: 'email',
-  password: 'password',
-  current_password: 'current password',
-  password_confirmation: 'password confirmation',
-}

@@ -1,0 +1,30 @@
+import { assert } from '@japa/assert'
+import type { Config } from '@japa/runner/types'
+import app from '@adonisjs/core/services/app'
+import env from '#start/env'
+import { pluginAdonisJS } from '@japa/plugin-adonisjs'
+import testUtils from '@adonisjs/core/services/test_utils'
+import { smtp } from '#tests/helpers/smtp_capture'
+
+export const plugins: Config['plugins'] = [assert(), pluginAdonisJS(app)]
+
+/**
+ * Before everything: a fresh schema in the test database (never the dev
+ * one: see .env.test) and an SMTP server on loopback that captures mail.
+ */
+export const runnerHooks: Required<Pick<Config, 'setup' | 'teardown'>> = {
+  setup: [
+    async () => {
+      await smtp.start(env.get('SMTP_PORT'), env.get('SMTP_HOST'))
+      return () => smtp.stop()
+    },
+    () => testUtils.db().migrate(),
+  ],
+  teardown: [],
+}
+
+export const configureSuite: Config['configureSuite'] = (suite) => {
+  if (suite.name === 'functional') {
+    return suite.setup(() => testUtils.httpServer().start())
+  }
+}
