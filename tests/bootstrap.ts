@@ -14,6 +14,14 @@ export const plugins: Config['plugins'] = [assert(), pluginAdonisJS(app)]
  */
 export const runnerHooks: Required<Pick<Config, 'setup' | 'teardown'>> = {
   setup: [
+    () => {
+      // `node ace test` started without NODE_ENV=test hands the child the
+      // development .env values: refuse rather than wipe the dev database.
+      const database = env.get('DB_DATABASE')
+      if (!database.endsWith('_test')) {
+        throw new Error(`Refusing to run tests against database "${database}": run them with NODE_ENV=test (make test)`)
+      }
+    },
     async () => {
       await smtp.start(env.get('SMTP_PORT'), env.get('SMTP_HOST'))
       return () => smtp.stop()

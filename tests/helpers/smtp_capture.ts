@@ -50,10 +50,15 @@ export class SmtpCapture {
     return this.messages.filter((m) => m.to.includes(address))
   }
 
-  async waitFor(address: string, timeoutMs = 5000): Promise<CapturedMail> {
+  /** A position in the mailbox: `waitFor` can ignore mail received before it. */
+  mark() {
+    return this.messages.length
+  }
+
+  async waitFor(address: string, since = 0, timeoutMs = 5000): Promise<CapturedMail> {
     const deadline = Date.now() + timeoutMs
     while (Date.now() < deadline) {
-      const found = this.to(address)
+      const found = this.messages.slice(since).filter((m) => m.to.includes(address))
       if (found.length) return found[found.length - 1]
       await new Promise((resolve) => setTimeout(resolve, 50))
     }

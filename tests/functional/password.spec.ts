@@ -1,0 +1,149 @@
+import { test } from '@japa/runner'
+import db from '@adonisjs/lucid/services/db'
+import User from '#models/user'
+import { resetState } from '#tests/helpers/state'
+import { smtp, decodeQuotedPrintable } from '#tests/helpers/smtp_capture'
+import { WebClient, fieldErrorsIn } from '#tests/helpers/web_client'
+
+const INVALID = 'This reset link is invalid, has expired or was already used.'
+
+let mailboxMark = 0
+
+async function requestReset(client: WebClient, email: string) {
+  mailboxMark = smtp.mark()
+  const response = await client.submit('/forgot-password', '/forgot-password', { email })
+  return { response, page: await client.visit(response.location ?? '/') }
+}
+
+async function resetLinkFor(email: string) {
+  const mail = await smtp.waitFor(email, mailboxMark)
+  const body = decodeQuotedPrintable(mail.raw)
+  const link = body.match(/http:\/\/[^\s"<]+\/reset-password\/([A-Za-z0-9_-]+)/)
+  if (!link) throw new Error(`no reset link in:\n${body}`)
+  return { path: new URL(link[0]).pathname, token: link[1], body }
+}
+
+/** Posts the reset form; `formPage` supplies the CSRF token (a dead link's page has no form). */
+async function resetWith(client: WebClient, formPage: string, token: string, password = 'brand new secret 42') {
+  const response = await client.submit(formPage, '/reset-password', { token, password, password_confirmation: password })
+  return { response, page: await client.visit(response.location ?? '/') }
+}
+
+test.group('Password reset by email', (group) => {
+  group.each.setup(async () => {
+    await resetState()
+    await new WebClient().register('Reza', 'reza@example.com')
+  })
+
+  test('sends a single-use link over SMTP that sets a new password', async ({ assert }) => {
+    const client = new WebClient()
+    const { page } = await requestReset(client, 'REZA@example.com')
+    assert.include(page.text, 'If an account uses that email, a reset link is on its way.')
+
+    const { path, token, body } = await resetLinkFor('reza@example.com')
+    assert.include(body, 'Reset your Matinee password')
+    // Only a hash of the token is stored.
+    const rows = await db.from('password_reset_tokens').select('token_hash')
+    assert.lengthOf(rows, 1)
+    assert.notEqual(rows[0].token_hash, token)
+    assert.notInclude(JSON.stringify(rows), token)
+
+    const form = await client.visit(path)
+    assert.equal(form.status, 200)
+    const { page: done } = await resetWith(client, path, token)
+    assert.include(done.text, 'Your password was changed. Log in with the new one.')
+
+    const login = await new WebClient().login('reza', 'brand new secret 42')
+    assert.equal(login.location, '/')
+    const oldLogin = await new WebClient().login('reza', 'correct horse battery')
+    assert.equal(oldLogin.location, '/login')
+  })
+
+  test('a reused link is refused and changes nothing', async ({ assert }) => {
+    const client = new WebClient()
+    await requestReset(client, 'reza@example.com')
+    const { path, token } = await resetLinkFor('reza@example.com')
+    await resetWith(client, path, token, 'first new secret 11')
+    const again = await resetWith(client, '/forgot-password', token, 'second new secret 22')
+    assert.include(again.page.text, INVALID)
+    const user = await User.findByOrFail('username', 'Reza')
+    assert.isTrue(await user.verifyPassword('first new secret 11'))
+    assert.equal((await client.get(path)).status, 410)
+  })
+
+  test('an expired link is refused and changes nothing', async ({ assert }) => {
+    const client = new WebClient()
+    await requestReset(client, 'reza@example.com')
+    const { path, token } = await resetLinkFor('reza@example.com')
+    await db.from('password_reset_tokens').update({ expires_at: new Date(Date.now() - 1000) })
+    const form = await client.visit(path)
+    assert.equal(form.status, 410)
+    assert.include(form.text, INVALID)
+    const { page } = await resetWith(client, '/forgot-password', token)
+    assert.include(page.text, INVALID)
+    const user = await User.findByOrFail('username', 'Reza')
+    assert.isTrue(await user.verifyPassword('correct horse battery'))
+  })
+
+  test('a forged token is refused and changes nothing', async ({ assert }) => {
+    const client = new WebClient()
+    await requestReset(client, 'reza@example.com')
+    const { path, token } = await resetLinkFor('reza@example.com')
+    const forged = token.slice(0, -2) + (token.endsWith('AA') ? 'BB' : 'AA')
+    const { page } = await resetWith(client, path, forged)
+    assert.equal((await client.get(`/reset-password/${forged}`)).status, 410)
+    assert.include(page.text, INVALID)
+    const user = await User.findByOrFail('username', 'Reza')
+    assert.isTrue(await user.verifyPassword('correct horse battery'))
+  })
+
+  test('an unknown email gets the same answer and no email is sent', async ({ assert }) => {
+    const { page } = await requestReset(new WebClient(), 'nobody@example.com')
+    assert.include(page.text, 'If an account uses that email, a reset link is on its way.')
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    assert.lengthOf(smtp.messages, 0)
+    assert.lengthOf(await db.from('password_reset_tokens'), 0)
+  })
+
+  test('too many reset requests get 429', async ({ assert }) => {
+    const client = new WebClient()
+    for (let i = 0; i < 3; i++) assert.equal((await requestReset(client, 'reza@example.com')).response.status, 302)
+    const blocked = await client.submit('/forgot-password', '/forgot-password', { email: 'reza@example.com' })
+    assert.equal(blocked.status, 429)
+    assert.isAbove(Number(blocked.headers.get('retry-after')), 0)
+  })
+
+  test('a weak new password is refused and the link still works', async ({ assert }) => {
+    const client = new WebClient()
+    await requestReset(client, 'reza@example.com')
+    const { path, token } = await resetLinkFor('reza@example.com')
+    const { page } = await resetWith(client, path, token, 'password123')
+    assert.notEqual(fieldErrorsIn(page.text, 'password'), '')
+    assert.equal((await client.get(path)).status, 200)
+  })
+})
+
+test.group('Change password', (group) => {
+  group.each.setup(() => resetState())
+
+  test('needs the current password', async ({ assert }) => {
+    const client = new WebClient()
+    await client.register('Kim', 'kim@example.com')
+    const wrong = await client.submit('/account', '/account/password', {
+      current_password: 'not my password',
+      password: 'another good secret 9',
+      password_confirmation: 'another good secret 9',
+    })
+    const page = await client.visit(wrong.location!)
+    assert.equal(fieldErrorsIn(page.text, 'current_password'), 'The current password is incorrect')
+    assert.isTrue(await (await User.findByOrFail('username', 'Kim')).verifyPassword('correct horse battery'))
+
+    const ok = await client.submit('/account', '/account/password', {
+      current_password: 'correct horse battery',
+      password: 'another good secret 9',
+      password_confirmation: 'another good secret 9',
+    })
+    assert.include((await client.visit(ok.location!)).text, 'Your password was changed.')
+    assert.isTrue(await (await User.findByOrFail('username', 'Kim')).verifyPassword('another good secret 9'))
+  })
+})
