@@ -23,4 +23,7 @@ new Ignitor(APP_ROOT, { importer: IMPORTER })
   })
   .ace()
   .handle(process.argv.splice(2))
-  .catch(prettyPrintError)
+  .catch((error) => {
+    process.exitCode = 1
+    prettyPrintError(error)
+  })

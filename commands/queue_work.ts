@@ -51,18 +51,15 @@ export default class QueueWork extends BaseCommand {
     const heartbeat = setInterval(beat, queueConfig.heartbeatIntervalMs)
     this.logger.info(`worker ${workerId} consuming ${names.join(', ')} (concurrency ${concurrency})`)
 
-    let stopping = false
-    const stop = async () => {
-      if (stopping) return
-      stopping = true
+    // bin/console.ts turns SIGTERM into app.terminate(); Ctrl-C does the same
+    // here. Cleanup runs as a terminating hook, before Redis is closed.
+    this.app.terminating(async () => {
       clearInterval(heartbeat)
       this.logger.info('worker stopping: finishing active jobs')
       await Promise.all(workers.map((worker) => worker.close(10_000).catch(() => {})))
       await queues.forget(workerId).catch(() => {})
       await queues.closeAll()
-      await this.terminate()
-    }
-    process.once('SIGINT', stop)
-    process.once('SIGTERM', stop)
+    })
+    process.once('SIGINT', () => this.app.terminate())
   }
 }

@@ -1,0 +1,69 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import app from '@adonisjs/core/services/app'
+
+export interface AceResult {
+  code: number | null
+  output: string
+}
+
+/** Runs `node ace <args>` in the test environment and collects its output. */
+export function runAce(args: string[], env: Record<string, string> = {}, timeoutMs = 45_000): Promise<AceResult> {
+  return new Promise((resolve, reject) => {
+    const child = startAce(args, env)
+    let output = ''
+    child.stdout!.on('data', (chunk) => (output += chunk))
+    child.stderr!.on('data', (chunk) => (output += chunk))
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`node ace ${args.join(' ')} did not finish in ${timeoutMs} ms:\n${output}`))
+    }, timeoutMs)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({ code, output })
+    })
+  })
+}
+
+/** Starts a long-running `node ace <args>` (e.g. a worker); the caller stops it by PID. */
+export function startAce(args: string[], env: Record<string, string> = {}): ChildProcess {
+  return spawn(process.execPath, ['ace', ...args], {
+    cwd: app.makePath(),
+    env: { ...process.env, NODE_ENV: 'test', FORCE_COLOR: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+}
+
+/** Resolves once the process printed something matching `pattern`. */
+export function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs = 30_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let output = ''
+    const onData = (chunk: Buffer) => {
+      output += chunk
+      if (pattern.test(output)) {
+        clearTimeout(timer)
+        child.stdout!.off('data', onData)
+        child.stderr!.off('data', onData)
+        resolve(output)
+      }
+    }
+    const timer = setTimeout(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms:\n${output}`)), timeoutMs)
+    child.stdout!.on('data', onData)
+    child.stderr!.on('data', onData)
+  })
+}
+
+/** Sends a signal and waits for the exit code. */
+export function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 20_000): Promise<number | null> {
+  return new Promise((resolve, reject) => {
+    if (child.exitCode !== null) return resolve(child.exitCode)
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`process ${child.pid} did not stop within ${timeoutMs} ms`))
+    }, timeoutMs)
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      resolve(code)
+    })
+    child.kill(signal)
+  })
+}
