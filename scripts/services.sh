@@ -4,6 +4,16 @@
 # else explain exactly what is missing. Extra Debian packages to ensure can be
 # passed as arguments (for example docker-compose for the test suite).
 set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Read the connection settings the app will use (ENV_FILE, default .env).
+env_file="${ENV_FILE:-.env}"
+if [ -f "$env_file" ]; then
+  set -a
+  # shellcheck disable=SC1090
+  . <(grep -E '^(DB_HOST|DB_PORT|DB_PASSWORD|REDIS_HOST|REDIS_PORT)=' "$env_file")
+  set +a
+fi
 
 PGHOST="${DB_HOST:-127.0.0.1}"
 PGPORT="${DB_PORT:-5432}"

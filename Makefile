@@ -1,0 +1,50 @@
+# Matinee: `make dev` brings the product up, `make test` runs the whole suite.
+# Both install what is missing first (Node 24, npm packages, PostgreSQL,
+# Redis, FFmpeg); see scripts/.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+NODE_BIN := $(shell scripts/node-bin.sh)
+ifeq ($(NODE_BIN),)
+$(error Node.js 24 is required and could not be installed: see the message above)
+endif
+export PATH := $(NODE_BIN):$(PATH)
+
+.PHONY: help dev test deps services services-test db bench
+
+help:
+	@echo "make dev    install what is missing, migrate, seed demo data, run web + worker"
+	@echo "make test   install what is missing and run the whole test suite"
+	@echo "make bench  run the benchmarks in bench/ (B=<name> for one)"
+
+# npm writes node_modules/.package-lock.json on every install.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+deps: node_modules/.package-lock.json
+
+.env:
+	scripts/env.sh
+
+services: .env
+	scripts/services.sh
+
+services-test:
+	ENV_FILE=.env.test scripts/services.sh docker-compose
+
+db: deps services
+	node ace db:create
+	node ace migration:run --force
+	node ace db:seed
+
+dev: db
+	scripts/dev.sh
+
+test: deps services-test
+	NODE_ENV=test node ace db:create
+	NODE_ENV=test node ace test
+
+bench: deps services
+	@if [ -d bench ] && ls bench/*.ts >/dev/null 2>&1; then \
+	  for f in bench/$(if $(B),$(B),*).ts; do node --import @poppinss/ts-exec "$$f"; done; \
+	else echo "no benchmarks yet"; fi
