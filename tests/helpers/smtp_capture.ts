@@ -55,6 +55,15 @@ export class SmtpCapture {
     return this.messages.length
   }
 
+  async waitForCount(address: string, count: number, since = 0, timeoutMs = 5000) {
+    const deadline = Date.now() + timeoutMs
+    while (Date.now() < deadline) {
+      if (this.messages.slice(since).filter((m) => m.to.includes(address)).length >= count) return
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    throw new Error(`fewer than ${count} emails reached ${address} within ${timeoutMs} ms`)
+  }
+
   async waitFor(address: string, since = 0, timeoutMs = 5000): Promise<CapturedMail> {
     const deadline = Date.now() + timeoutMs
     while (Date.now() < deadline) {
