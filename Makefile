@@ -10,7 +10,7 @@ $(error Node.js 24 is required and could not be installed: see the message above
 endif
 export PATH := $(NODE_BIN):$(PATH)
 
-.PHONY: help dev test deps services services-test db bench
+.PHONY: help dev test typecheck deps services services-test db bench
 
 help:
 	@echo "make dev    install what is missing, migrate, seed demo data, run web + worker"
@@ -40,7 +40,10 @@ db: deps services
 dev: db
 	scripts/dev.sh
 
-test: deps services-test
+typecheck: deps
+	npx tsc --noEmit
+
+test: deps services-test typecheck
 	NODE_ENV=test node ace db:create
 	NODE_ENV=test node ace test
 

@@ -3,6 +3,7 @@ import hash from '@adonisjs/core/services/hash'
 import { compose } from '@adonisjs/core/helpers'
 import { withAuthFinder } from '@adonisjs/auth/mixins/lucid'
 import type { HookUser } from '#hooks/hook_names'
+import type { LucidModel } from '@adonisjs/lucid/types/model'
 
 export const ROLES = ['viewer', 'creator', 'admin'] as const
 export type Role = (typeof ROLES)[number]
@@ -18,13 +19,10 @@ export default class User extends compose(UserSchema, AuthFinder) {
    * Login accepts an email or a username, in any case. Emails are stored
    * normalised (lowercase), usernames compared with lower().
    */
-  static findForAuth(_uids: string[], value: string) {
+  static async findForAuth<T extends LucidModel>(this: T, _uids: string[], value: string) {
     const needle = String(value).trim().toLowerCase()
-    return this.query()
-      .where('email', needle)
-      .orWhereRaw('lower(username) = ?', [needle])
-      .limit(1)
-      .first()
+    const user = await this.query().where('email', needle).orWhereRaw('lower(username) = ?', [needle]).first()
+    return user as InstanceType<T> | null
   }
 
   static findByUsername(username: string) {

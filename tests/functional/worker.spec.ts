@@ -29,7 +29,7 @@ test.group('Worker process', (group) => {
   }).timeout(60_000)
 
   test('a ping nobody answers fails with a clear error', async ({ assert }) => {
-    const error = await queues.run('health', {}, 500).catch((e) => e)
+    const error = (await queues.run('health', {}, 500).catch((e: Error) => e)) as Error
     assert.match(error.message, /No worker answered job health#\d+ within 500 ms/)
   })
 
