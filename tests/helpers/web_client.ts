@@ -121,13 +121,6 @@ export function csrfTokenIn(html: string) {
   return match[1]
 }
 
-/** Text content of the page's alerts (flash messages and form errors). */
-export function alertsIn(html: string) {
-  return [...html.matchAll(/<(?:div class="alert[^"]*"|p class="field-error"[^>]*)[^>]*>([\s\S]*?)<\/(?:div|p)>/g)].map((m) =>
-    m[1].replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim()
-  )
-}
-
 export function fieldErrorsIn(html: string, field: string) {
   const match = html.match(new RegExp(`id="field-${field}-error">([\\s\\S]*?)</p>`))
   return match ? match[1].replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim() : ''
