@@ -11,7 +11,7 @@ export default defineConfig({
     () => import('@adonisjs/lucid/commands'),
     () => import('@adonisjs/session/commands'),
     () => import('@adonisjs/mail/commands'),
-    () => import('#hooks/plugin_commands'),
+    () => import('#start/plugin_commands'),
   ],
 
   providers: [

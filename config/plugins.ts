@@ -1,4 +1,5 @@
 import env from '#start/env'
+import app from '@adonisjs/core/services/app'
 import type { PluginEntry } from '#hooks/plugin_loader'
 
 /**
@@ -9,7 +10,26 @@ import type { PluginEntry } from '#hooks/plugin_loader'
  * PLUGINS_EXTRA (comma separated sources) adds plugins without editing this
  * file, with no options.
  */
-const configured: PluginEntry[] = []
+const configured: PluginEntry[] = [
+  {
+    source: './plugins/storage-local',
+    options: { root: app.makePath(env.get('STORAGE_LOCAL_ROOT')) },
+  },
+]
+
+if (env.get('S3_BUCKET')) {
+  configured.push({
+    source: './plugins/storage-s3',
+    options: {
+      bucket: env.get('S3_BUCKET'),
+      region: env.get('S3_REGION', 'us-east-1'),
+      endpoint: env.get('S3_ENDPOINT') || undefined,
+      accessKeyId: env.get('S3_ACCESS_KEY_ID'),
+      secretAccessKey: env.get('S3_SECRET_ACCESS_KEY')?.release(),
+      forcePathStyle: env.get('S3_FORCE_PATH_STYLE', true),
+    },
+  })
+}
 
 const extra: PluginEntry[] = (env.get('PLUGINS_EXTRA') ?? '')
   .split(',')

@@ -41,6 +41,15 @@ export default await Env.create(new URL('../', import.meta.url), {
 
   PLUGINS_EXTRA: Env.schema.string.optional(),
 
+  STORAGE_BACKEND: Env.schema.enum(['local', 's3'] as const),
+  STORAGE_LOCAL_ROOT: Env.schema.string(),
+  S3_BUCKET: Env.schema.string.optional(),
+  S3_REGION: Env.schema.string.optional(),
+  S3_ENDPOINT: Env.schema.string.optional({ format: 'url', tld: false }),
+  S3_ACCESS_KEY_ID: Env.schema.string.optional(),
+  S3_SECRET_ACCESS_KEY: Env.schema.secret.optional(),
+  S3_FORCE_PATH_STYLE: Env.schema.boolean.optional(),
+
   QUEUE_PREFIX: Env.schema.string.optional(),
   WORKER_CONCURRENCY: Env.schema.number.optional(),
 })

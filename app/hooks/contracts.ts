@@ -54,6 +54,25 @@ export interface StorageBackend {
   health?(): Promise<PluginHealth>
 }
 
+/** The object does not exist. Backends throw it from `get`. */
+export class ObjectNotFoundError extends Error {
+  code = 'E_OBJECT_NOT_FOUND'
+  constructor(public key: string) {
+    super(`No stored object at "${key}"`)
+  }
+}
+
+/** The byte range lies outside the object. Backends throw it from `get`. */
+export class InvalidRangeError extends Error {
+  code = 'E_INVALID_RANGE'
+  constructor(
+    public key: string,
+    public size: number
+  ) {
+    super(`Range not satisfiable for "${key}" (${size} bytes)`)
+  }
+}
+
 /* --------------------------------------------------------------- payments */
 
 /** Money is always an integer amount of the currency's minor unit (cents, wei...). */

@@ -2,10 +2,10 @@ import type { Logger } from '@adonisjs/core/logger'
 import type { HttpContext } from '@adonisjs/core/http'
 import type { BaseCommand } from '@adonisjs/core/ace'
 import type { Infer, SchemaTypes } from '@vinejs/vine/types'
-import type { ActionListener, FilterFn } from '#hooks/hook_bus'
-import type { ActionName, FilterName } from '#hooks/hook_names'
-import type { PaymentProvider, StorageBackend, Watermarker } from '#hooks/contracts'
-import type { PluginSettings } from '#hooks/plugin_settings'
+import type { ActionListener, FilterFn } from './hook_bus.js'
+import type { ActionName, FilterName } from './hook_names.js'
+import type { PaymentProvider, StorageBackend, Watermarker } from './contracts.js'
+import type { PluginSettings } from './plugin_settings.js'
 
 export const PLUGIN_MARK = Symbol.for('matinee.plugin')
 

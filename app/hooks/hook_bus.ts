@@ -1,6 +1,6 @@
 import type { Logger } from '@adonisjs/core/logger'
-import type { ActionHooks, ActionName, FilterHooks, FilterName } from '#hooks/hook_names'
-import { ACTION_HOOK_NAMES, FILTER_HOOK_NAMES } from '#hooks/hook_names'
+import type { ActionHooks, ActionName, FilterHooks, FilterName } from './hook_names.js'
+import { ACTION_HOOK_NAMES, FILTER_HOOK_NAMES } from './hook_names.js'
 
 export type ActionListener<N extends ActionName> = (payload: ActionHooks[N]) => void | Promise<void>
 export type FilterFn<N extends FilterName> = (

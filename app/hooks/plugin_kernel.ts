@@ -2,12 +2,12 @@ import type { Logger } from '@adonisjs/core/logger'
 import type { Router } from '@adonisjs/core/http'
 import type { BaseCommand } from '@adonisjs/core/ace'
 import type { SchemaTypes, Infer } from '@vinejs/vine/types'
-import { HookBus } from '#hooks/hook_bus'
-import { ProviderRegistry } from '#hooks/registry'
-import { PluginSettings } from '#hooks/plugin_settings'
-import { loadPlugins, PluginBootError, type LoadedPlugin, type PluginEntry } from '#hooks/plugin_loader'
-import type { PaymentProvider, StorageBackend, Watermarker } from '#hooks/contracts'
-import type { PluginApi, PluginRouteHandler, PluginRouteOptions, PluginRouter } from '#hooks/define_plugin'
+import { HookBus } from './hook_bus.js'
+import { ProviderRegistry } from './registry.js'
+import { PluginSettings } from './plugin_settings.js'
+import { loadPlugins, PluginBootError, type LoadedPlugin, type PluginEntry } from './plugin_loader.js'
+import type { PaymentProvider, StorageBackend, Watermarker } from './contracts.js'
+import type { PluginApi, PluginRouteHandler, PluginRouteOptions, PluginRouter } from './define_plugin.js'
 
 type RouteMiddlewareFor = (options: PluginRouteOptions) => any[]
 

@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises'
 import { isAbsolute, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import vine, { errors as vineErrors } from '@vinejs/vine'
-import { isPlugin, type MatineePlugin } from '#hooks/define_plugin'
+import { isPlugin, type MatineePlugin } from './define_plugin.js'
 
 /** One line of config/plugins.ts. */
 export interface PluginEntry {

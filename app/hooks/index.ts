@@ -1,0 +1,18 @@
+/*
+| @matinee/plugin-kit: everything a plugin may import. First-party plugins
+| use it exactly as a third-party package would.
+*/
+export { definePlugin, isPlugin, PLUGIN_MARK } from './define_plugin.js'
+export type {
+  MatineePlugin,
+  PluginApi,
+  PluginDefinition,
+  PluginRouteHandler,
+  PluginRouteOptions,
+  PluginRouter,
+} from './define_plugin.js'
+export * from './contracts.js'
+export { contentTypeFor } from './media_types.js'
+export { ACTION_HOOK_DOCS, ACTION_HOOK_NAMES, FILTER_HOOK_DOCS, FILTER_HOOK_NAMES } from './hook_names.js'
+export type { ActionHooks, ActionName, FilterHooks, FilterName, HookUser } from './hook_names.js'
+export type { PluginSettings } from './plugin_settings.js'
