@@ -10,7 +10,7 @@ $(error Node.js 24 is required and could not be installed: see the message above
 endif
 export PATH := $(NODE_BIN):$(PATH)
 
-.PHONY: help dev test typecheck deps services services-test db bench
+.PHONY: help dev test typecheck deps env services services-test db bench
 
 help:
 	@echo "make dev    install what is missing, migrate, seed demo data, run web + worker"
@@ -23,10 +23,10 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 deps: node_modules/.package-lock.json
 
-.env:
+env:
 	scripts/env.sh
 
-services: .env
+services: env
 	scripts/services.sh
 
 services-test:

@@ -31,6 +31,7 @@ export default defineConfig({
     () => import('@adonisjs/redis/redis_provider'),
     () => import('@adonisjs/limiter/limiter_provider'),
     () => import('@adonisjs/mail/mail_provider'),
+    () => import('@adonisjs/transmit/transmit_provider'),
     () => import('#providers/plugin_provider'),
   ],
 
@@ -39,6 +40,7 @@ export default defineConfig({
     () => import('#start/view'),
     () => import('#start/limiter'),
     () => import('#start/routes'),
+    () => import('#start/transmit'),
     () => import('#start/kernel'),
   ],
 
@@ -53,5 +55,8 @@ export default defineConfig({
   metaFiles: [
     { pattern: 'resources/views/**/*.edge', reloadServer: false },
     { pattern: 'public/**', reloadServer: false },
+    // Plugin packages (and the plugin kit) keep their package.json in the build.
+    { pattern: 'app/hooks/package.json', reloadServer: false },
+    { pattern: 'plugins/*/package.json', reloadServer: false },
   ],
 })

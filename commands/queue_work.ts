@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto'
 import { BaseCommand, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
 import type Queue from 'bee-queue'
+import type { JobHandler } from '#jobs/registry'
 
 /**
  * A worker process: consumes every queue of app/jobs/registry.ts (or the ones
@@ -17,7 +18,7 @@ export default class QueueWork extends BaseCommand {
   @flags.array({ description: 'Only these queues (default: all)' })
   declare queue?: string[]
 
-  @flags.number({ description: 'Jobs run at once per queue (default: WORKER_CONCURRENCY)' })
+  @flags.number({ description: 'Jobs run at once per queue (default: from config/queue.ts)' })
   declare concurrency?: number
 
   async run() {
@@ -33,28 +34,41 @@ export default class QueueWork extends BaseCommand {
       return this.terminate()
     }
 
-    const concurrency = this.concurrency ?? queueConfig.concurrency
+    const concurrencyOf = (name: string) =>
+      this.concurrency ?? (queueConfig.concurrencyByQueue as Record<string, number>)[name] ?? queueConfig.concurrency
     const workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
     const workers: Queue[] = []
 
     for (const name of names) {
-      const { default: handler } = await JOBS[name]()
+      const handler: JobHandler = (await JOBS[name]()).default
       const worker = queues.worker(name)
       worker.on('error', (error) => this.logger.error(`queue ${name}: ${error.message}`))
       worker.on('failed', (job, error) => this.logger.warning(`job ${name}#${job.id} failed: ${error.message}`))
-      worker.process(concurrency, (job) => handler(job.data, { id: job.id, reportProgress: (p) => job.reportProgress(p as any) }))
+      worker.process(concurrencyOf(name), (job) => handler(job.data, { id: job.id, reportProgress: (p) => job.reportProgress(p as any) }))
+      // Jobs whose worker died (no lock renewal) go back to waiting.
+      worker.checkStalledJobs(queueConfig.stallIntervalMs, () => {})
       workers.push(worker)
     }
 
     const beat = () => queues.beat(workerId, { queues: names, pid: process.pid }).catch(() => {})
     await beat()
     const heartbeat = setInterval(beat, queueConfig.heartbeatIntervalMs)
-    this.logger.info(`worker ${workerId} consuming ${names.join(', ')} (concurrency ${concurrency})`)
+    this.logger.info(`worker ${workerId} consuming ${names.map((n) => `${n}×${concurrencyOf(n)}`).join(', ')}`)
+
+    // PostgreSQL is the truth: re-enqueue what Redis lost, now and periodically.
+    let reconciler: NodeJS.Timeout | undefined
+    if (names.includes('transcode')) {
+      const { default: transcoder } = await import('#services/transcode_service')
+      const reconcile = () => transcoder.reconcile().catch((error) => this.logger.error(`reconciler: ${error.message}`))
+      await reconcile()
+      reconciler = setInterval(reconcile, queueConfig.reconcileIntervalMs)
+    }
 
     // bin/console.ts turns SIGTERM into app.terminate(); Ctrl-C does the same
     // here. Cleanup runs as a terminating hook, before Redis is closed.
     this.app.terminating(async () => {
       clearInterval(heartbeat)
+      clearInterval(reconciler)
       this.logger.info('worker stopping: finishing active jobs')
       await Promise.all(workers.map((worker) => worker.close(10_000).catch(() => {})))
       await queues.forget(workerId).catch(() => {})

@@ -8,6 +8,12 @@ const queueConfig = {
   prefix: env.get('QUEUE_PREFIX', 'matinee'),
   /** Jobs each worker process runs at once, per queue. */
   concurrency: env.get('WORKER_CONCURRENCY', 2),
+  /** Per-queue overrides: a transcode uses every core it gets. */
+  concurrencyByQueue: {
+    transcode: env.get('TRANSCODE_CONCURRENCY', 1),
+  },
+  /** How often a worker looks for videos the queue lost. */
+  reconcileIntervalMs: 30_000,
   /** A job whose worker stops checking in for this long is given to another. */
   stallIntervalMs: 5000,
   heartbeatIntervalMs: 5000,

@@ -57,3 +57,60 @@ export class UserSchema extends BaseModel {
   @column()
   declare username: string
 }
+
+export class VideoSchema extends BaseModel {
+  static $columns = ['attempts', 'createdAt', 'currency', 'customPoster', 'description', 'durationSeconds', 'height', 'hlsPrefix', 'id', 'lastError', 'ownerId', 'posterKey', 'priceMinor', 'processingStartedAt', 'progress', 'readyAt', 'renditions', 'sourceFilename', 'sourceKey', 'sourceSize', 'sprite', 'status', 'title', 'updatedAt', 'visibility', 'width'] as const
+  $columns = VideoSchema.$columns
+  @column()
+  declare attempts: number
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+  @column()
+  declare currency: string
+  @column()
+  declare customPoster: boolean
+  @column()
+  declare description: string
+  @column()
+  declare durationSeconds: number | null
+  @column()
+  declare height: number | null
+  @column()
+  declare hlsPrefix: string | null
+  @column({ isPrimary: true })
+  declare id: string
+  @column()
+  declare lastError: string | null
+  @column()
+  declare ownerId: number
+  @column()
+  declare posterKey: string | null
+  @column()
+  declare priceMinor: bigint | number
+  @column.dateTime()
+  declare processingStartedAt: DateTime | null
+  @column()
+  declare progress: number
+  @column.dateTime()
+  declare readyAt: DateTime | null
+  @column()
+  declare renditions: any | null
+  @column()
+  declare sourceFilename: string
+  @column()
+  declare sourceKey: string
+  @column()
+  declare sourceSize: bigint | number
+  @column()
+  declare sprite: any | null
+  @column()
+  declare status: string
+  @column()
+  declare title: string
+  @column.dateTime({ autoCreate: true, autoUpdate: true })
+  declare updatedAt: DateTime | null
+  @column()
+  declare visibility: string
+  @column()
+  declare width: number | null
+}

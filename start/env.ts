@@ -50,6 +50,11 @@ export default await Env.create(new URL('../', import.meta.url), {
   S3_SECRET_ACCESS_KEY: Env.schema.secret.optional(),
   S3_FORCE_PATH_STYLE: Env.schema.boolean.optional(),
 
+  MAX_UPLOAD_BYTES: Env.schema.number.optional(),
+  UPLOAD_TMP_DIR: Env.schema.string.optional(),
+  X264_PRESET: Env.schema.enum.optional(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow'] as const),
+
   QUEUE_PREFIX: Env.schema.string.optional(),
   WORKER_CONCURRENCY: Env.schema.number.optional(),
+  TRANSCODE_CONCURRENCY: Env.schema.number.optional(),
 })

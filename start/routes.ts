@@ -2,16 +2,21 @@ import router from '@adonisjs/core/services/router'
 import { middleware } from '#start/kernel'
 import { passwordResetThrottle, registerThrottle } from '#start/limiter'
 
-const HomeController = () => import('#controllers/home_controller')
+const VideosController = () => import('#controllers/videos_controller')
+const StudioVideosController = () => import('#controllers/studio_videos_controller')
+const UploadsController = () => import('#controllers/uploads_controller')
+const VendorController = () => import('#controllers/vendor_controller')
 const HealthController = () => import('#controllers/health_controller')
 const RegistrationsController = () => import('#controllers/registrations_controller')
 const SessionsController = () => import('#controllers/sessions_controller')
 const PasswordResetsController = () => import('#controllers/password_resets_controller')
 const AccountsController = () => import('#controllers/accounts_controller')
-const StudioController = () => import('#controllers/studio_controller')
 const CreatorApplicationsController = () => import('#controllers/admin/creator_applications_controller')
 
-router.get('/', [HomeController, 'index']).as('home')
+router.get('/', [VideosController, 'index']).as('home')
+router.get('/videos/:id', [VideosController, 'show']).as('videos.show')
+router.get('/videos/:id/poster', [VideosController, 'poster']).as('videos.poster')
+router.get('/vendor/:file', [VendorController, 'show'])
 router.get('/health', [HealthController, 'show']).as('health')
 
 router
@@ -39,7 +44,16 @@ router
 
 router
   .group(() => {
-    router.get('/', [StudioController, 'index']).as('studio')
+    router.on('/').redirectToPath('/studio/videos').as('studio')
+    router.get('/videos', [StudioVideosController, 'index']).as('studio.videos')
+    router.get('/videos/new', [StudioVideosController, 'create']).as('studio.videos.new')
+    router.get('/videos/:id/edit', [StudioVideosController, 'edit']).as('studio.videos.edit')
+    router.post('/videos/:id', [StudioVideosController, 'update'])
+    router.post('/videos/:id/delete', [StudioVideosController, 'destroy'])
+    router.post('/videos/:id/retry', [StudioVideosController, 'retry'])
+    // tus resumable uploads: creation, PATCH chunks, HEAD offsets, DELETE.
+    router.any('/uploads', [UploadsController, 'handle']).as('studio.uploads')
+    router.any('/uploads/*', [UploadsController, 'handle']).as('studio.uploads.item')
   })
   .prefix('/studio')
   .use([middleware.auth(), middleware.role({ roles: ['creator'] })])

@@ -15,6 +15,11 @@ vine.messagesProvider = new SimpleMessagesProvider(
     'confirmed': 'The passwords do not match',
     'database.unique': 'This {{ field }} is already taken',
     'username.regex': 'Use only letters, digits and underscores',
+    'title.required': 'Give the video a title',
+    'title.minLength': 'Give the video a title',
+    'enum': 'Choose one of the options for {{ field }}',
+    'file.size': 'The file must be smaller than {{ size }}',
+    'file.extname': 'The file must be one of: {{ extnames }}',
   },
   {
     current_password: 'current password',

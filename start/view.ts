@@ -3,6 +3,19 @@
 */
 import edge from 'edge.js'
 import plugins from '#services/plugins'
+import { formatMoney } from '#services/money'
 
 /** Navigation links added by plugins through the `nav:items` filter. */
 edge.global('pluginNavItems', (role?: string) => plugins.hooks.applyFilters('nav:items', [], { role }))
+
+edge.global('formatMoney', formatMoney)
+
+/** 75.4 → "1:15", 3725 → "1:02:05". */
+edge.global('formatDuration', (seconds: number | null) => {
+  if (!seconds) return ''
+  const total = Math.round(seconds)
+  const h = Math.floor(total / 3600)
+  const m = Math.floor((total % 3600) / 60)
+  const s = String(total % 60).padStart(2, '0')
+  return h ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`
+})

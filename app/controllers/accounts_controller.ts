@@ -23,6 +23,6 @@ export default class AccountsController {
         ? 'You are a creator now: your studio is open.'
         : 'Thanks! An admin will review your creator application.'
     )
-    return response.redirect(outcome === 'approved' ? '/studio' : '/account')
+    return response.redirect(outcome === 'approved' ? '/studio/videos' : '/account')
   }
 }

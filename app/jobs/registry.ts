@@ -1,11 +1,12 @@
 /*
 | Every queue a worker consumes, with its handler. A handler receives the job
-| data and returns a JSON-serialisable result; throwing fails the job.
+| data and returns a JSON-serialisable result; throwing fails the attempt.
 */
 export type JobHandler = (data: any, job: { id: string; reportProgress(p: unknown): void }) => Promise<unknown>
 
-export const JOBS: Record<string, () => Promise<{ default: JobHandler }>> = {
+export const JOBS = {
   health: () => import('#jobs/health_ping_job'),
-}
+  transcode: () => import('#jobs/transcode_job'),
+} satisfies Record<string, () => Promise<{ default: JobHandler }>>
 
 export type QueueName = keyof typeof JOBS

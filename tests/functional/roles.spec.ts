@@ -9,7 +9,7 @@ test.group('Roles', (group) => {
   group.each.setup(() => resetState())
 
   test('a logged-out visitor on a creator page is sent to log in', async ({ assert }) => {
-    const response = await new WebClient().get('/studio')
+    const response = await new WebClient().get('/studio/videos')
     assert.equal(response.status, 302)
     assert.equal(response.location, '/login')
   })
@@ -17,10 +17,10 @@ test.group('Roles', (group) => {
   test('a viewer on a creator page gets 403 with an explanation', async ({ assert }) => {
     const client = new WebClient()
     await client.register('viewer1', 'viewer1@example.com')
-    const response = await client.get('/studio')
+    const response = await client.get('/studio/videos')
     assert.equal(response.status, 403)
     assert.include(response.text, 'This page is for creator accounts.')
-    assert.notInclude((await client.get('/')).text, 'href="/studio"')
+    assert.notInclude((await client.get('/')).text, 'href="/studio/videos"')
   })
 
   test('a viewer on an admin page gets 403', async ({ assert }) => {
@@ -34,11 +34,11 @@ test.group('Roles', (group) => {
     const client = new WebClient()
     await client.register('maker', 'maker@example.com')
     const response = await client.submit('/account', '/account/creator-application', {})
-    assert.equal(response.location, '/studio')
-    const studio = await client.visit('/studio')
+    assert.equal(response.location, '/studio/videos')
+    const studio = await client.visit('/studio/videos')
     assert.equal(studio.status, 200)
     assert.include(studio.text, 'You are a creator now')
-    assert.include(studio.text, 'href="/studio"')
+    assert.include(studio.text, 'href="/studio/videos"')
     assert.equal((await User.findByOrFail('username', 'maker')).role, 'creator')
   })
 
@@ -49,7 +49,7 @@ test.group('Roles', (group) => {
       await viewer.register('hopeful', 'hopeful@example.com')
       const applied = await viewer.submit('/account', '/account/creator-application', {})
       assert.include((await viewer.visit(applied.location!)).text, 'An admin will review your creator application.')
-      assert.equal((await viewer.get('/studio')).status, 403)
+      assert.equal((await viewer.get('/studio/videos')).status, 403)
 
       await accounts.ensureAdmin({ username: 'boss', email: 'boss@example.com', password: 'admin secret 123' })
       const admin = new WebClient()
@@ -60,7 +60,7 @@ test.group('Roles', (group) => {
       const approved = await admin.submit('/admin/creator-applications', `/admin/creator-applications/${hopeful.id}/approve`, {})
       assert.include((await admin.visit(approved.location!)).text, 'hopeful is now a creator.')
 
-      assert.equal((await viewer.get('/studio')).status, 200)
+      assert.equal((await viewer.get('/studio/videos')).status, 200)
     } finally {
       app.config.set('accounts.creatorApproval', 'instant')
     }

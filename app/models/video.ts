@@ -1,0 +1,66 @@
+import { VideoSchema } from '#database/schema'
+import { belongsTo, column } from '@adonisjs/lucid/orm'
+import type { BelongsTo } from '@adonisjs/lucid/types/relations'
+import User from '#models/user'
+
+export const VIDEO_STATUSES = ['uploaded', 'queued', 'processing', 'ready', 'failed'] as const
+export type VideoStatus = (typeof VIDEO_STATUSES)[number]
+export type Visibility = 'draft' | 'published'
+
+export interface Rendition {
+  name: string
+  width: number
+  height: number
+  videoKbps: number
+  audioKbps: number
+  playlist: string
+}
+
+export interface SpriteInfo {
+  key: string
+  vttKey: string
+  intervalSeconds: number
+  tileWidth: number
+  tileHeight: number
+  columns: number
+  count: number
+}
+
+const toNumber = (value: unknown) => (value === null || value === undefined ? value : Number(value))
+
+export default class Video extends VideoSchema {
+  static table = 'videos'
+  static selfAssignPrimaryKey = true
+
+  declare status: VideoStatus
+  declare visibility: Visibility
+
+  /** Minor units (cents); pg returns bigint as text, prices fit a JS number. */
+  @column({ consume: toNumber })
+  declare priceMinor: number
+
+  @column({ consume: toNumber })
+  declare sourceSize: number
+
+  @column()
+  declare renditions: Rendition[] | null
+
+  @column()
+  declare sprite: SpriteInfo | null
+
+  @belongsTo(() => User, { foreignKey: 'ownerId' })
+  declare owner: BelongsTo<typeof User>
+
+  /** Everything stored for this video lives under this prefix. */
+  get storagePrefix() {
+    return `videos/${this.id}/`
+  }
+
+  get isPlayable() {
+    return this.status === 'ready'
+  }
+
+  get isPublic() {
+    return this.status === 'ready' && this.visibility === 'published'
+  }
+}

@@ -1,0 +1,124 @@
+import type { LadderRung } from '#config/media'
+import type { ProbeResult } from '#services/media/probe'
+
+export interface PlannedRendition {
+  name: string
+  width: number
+  height: number
+  videoKbps: number
+  audioKbps: number
+}
+
+const even = (value: number) => Math.max(2, Math.round(value / 2) * 2)
+
+/**
+ * The renditions for a source: every rung whose short side fits in the
+ * source's short side (never upscale), in the source's orientation and
+ * aspect ratio. A source below the lowest rung gets one rendition at its size.
+ */
+export function planLadder(source: Pick<ProbeResult, 'width' | 'height'>, rungs: LadderRung[]): PlannedRendition[] {
+  const landscape = source.width >= source.height
+  const short = Math.min(source.width, source.height)
+  const size = (lines: number) =>
+    landscape
+      ? { width: even((source.width * lines) / source.height), height: even(lines) }
+      : { width: even(lines), height: even((source.height * lines) / source.width) }
+
+  const fitting = rungs.filter((rung) => rung.lines <= short)
+  if (fitting.length === 0) {
+    const lowest = [...rungs].sort((a, b) => a.lines - b.lines)[0]
+    return [{ name: `${even(short)}p`, ...size(short), videoKbps: lowest.videoKbps, audioKbps: lowest.audioKbps }]
+  }
+  return fitting.map((rung) => ({ name: rung.name, ...size(rung.lines), videoKbps: rung.videoKbps, audioKbps: rung.audioKbps }))
+}
+
+/** Output frame rate: the source's average, rounded, capped (VFR becomes CFR). */
+export function outputFps(sourceFps: number, maxFps: number) {
+  const fps = Math.round(sourceFps * 1000) / 1000
+  return Math.min(maxFps, fps > 0 ? fps : 30)
+}
+
+/** Frames per GOP so that every segment starts on a keyframe. */
+export function gopFrames(fps: number, segmentSeconds: number) {
+  return Math.max(1, Math.round(fps * segmentSeconds))
+}
+
+export interface HlsCommandInput {
+  input: string
+  outDir: string
+  renditions: PlannedRendition[]
+  fps: number
+  segmentSeconds: number
+  durationSeconds: number
+  hasAudio: boolean
+  preset: string
+  /** Also write a thumbnail sprite from the same decode. */
+  sprite?: { path: string; intervalSeconds: number; tileWidth: number; tileHeight: number; columns: number; rows: number }
+  progress?: boolean
+}
+
+/**
+ * One FFmpeg process for every rendition: a single decode, split and scaled
+ * per rung, encoded to CMAF (fMP4) HLS with a master playlist. A source
+ * without audio gets a silent stereo track so every rendition has audio.
+ */
+export function hlsCommand(options: HlsCommandInput): string[] {
+  const { renditions, fps, segmentSeconds } = options
+  const gop = gopFrames(fps, segmentSeconds)
+  const count = renditions.length
+  const branches = count + (options.sprite ? 1 : 0)
+  const labels = Array.from({ length: branches }, (_, i) => `[s${i}]`).join('')
+  const filters = [`[0:v]fps=${fps},split=${branches}${labels}`]
+  renditions.forEach((rendition, i) => filters.push(`[s${i}]scale=${rendition.width}:${rendition.height},setsar=1[v${i}]`))
+  if (options.sprite) {
+    const { intervalSeconds, tileWidth, tileHeight, columns, rows } = options.sprite
+    filters.push(
+      `[s${count}]fps=1/${intervalSeconds},scale=${tileWidth}:${tileHeight}:force_original_aspect_ratio=decrease,` +
+        `pad=${tileWidth}:${tileHeight}:(ow-iw)/2:(oh-ih)/2,tile=${columns}x${rows}[sprite]`
+    )
+  }
+
+  const args = ['-hide_banner', '-y', '-loglevel', 'error']
+  if (options.progress) args.push('-progress', 'pipe:1', '-nostats')
+  args.push('-i', options.input)
+  if (!options.hasAudio) args.push('-f', 'lavfi', '-i', 'anullsrc=channel_layout=stereo:sample_rate=48000')
+  args.push('-filter_complex', filters.join(';'))
+
+  renditions.forEach((rendition, i) => {
+    args.push('-map', `[v${i}]`, '-map', options.hasAudio ? '0:a:0' : '1:a:0')
+    args.push(
+      `-c:v:${i}`, 'libx264',
+      `-b:v:${i}`, `${rendition.videoKbps}k`,
+      `-maxrate:v:${i}`, `${Math.round(rendition.videoKbps * 1.07)}k`,
+      `-bufsize:v:${i}`, `${Math.round(rendition.videoKbps * 1.5)}k`,
+      `-c:a:${i}`, 'aac',
+      `-b:a:${i}`, `${rendition.audioKbps}k`
+    )
+  })
+  args.push(
+    '-preset', options.preset,
+    '-profile:v', 'high',
+    '-pix_fmt', 'yuv420p',
+    '-g', String(gop),
+    '-keyint_min', String(gop),
+    '-sc_threshold', '0',
+    '-force_key_frames', `expr:gte(t,n_forced*${segmentSeconds})`,
+    '-ac', '2',
+    '-ar', '48000',
+    '-t', options.durationSeconds.toFixed(3),
+    '-f', 'hls',
+    '-hls_time', String(segmentSeconds),
+    '-hls_playlist_type', 'vod',
+    '-hls_flags', 'independent_segments',
+    '-hls_segment_type', 'fmp4',
+    '-hls_fmp4_init_filename', 'init.mp4',
+    '-hls_segment_filename', `${options.outDir}/%v/seg_%05d.m4s`,
+    '-master_pl_name', 'master.m3u8',
+    '-var_stream_map', renditions.map((rendition, i) => `v:${i},a:${i},name:${rendition.name}`).join(' '),
+    `${options.outDir}/%v/index.m3u8`
+  )
+  if (options.sprite) {
+    args.push('-map', '[sprite]', '-frames:v', '1', '-q:v', '5', options.sprite.path)
+  }
+  return args
+}

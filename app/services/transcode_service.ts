@@ -1,0 +1,266 @@
+import { createReadStream, createWriteStream } from 'node:fs'
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, relative, sep } from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import { DateTime } from 'luxon'
+import logger from '@adonisjs/core/services/logger'
+import Video, { type Rendition, type SpriteInfo } from '#models/video'
+import storage from '#services/storage_service'
+import queues from '#services/queue_service'
+import plugins from '#services/plugins'
+import mediaConfig from '#config/media'
+import { probe } from '#services/media/probe'
+import { MediaRejectedError, run } from '#services/media/ffmpeg'
+import { hlsCommand, outputFps, planLadder } from '#services/media/ladder'
+import { broadcastVideoProgress } from '#services/video_events'
+import { withLock } from '#services/lock_service'
+
+export interface TranscodeJobData {
+  videoId: string
+}
+
+/** The outcome a worker reports for one attempt. */
+export type TranscodeOutcome = 'ready' | 'failed' | 'gone'
+
+/**
+ * Turns an uploaded master into an HLS ladder, a poster and a thumbnail
+ * sprite. PostgreSQL holds the state (`videos.status`); the queue only
+ * carries work, so anything Redis loses is found again by `reconcile()`.
+ */
+export class TranscodeService {
+  /**
+   * Puts a video on the transcode queue. The job id is the video id, so
+   * enqueuing twice (reconciler, retries from the admin) never runs it twice.
+   */
+  async enqueue(video: Video) {
+    const queue = queues.producer('transcode')
+    const existing = await queue.getJob(video.id)
+    if (existing && (existing as any).status === 'failed') await queue.removeJob(video.id)
+    if (!existing || (existing as any).status === 'failed') {
+      await queue
+        .createJob({ videoId: video.id } satisfies TranscodeJobData)
+        .setId(video.id)
+        .retries(mediaConfig.attempts - 1)
+        .backoff('exponential', mediaConfig.retryBackoffMs)
+        .save()
+    }
+    if (video.status === 'uploaded' || video.status === 'failed') {
+      video.status = 'queued'
+      video.progress = 0
+      await video.save()
+    }
+    broadcastVideoProgress(video)
+  }
+
+  /** One attempt, run by a worker. Throwing asks the queue to retry later. */
+  async process(data: TranscodeJobData): Promise<TranscodeOutcome> {
+    const video = await Video.find(data.videoId)
+    if (!video) return 'gone'
+    if (video.status === 'ready') return 'ready'
+
+    video.status = 'processing'
+    video.progress = 0
+    video.attempts += 1
+    video.processingStartedAt = DateTime.now()
+    await video.save()
+    broadcastVideoProgress(video)
+
+    const workDir = await mkdtemp(join(tmpdir(), `matinee-transcode-${video.id}-`))
+    try {
+      await this.#clearOutputs(video)
+      const outputs = await this.#transcode(video, workDir)
+      if (!(await Video.find(video.id))) {
+        // Deleted while we worked: leave nothing behind.
+        await storage.delete(video.storagePrefix)
+        return 'gone'
+      }
+      video.merge({ ...outputs, status: 'ready', progress: 100, lastError: null, readyAt: DateTime.now() })
+      await video.save()
+      broadcastVideoProgress(video)
+      await plugins.hooks.doAction('video:ready', { videoId: video.id, ownerId: video.ownerId })
+      return 'ready'
+    } catch (error) {
+      return await this.#handleFailure(video, error as Error)
+    } finally {
+      await rm(workDir, { recursive: true, force: true })
+    }
+  }
+
+  async #handleFailure(video: Video, error: Error): Promise<TranscodeOutcome> {
+    await this.#clearOutputs(video).catch(() => {})
+    const permanent = error instanceof MediaRejectedError
+    const exhausted = video.attempts >= mediaConfig.attempts
+    video.lastError = error.message.slice(0, 2000)
+    video.progress = 0
+    if (permanent || exhausted) {
+      video.status = 'failed'
+      await video.save()
+      broadcastVideoProgress(video)
+      logger.warn({ videoId: video.id, err: error }, 'transcode failed for good')
+      await plugins.hooks.doAction('video:failed', { videoId: video.id, ownerId: video.ownerId, error: video.lastError })
+      return 'failed'
+    }
+    video.status = 'queued'
+    await video.save()
+    broadcastVideoProgress(video)
+    logger.warn({ videoId: video.id, attempt: video.attempts, err: error }, 'transcode attempt failed; will retry')
+    throw error
+  }
+
+  /** Outputs of an earlier, interrupted attempt would be orphans: start clean. */
+  async #clearOutputs(video: Video) {
+    await storage.delete(`${video.storagePrefix}hls/`)
+    await storage.delete(`${video.storagePrefix}sprite.jpg`)
+    await storage.delete(`${video.storagePrefix}sprite.vtt`)
+    if (!video.customPoster) await storage.delete(`${video.storagePrefix}poster.jpg`)
+  }
+
+  async #transcode(video: Video, workDir: string) {
+    const sourcePath = join(workDir, `source-${video.sourceFilename.replace(/[^A-Za-z0-9._-]/g, '_')}`)
+    const object = await storage.get(video.sourceKey)
+    await pipeline(object.body, createWriteStream(sourcePath))
+
+    const info = await probe(sourcePath)
+    const renditions = planLadder(info, mediaConfig.ladder)
+    const fps = outputFps(info.fps, mediaConfig.maxFps)
+    const outDir = join(workDir, 'hls')
+
+    const { intervalSeconds, tileWidth, columns } = mediaConfig.sprite
+    const tileHeight = Math.max(2, Math.round((tileWidth * info.height) / info.width / 2) * 2)
+    const spriteCount = Math.max(1, Math.ceil(info.durationSeconds / intervalSeconds))
+    const sprite = {
+      path: join(workDir, 'sprite.jpg'),
+      intervalSeconds,
+      tileWidth,
+      tileHeight,
+      columns: Math.min(columns, spriteCount),
+      rows: Math.ceil(spriteCount / columns),
+    }
+
+    let lastSaved = 0
+    await run(
+      'ffmpeg',
+      hlsCommand({
+        input: sourcePath,
+        outDir,
+        renditions,
+        fps,
+        segmentSeconds: mediaConfig.segmentSeconds,
+        durationSeconds: info.durationSeconds,
+        hasAudio: info.hasAudio,
+        preset: mediaConfig.x264Preset,
+        sprite,
+        progress: true,
+      }),
+      {
+        onProgress: (seconds) => {
+          const percent = Math.min(99, Math.floor((seconds / info.durationSeconds) * 100))
+          if (percent <= video.progress) return
+          video.progress = percent
+          broadcastVideoProgress(video)
+          // The row doubles as a liveness mark: saved every couple of seconds.
+          if (Date.now() - lastSaved > 2000) {
+            lastSaved = Date.now()
+            Video.query().where('id', video.id).update({ progress: percent, updated_at: new Date() }).catch(() => {})
+          }
+        },
+      }
+    )
+
+    let posterKey = video.posterKey
+    if (!video.customPoster) {
+      const posterPath = join(workDir, 'poster.jpg')
+      const at = Math.min(info.durationSeconds * 0.1, 10)
+      await run('ffmpeg', [
+        '-hide_banner', '-loglevel', 'error', '-y', '-ss', at.toFixed(2), '-i', sourcePath,
+        '-frames:v', '1', '-vf', `scale=-2:'min(${mediaConfig.posterLines},ih)'`, '-q:v', '3', posterPath,
+      ])
+      posterKey = `${video.storagePrefix}poster.jpg`
+      await storage.put(posterKey, createReadStream(posterPath), { contentType: 'image/jpeg' })
+    }
+
+    const spriteInfo: SpriteInfo = {
+      key: `${video.storagePrefix}sprite.jpg`,
+      vttKey: `${video.storagePrefix}sprite.vtt`,
+      intervalSeconds,
+      tileWidth,
+      tileHeight,
+      columns: sprite.columns,
+      count: spriteCount,
+    }
+    await storage.put(spriteInfo.key, createReadStream(sprite.path), { contentType: 'image/jpeg' })
+    await storage.put(spriteInfo.vttKey, Buffer.from(spriteVtt(spriteInfo, info.durationSeconds)), { contentType: 'text/vtt' })
+
+    // Variant playlists and segments first, the master last: a master in
+    // storage means a complete ladder.
+    const hlsPrefix = `${video.storagePrefix}hls/`
+    const files = (await listFiles(outDir)).sort((a, b) => Number(a.endsWith('master.m3u8')) - Number(b.endsWith('master.m3u8')))
+    for (const file of files) {
+      const key = hlsPrefix + relative(outDir, file).split(sep).join('/')
+      await storage.put(key, createReadStream(file))
+    }
+
+    const storedRenditions: Rendition[] = renditions.map((rendition) => ({
+      ...rendition,
+      playlist: `${rendition.name}/index.m3u8`,
+    }))
+    return {
+      durationSeconds: Math.round(info.durationSeconds * 1000) / 1000,
+      width: info.width,
+      height: info.height,
+      posterKey,
+      hlsPrefix,
+      renditions: storedRenditions,
+      sprite: spriteInfo,
+    }
+  }
+
+  /**
+   * PostgreSQL is the truth: videos that should be queued or processing but
+   * have no job in Redis (Redis lost it, or a crash came between saving and
+   * enqueuing) are put back on the queue. One process at a time does it.
+   */
+  async reconcile(): Promise<string[]> {
+    const requeued = await withLock('transcode-reconciler', 30_000, async () => {
+      const ids: string[] = []
+      const candidates = await Video.query()
+        .whereIn('status', ['uploaded', 'queued', 'processing'])
+        .where('updatedAt', '<', DateTime.now().minus({ seconds: 5 }).toSQL()!)
+      const queue = queues.producer('transcode')
+      for (const video of candidates) {
+        const job = await queue.getJob(video.id)
+        if (job && (job as any).status !== 'failed') continue
+        if (video.status !== 'uploaded') {
+          video.status = 'uploaded'
+          await video.save()
+        }
+        await this.enqueue(video)
+        ids.push(video.id)
+      }
+      return ids
+    })
+    if (requeued?.length) logger.info({ videos: requeued }, 'reconciler re-enqueued videos Redis had lost')
+    return requeued ?? []
+  }
+}
+
+function spriteVtt(sprite: SpriteInfo, duration: number) {
+  const stamp = (seconds: number) => new Date(Math.min(seconds, duration) * 1000).toISOString().slice(11, 23)
+  const lines = ['WEBVTT', '']
+  for (let i = 0; i < sprite.count; i++) {
+    const x = (i % sprite.columns) * sprite.tileWidth
+    const y = Math.floor(i / sprite.columns) * sprite.tileHeight
+    lines.push(`${stamp(i * sprite.intervalSeconds)} --> ${stamp((i + 1) * sprite.intervalSeconds)}`)
+    lines.push(`sprite.jpg#xywh=${x},${y},${sprite.tileWidth},${sprite.tileHeight}`, '')
+  }
+  return lines.join('\n')
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true })
+  return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name))
+}
+
+const transcoder = new TranscodeService()
+export default transcoder

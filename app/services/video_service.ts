@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { extname } from 'node:path'
+import { Exception } from '@adonisjs/core/exceptions'
+import type User from '#models/user'
+import Video from '#models/video'
+import storage from '#services/storage_service'
+import transcoder from '#services/transcode_service'
+import plugins from '#services/plugins'
+import { toMinorUnits } from '#services/money'
+
+export interface VideoDetails {
+  title: string
+  description?: string | null
+  currency: string
+  price: string
+  visibility: 'draft' | 'published'
+}
+
+const PAGE_SIZE = 12
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/**
+ * Video rules outside transcoding: creating a video from a finished upload,
+ * editing, deleting (with every stored object), and the catalog.
+ */
+export class VideoService {
+  /**
+   * The row is written first (status `uploaded`), then the master is
+   * streamed to storage, then the transcode is queued. A crash between
+   * steps leaves a row the reconciler finishes or fails — never an object
+   * nobody knows about.
+   */
+  async createFromUpload(owner: User, details: VideoDetails, file: { path: string; filename: string; size: number }) {
+    const id = randomUUID()
+    const extension = extname(file.filename).toLowerCase().replace(/[^a-z0-9.]/g, '') || '.bin'
+    const video = await Video.create({
+      id,
+      ownerId: owner.id,
+      ...this.#columns(details),
+      status: 'uploaded',
+      sourceKey: `videos/${id}/source/master${extension}`,
+      sourceFilename: file.filename.slice(0, 255),
+      sourceSize: file.size,
+    })
+    try {
+      await storage.put(video.sourceKey, createReadStream(file.path), { size: file.size })
+    } catch (error) {
+      await storage.delete(video.storagePrefix).catch(() => {})
+      await video.delete()
+      throw error
+    }
+    await plugins.hooks.doAction('video:uploaded', { videoId: video.id, ownerId: owner.id })
+    await transcoder.enqueue(video)
+    return video
+  }
+
+  async update(video: Video, details: VideoDetails) {
+    video.merge(this.#columns(details))
+    await video.save()
+    return video
+  }
+
+  async replacePoster(video: Video, file: { path: string; extname: string }) {
+    const key = `${video.storagePrefix}poster-custom.${file.extname === 'png' ? 'png' : file.extname === 'webp' ? 'webp' : 'jpg'}`
+    await storage.put(key, createReadStream(file.path))
+    const previous = video.customPoster ? video.posterKey : null
+    video.merge({ posterKey: key, customPoster: true })
+    await video.save()
+    if (previous && previous !== key) await storage.delete(previous)
+  }
+
+  /** Deletes the row and every object under the video's prefix. */
+  async destroy(video: Video) {
+    await storage.delete(video.storagePrefix)
+    await video.delete()
+  }
+
+  catalog({ search, page }: { search?: string; page: number }) {
+    const query = Video.query()
+      .where('status', 'ready')
+      .where('visibility', 'published')
+      .preload('owner')
+      .orderBy('readyAt', 'desc')
+      .orderBy('id')
+    const needle = search?.trim()
+    if (needle) {
+      const like = `%${needle.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+      query.where((q) => q.whereILike('title', like).orWhereILike('description', like))
+    }
+    return query.paginate(Math.max(1, page), PAGE_SIZE)
+  }
+
+  ownedBy(user: User) {
+    return Video.query().where('ownerId', user.id).orderBy('createdAt', 'desc')
+  }
+
+  /**
+   * The video if `user` may see it (or manage it, with `manage`); anything
+   * else, including a malformed id, is a 404 that tells nothing more.
+   */
+  async findOrFail(id: string, user: User | undefined, { manage = false } = {}) {
+    const video = UUID.test(String(id)) ? await Video.find(id) : null
+    if (!video || !(manage ? this.canManage(user, video) : this.canView(user, video))) {
+      throw new Exception('There is no such video', { status: 404, code: 'E_VIDEO_NOT_FOUND' })
+    }
+    return video
+  }
+
+  /** Who may see a video's page and poster before it is public. */
+  canManage(user: User | undefined, video: Video) {
+    return !!user && (user.isAdmin || user.id === video.ownerId)
+  }
+
+  canView(user: User | undefined, video: Video) {
+    return video.isPublic || this.canManage(user, video)
+  }
+
+  #columns(details: VideoDetails) {
+    return {
+      title: details.title,
+      description: details.description ?? '',
+      currency: details.currency,
+      priceMinor: toMinorUnits(details.price, details.currency)!,
+      visibility: details.visibility,
+    }
+  }
+}
+
+const videos = new VideoService()
+export default videos

@@ -1,0 +1,32 @@
+import vine from '@vinejs/vine'
+import { CURRENCIES, toMinorUnits } from '#services/money'
+
+/**
+ * Video details as a creator types them. `price` is decimal text in the
+ * chosen currency; it becomes `priceMinor` (integer minor units).
+ */
+const priceRule = vine.createRule((value, _options, field) => {
+  if (typeof value !== 'string') return
+  const currency = typeof field.parent.currency === 'string' ? field.parent.currency : 'USD'
+  if (value.trim().startsWith('-')) {
+    field.report('The price cannot be negative', 'price.negative', field)
+    return
+  }
+  if (toMinorUnits(value, currency) === null) {
+    field.report(`Enter a price like 4.99 (at most the decimals ${currency} has)`, 'price.format', field)
+  }
+})
+
+const details = {
+  title: vine.string().trim().minLength(1).maxLength(200),
+  description: vine.string().trim().maxLength(5000).optional(),
+  currency: vine.enum(CURRENCIES),
+  price: vine.string().trim().maxLength(20).use(priceRule()),
+  visibility: vine.enum(['draft', 'published'] as const),
+}
+
+export const videoDetailsValidator = vine.create(details)
+
+export const posterValidator = vine.create({
+  poster: vine.file({ size: '5mb', extnames: ['jpg', 'jpeg', 'png', 'webp'] }).optional(),
+})

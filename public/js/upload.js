@@ -1,0 +1,93 @@
+// Resumable upload with tus: progress bar, pause/resume, automatic retries
+// after a dropped connection, and resume after a page reload (pick the same
+// file again: tus finds the earlier upload by its fingerprint).
+;(() => {
+  const form = document.getElementById('upload-form')
+  if (!form || !window.tus) return
+  const status = form.querySelector('.upload-status')
+  const bar = document.getElementById('upload-progress')
+  const percent = document.getElementById('upload-percent')
+  const pause = document.getElementById('upload-pause')
+  const errorBox = document.getElementById('upload-error')
+  const submit = form.querySelector('button[type="submit"]')
+  const maxBytes = Number(form.dataset.maxBytes)
+  const extensions = form.dataset.extensions.split(',')
+  let upload = null
+
+  const showError = (message) => {
+    errorBox.textContent = message
+    errorBox.hidden = false
+    submit.disabled = false
+  }
+
+  const serverMessage = (error) => {
+    const body = error.originalResponse && error.originalResponse.getBody()
+    if (body) return body.trim()
+    return 'The upload was interrupted. Press Upload again to resume it.'
+  }
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault()
+    errorBox.hidden = true
+    const file = form.file.files[0]
+    if (!file) return showError('Choose a video file first.')
+    const extension = file.name.split('.').pop().toLowerCase()
+    if (!extensions.includes(extension)) return showError(`Files ending in .${extension} are not accepted.`)
+    if (file.size > maxBytes) return showError('This file is larger than the upload limit.')
+    if (file.size === 0) return showError('The file is empty.')
+    if (!form.title.value.trim()) return showError('Give the video a title.')
+
+    submit.disabled = true
+    status.hidden = false
+    upload = new window.tus.Upload(file, {
+      endpoint: '/studio/uploads',
+      chunkSize: 16 * 1024 * 1024,
+      retryDelays: [0, 1000, 3000, 5000, 10000],
+      removeFingerprintOnSuccess: true,
+      headers: { 'X-CSRF-TOKEN': form.dataset.csrf },
+      metadata: {
+        filename: file.name,
+        filetype: file.type,
+        title: form.title.value,
+        description: form.description.value,
+        price: form.price.value,
+        currency: form.currency.value,
+        visibility: form.visibility.value,
+      },
+      onProgress(sent, total) {
+        const value = Math.floor((sent / total) * 100)
+        bar.value = value
+        percent.textContent = `${value}%`
+      },
+      onError(error) {
+        showError(serverMessage(error))
+      },
+      onSuccess(payload) {
+        bar.value = 100
+        percent.textContent = 'Uploaded: transcoding starts.'
+        let url = '/studio/videos'
+        try {
+          url = JSON.parse(payload.lastResponse.getBody()).url || url
+        } catch {}
+        window.location.assign('/studio/videos')
+        void url
+      },
+    })
+    const previous = await upload.findPreviousUploads()
+    if (previous.length) upload.resumeFromPreviousUpload(previous[0])
+    upload.start()
+  })
+
+  pause.addEventListener('click', () => {
+    if (!upload) return
+    if (pause.dataset.paused) {
+      delete pause.dataset.paused
+      pause.textContent = 'Pause'
+      upload.start()
+    } else {
+      pause.dataset.paused = '1'
+      pause.textContent = 'Resume'
+      upload.abort()
+    }
+  })
+})()
