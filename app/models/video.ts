@@ -26,6 +26,7 @@ export interface SpriteInfo {
   count: number
 }
 
+const toJson = (value: unknown) => (value === null || value === undefined ? value : JSON.stringify(value))
 const toNumber = (value: unknown) => (value === null || value === undefined ? value : Number(value))
 
 export default class Video extends VideoSchema {
@@ -42,10 +43,11 @@ export default class Video extends VideoSchema {
   @column({ consume: toNumber })
   declare sourceSize: number
 
-  @column()
+  /** jsonb: pg would send a JS array as a PostgreSQL array, so serialise explicitly. */
+  @column({ prepare: toJson })
   declare renditions: Rendition[] | null
 
-  @column()
+  @column({ prepare: toJson })
   declare sprite: SpriteInfo | null
 
   @belongsTo(() => User, { foreignKey: 'ownerId' })

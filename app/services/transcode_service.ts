@@ -87,8 +87,11 @@ export class TranscodeService {
     }
   }
 
-  async #handleFailure(video: Video, error: Error): Promise<TranscodeOutcome> {
-    await this.#clearOutputs(video).catch(() => {})
+  async #handleFailure(failed: Video, error: Error): Promise<TranscodeOutcome> {
+    await this.#clearOutputs(failed).catch(() => {})
+    // Work on a fresh copy: the failed model may hold the changes that failed to save.
+    const video = await Video.find(failed.id)
+    if (!video) return 'gone'
     const permanent = error instanceof MediaRejectedError
     const exhausted = video.attempts >= mediaConfig.attempts
     video.lastError = error.message.slice(0, 2000)

@@ -1,10 +1,15 @@
 import db from '@adonisjs/lucid/services/db'
 import redis from '@adonisjs/redis/services/main'
+import { rm } from 'node:fs/promises'
+import app from '@adonisjs/core/services/app'
+import env from '#start/env'
+import mediaConfig from '#config/media'
 import { smtp } from '#tests/helpers/smtp_capture'
 
 /**
  * Every test starts from empty tables, an empty Redis test database (rate
- * limits, sessions) and an empty mailbox.
+ * limits, sessions, queues), empty test storage and upload folders, and an
+ * empty mailbox.
  */
 export async function resetState() {
   const tables = await db.rawQuery(
@@ -13,5 +18,7 @@ export async function resetState() {
   const names = tables.rows.map((row: { tablename: string }) => `"${row.tablename}"`)
   if (names.length) await db.rawQuery(`truncate ${names.join(', ')} restart identity cascade`)
   await redis.flushdb()
+  await rm(app.makePath(env.get('STORAGE_LOCAL_ROOT')), { recursive: true, force: true })
+  await rm(app.makePath(mediaConfig.uploadDir), { recursive: true, force: true })
   smtp.clear()
 }
