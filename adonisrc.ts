@@ -41,6 +41,7 @@ export default defineConfig({
     () => import('#start/limiter'),
     () => import('#start/routes'),
     () => import('#start/transmit'),
+    { file: () => import('#start/uploads'), environment: ['web'] },
     () => import('#start/kernel'),
   ],
 

@@ -261,3 +261,53 @@ test.group('Media pipeline: bad input', (group) => {
     assert.equal((await other.get(`/studio/videos/${video.id}/edit`)).status, 404)
   })
 })
+
+test.group('Abandoned uploads', (group) => {
+  group.each.setup(() => resetState())
+
+  test('an interrupted upload can resume, and an expired one is cleaned away', async ({ assert }) => {
+    const { default: uploads } = await import('#services/upload_service')
+    const { readFile, writeFile } = await import('node:fs/promises')
+    const { join } = await import('node:path')
+    const creator = await creatorClient()
+    const token = (await creator.get('/studio/videos/new')).text.match(/data-csrf="([^"]+)"/)![1]
+    const data = await readFile(await media.landscape())
+    const headers = { 'tus-resumable': '1.0.0', 'x-csrf-token': token }
+    const metadata = ['filename landscape.mp4', 'title Half'].map((pair) => {
+      const [key, value] = pair.split(' ')
+      return `${key} ${Buffer.from(value).toString('base64')}`
+    })
+    const created = await creator.request('POST', '/studio/uploads', undefined, {
+      ...headers,
+      'upload-length': String(data.length),
+      'upload-metadata': metadata.join(','),
+    })
+    assert.equal(created.status, 201)
+    const location = created.headers.get('location')!
+    const half = Math.floor(data.length / 2)
+    const patched = await creator.request('PATCH', location, data.subarray(0, half) as any, {
+      ...headers,
+      'upload-offset': '0',
+      'content-type': 'application/offset+octet-stream',
+    })
+    assert.equal(patched.status, 204)
+
+    // Resume: the server knows how far it got.
+    const head = await creator.request('HEAD', location, undefined, headers)
+    assert.equal(head.headers.get('upload-offset'), String(half))
+    // Another creator may not touch it.
+    const rival = await creatorClient('rival')
+    const rivalToken = (await rival.get('/studio/videos/new')).text.match(/data-csrf="([^"]+)"/)![1]
+    assert.equal((await rival.request('HEAD', location, undefined, { ...headers, 'x-csrf-token': rivalToken })).status, 403)
+
+    // Abandoned for longer than the expiry: swept away.
+    const id = location.split('/').pop()!
+    const infoPath = join(uploads.directory, `${id}.json`)
+    const info = JSON.parse(await readFile(infoPath, 'utf8'))
+    info.creation_date = new Date(Date.now() - 48 * 3600_000).toISOString()
+    await writeFile(infoPath, JSON.stringify(info))
+    assert.equal(await uploads.cleanUpExpired(), 1)
+    assert.deepEqual(await stagedUploads(), [])
+    assert.lengthOf(await Video.all(), 0)
+  })
+})
