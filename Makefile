@@ -47,7 +47,11 @@ test: deps services-test typecheck
 	NODE_ENV=test node ace db:create
 	NODE_ENV=test node ace test
 
-bench: deps services
-	@if [ -d bench ] && ls bench/*.ts >/dev/null 2>&1; then \
-	  for f in bench/$(if $(B),$(B),*).ts; do node --import @poppinss/ts-exec "$$f"; done; \
-	else echo "no benchmarks yet"; fi
+# Benchmarks use the test database and Redis db (.env.test).
+bench: deps services-test
+	NODE_ENV=test node ace db:create
+	NODE_ENV=test node ace migration:run --force
+	@for name in $(if $(B),$(B),transcode upload faults); do \
+	  echo "== bench $$name"; \
+	  X264_PRESET=$${X264_PRESET:-veryfast} node --import @poppinss/ts-exec bench/run.ts $$name || exit 1; \
+	done

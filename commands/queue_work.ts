@@ -59,6 +59,7 @@ export default class QueueWork extends BaseCommand {
     let reconciler: NodeJS.Timeout | undefined
     if (names.includes('transcode')) {
       const { default: transcoder } = await import('#services/transcode_service')
+      await transcoder.sweepStaleWorkDirs()
       const reconcile = () => transcoder.reconcile().catch((error) => this.logger.error(`reconciler: ${error.message}`))
       await reconcile()
       reconciler = setInterval(reconcile, queueConfig.reconcileIntervalMs)

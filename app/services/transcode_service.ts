@@ -15,6 +15,9 @@ import { MediaRejectedError, run } from '#services/media/ffmpeg'
 import { hlsCommand, outputFps, planLadder } from '#services/media/ladder'
 import { broadcastVideoProgress } from '#services/video_events'
 import { withLock } from '#services/lock_service'
+import { isProcessAlive } from '#hooks/processes'
+
+const WORKDIR_PREFIX = 'matinee-transcode-'
 
 export interface TranscodeJobData {
   videoId: string
@@ -66,7 +69,7 @@ export class TranscodeService {
     await video.save()
     broadcastVideoProgress(video)
 
-    const workDir = await mkdtemp(join(tmpdir(), `matinee-transcode-${video.id}-`))
+    const workDir = await mkdtemp(join(tmpdir(), `${WORKDIR_PREFIX}${process.pid}-${video.id}-`))
     try {
       await this.#clearOutputs(video)
       const outputs = await this.#transcode(video, workDir)
@@ -217,6 +220,22 @@ export class TranscodeService {
       renditions: storedRenditions,
       sprite: spriteInfo,
     }
+  }
+
+  /**
+   * Removes work folders of transcodes whose worker died (its pid is gone):
+   * a SIGKILLed worker cannot clean up after itself.
+   */
+  async sweepStaleWorkDirs() {
+    let removed = 0
+    for (const name of await readdir(tmpdir()).catch(() => [] as string[])) {
+      if (!name.startsWith(WORKDIR_PREFIX)) continue
+      const pid = Number(name.slice(WORKDIR_PREFIX.length).split('-')[0])
+      if (pid === process.pid || isProcessAlive(pid)) continue
+      await rm(join(tmpdir(), name), { recursive: true, force: true })
+      removed++
+    }
+    return removed
   }
 
   /**

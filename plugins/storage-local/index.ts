@@ -14,6 +14,11 @@ export default definePlugin({
     root: vine.string().trim().minLength(1),
   }),
   register(api) {
-    api.storage.register(new LocalStorageBackend(api.options.root))
+    const backend = new LocalStorageBackend(api.options.root)
+    api.storage.register(backend)
+    backend.sweepPartials().then(
+      (count) => count && api.logger.info(`removed ${count} unfinished writes left by stopped processes`),
+      (error) => api.logger.warn(`could not sweep unfinished writes: ${error.message}`)
+    )
   },
 })

@@ -12,7 +12,7 @@ import type {
   StoredObjectMeta,
   StoredObjectStream,
 } from '@matinee/plugin-kit'
-import { InvalidRangeError, ObjectNotFoundError, contentTypeFor } from '@matinee/plugin-kit'
+import { InvalidRangeError, ObjectNotFoundError, contentTypeFor, isProcessAlive } from '@matinee/plugin-kit'
 
 /**
  * Objects are files under `root`. Writes go to a temporary file renamed into
@@ -24,8 +24,28 @@ export class LocalStorageBackend implements StorageBackend {
   readonly label = 'Local disk'
   readonly root: string
 
+  /** Writes in progress live here (same filesystem, so the final rename is atomic). */
+  readonly #partialDir: string
+
   constructor(root: string) {
     this.root = resolve(root)
+    this.#partialDir = join(this.root, '.partial')
+  }
+
+  /**
+   * Removes writes a killed process left unfinished (their writer's pid is
+   * gone). Called when the backend starts; returns how many it removed.
+   */
+  async sweepPartials() {
+    let removed = 0
+    const names = await readdir(this.#partialDir).catch(() => [] as string[])
+    for (const name of names) {
+      const pid = Number(name.split('-')[0])
+      if (pid === process.pid || isProcessAlive(pid)) continue
+      await rm(join(this.#partialDir, name), { force: true })
+      removed++
+    }
+    return removed
   }
 
   #path(key: string) {
@@ -38,7 +58,8 @@ export class LocalStorageBackend implements StorageBackend {
   async put(key: string, body: Readable | Buffer, meta?: StoredObjectMeta): Promise<StoredObjectHead> {
     const path = this.#path(key)
     await mkdir(dirname(path), { recursive: true })
-    const temporary = `${path}.part-${randomBytes(6).toString('hex')}`
+    await mkdir(this.#partialDir, { recursive: true })
+    const temporary = join(this.#partialDir, `${process.pid}-${randomBytes(8).toString('hex')}`)
     try {
       await pipeline(Buffer.isBuffer(body) ? Readable.from([body]) : body, createWriteStream(temporary))
       await rename(temporary, path)
@@ -90,7 +111,7 @@ export class LocalStorageBackend implements StorageBackend {
     const base = prefix.endsWith('/') ? this.#path(prefix) : dirname(this.#path(prefix))
     for await (const file of walk(base)) {
       const key = relative(this.root, file).split(sep).join('/')
-      if (!key.startsWith(prefix) || key.includes('.part-')) continue
+      if (!key.startsWith(prefix) || key.startsWith('.partial/')) continue
       const head = await this.head(key)
       if (head) yield head
     }

@@ -58,22 +58,25 @@ export interface HlsCommandInput {
 }
 
 /**
- * One FFmpeg process for every rendition: a single decode, split and scaled
- * per rung, encoded to CMAF (fMP4) HLS with a master playlist. A source
+ * One FFmpeg process for every rendition: a single decode, scaled down rung
+ * by rung, encoded to CMAF (fMP4) HLS with a master playlist. A source
  * without audio gets a silent stereo track so every rendition has audio.
  */
 export function hlsCommand(options: HlsCommandInput): string[] {
   const { renditions, fps, segmentSeconds } = options
   const gop = gopFrames(fps, segmentSeconds)
-  const count = renditions.length
-  const branches = count + (options.sprite ? 1 : 0)
-  const labels = Array.from({ length: branches }, (_, i) => `[s${i}]`).join('')
-  const filters = [`[0:v]fps=${fps},split=${branches}${labels}`]
-  renditions.forEach((rendition, i) => filters.push(`[s${i}]scale=${rendition.width}:${rendition.height},setsar=1[v${i}]`))
+  // Scale in a cascade, largest rung first, each smaller rung from the one
+  // above it: one decode, and every scaler works on the smallest input it can.
+  const order = renditions.map((rendition, index) => ({ rendition, index })).sort((a, b) => b.rendition.height - a.rendition.height)
+  const filters = [options.sprite ? `[0:v]fps=${fps},split=2[c0][spritein]` : `[0:v]fps=${fps}[c0]`]
+  order.forEach(({ rendition, index }, k) => {
+    const scale = `scale=${rendition.width}:${rendition.height},setsar=1`
+    filters.push(k < order.length - 1 ? `[c${k}]${scale},split=2[v${index}][c${k + 1}]` : `[c${k}]${scale}[v${index}]`)
+  })
   if (options.sprite) {
     const { intervalSeconds, tileWidth, tileHeight, columns, rows } = options.sprite
     filters.push(
-      `[s${count}]fps=1/${intervalSeconds},scale=${tileWidth}:${tileHeight}:force_original_aspect_ratio=decrease,` +
+      `[spritein]fps=1/${intervalSeconds},scale=${tileWidth}:${tileHeight}:force_original_aspect_ratio=decrease,` +
         `pad=${tileWidth}:${tileHeight}:(ow-iw)/2:(oh-ih)/2,tile=${columns}x${rows}[sprite]`
     )
   }

@@ -1,0 +1,48 @@
+import { execFile } from 'node:child_process'
+import { mkdir, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { performance } from 'node:perf_hooks'
+
+export const exec = promisify(execFile)
+export const benchDir = join(tmpdir(), 'matinee-bench')
+
+export function figure(name: string, value: number, unit: string) {
+  console.log(`FIGURE ${name} ${Number.isInteger(value) ? value : value.toFixed(3)} ${unit}`)
+}
+
+export async function timed<T>(fn: () => Promise<T>) {
+  const start = performance.now()
+  const result = await fn()
+  return { result, seconds: (performance.now() - start) / 1000 }
+}
+
+/** Generates a source once (kept in the temp folder between runs). */
+export async function source(name: string, args: string[]) {
+  await mkdir(benchDir, { recursive: true })
+  const path = join(benchDir, name)
+  if (!(await stat(path).catch(() => null))) {
+    console.error(`generating ${name}...`)
+    await exec('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args, path], { maxBuffer: 1 << 20 })
+  }
+  return path
+}
+
+/** 60 s of 1080p30 with audio: moving test pattern + tone. */
+export const source1080p = () =>
+  source('source-1080p30-60s.mp4', [
+    '-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=30',
+    '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
+    '-t', '60', '-c:v', 'libx264', '-preset', 'veryfast', '-b:v', '8M', '-pix_fmt', 'yuv420p',
+    '-c:a', 'aac', '-shortest',
+  ])
+
+export async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what: string) {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (await check()) return
+    await new Promise((resolve) => setTimeout(resolve, 250))
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
