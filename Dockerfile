@@ -10,7 +10,7 @@ FROM node:24-bookworm-slim AS runtime
 RUN apt-get update \
   && apt-get install -y --no-install-recommends ffmpeg ca-certificates \
   && rm -rf /var/lib/apt/lists/*
-ENV NODE_ENV=production HOST=0.0.0.0 PORT=3333
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=3333 NODE_OPTIONS=--max-semi-space-size=1
 WORKDIR /app
 COPY --from=build /src/build ./
 RUN npm ci --omit=dev --no-audit --no-fund

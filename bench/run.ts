@@ -5,6 +5,7 @@
 |   node --import @poppinss/ts-exec bench/run.ts transcode
 */
 process.env.NODE_ENV = 'test'
+import { spawnSync } from 'node:child_process'
 import { createIgnitor } from '../bin/ignitor.js'
 
 const name = process.argv[2]
@@ -12,6 +13,10 @@ if (!name || !/^[a-z_]+$/.test(name)) {
   console.error('usage: bench/run.ts <transcode|upload|faults>')
   process.exit(2)
 }
+
+// The test suite rolls its schema back when it ends: make sure it is there.
+const migrate = spawnSync(process.execPath, ['ace', 'migration:run', '--force'], { stdio: ['ignore', 'ignore', 'inherit'] })
+if (migrate.status !== 0) process.exit(1)
 
 const app = createIgnitor().createApp('console')
 await app.init()

@@ -12,6 +12,7 @@ const SessionsController = () => import('#controllers/sessions_controller')
 const PasswordResetsController = () => import('#controllers/password_resets_controller')
 const AccountsController = () => import('#controllers/accounts_controller')
 const CreatorApplicationsController = () => import('#controllers/admin/creator_applications_controller')
+const AdminVideosController = () => import('#controllers/admin/videos_controller')
 
 router.get('/', [VideosController, 'index']).as('home')
 router.get('/videos/:id', [VideosController, 'show']).as('videos.show')
@@ -60,6 +61,7 @@ router
 
 router
   .group(() => {
+    router.get('/videos', [AdminVideosController, 'index']).as('admin.videos')
     router.get('/creator-applications', [CreatorApplicationsController, 'index']).as('admin.creator_applications')
     router.post('/creator-applications/:id/approve', [CreatorApplicationsController, 'approve']).where('id', router.matchers.number())
     router.post('/creator-applications/:id/reject', [CreatorApplicationsController, 'reject']).where('id', router.matchers.number())

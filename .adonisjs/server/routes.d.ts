@@ -4,7 +4,13 @@ type ParamValue = string | number | bigint | boolean
 
 export type ScannedRoutes = {
   ALL: {
+    'event_stream': { paramsTuple?: []; params?: {} }
+    'subscribe': { paramsTuple?: []; params?: {} }
+    'unsubscribe': { paramsTuple?: []; params?: {} }
     'home': { paramsTuple?: []; params?: {} }
+    'videos.show': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'videos.poster': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'vendor.show': { paramsTuple: [ParamValue]; params: {'file': ParamValue} }
     'health': { paramsTuple?: []; params?: {} }
     'register': { paramsTuple?: []; params?: {} }
     'registrations.store': { paramsTuple?: []; params?: {} }
@@ -19,12 +25,25 @@ export type ScannedRoutes = {
     'accounts.update_password': { paramsTuple?: []; params?: {} }
     'accounts.apply_for_creator': { paramsTuple?: []; params?: {} }
     'studio': { paramsTuple?: []; params?: {} }
+    'studio.videos': { paramsTuple?: []; params?: {} }
+    'studio.videos.new': { paramsTuple?: []; params?: {} }
+    'studio.videos.edit': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'studio_videos.update': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'studio_videos.destroy': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'studio_videos.retry': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'studio.uploads': { paramsTuple?: []; params?: {} }
+    'studio.uploads.item': { paramsTuple: [...ParamValue[]]; params: {'*': ParamValue[]} }
+    'admin.videos': { paramsTuple?: []; params?: {} }
     'admin.creator_applications': { paramsTuple?: []; params?: {} }
     'creator_applications.approve': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'creator_applications.reject': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
   }
   GET: {
+    'event_stream': { paramsTuple?: []; params?: {} }
     'home': { paramsTuple?: []; params?: {} }
+    'videos.show': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'videos.poster': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'vendor.show': { paramsTuple: [ParamValue]; params: {'file': ParamValue} }
     'health': { paramsTuple?: []; params?: {} }
     'register': { paramsTuple?: []; params?: {} }
     'login': { paramsTuple?: []; params?: {} }
@@ -32,10 +51,20 @@ export type ScannedRoutes = {
     'password.reset': { paramsTuple: [ParamValue]; params: {'token': ParamValue} }
     'account': { paramsTuple?: []; params?: {} }
     'studio': { paramsTuple?: []; params?: {} }
+    'studio.videos': { paramsTuple?: []; params?: {} }
+    'studio.videos.new': { paramsTuple?: []; params?: {} }
+    'studio.videos.edit': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'studio.uploads': { paramsTuple?: []; params?: {} }
+    'studio.uploads.item': { paramsTuple: [...ParamValue[]]; params: {'*': ParamValue[]} }
+    'admin.videos': { paramsTuple?: []; params?: {} }
     'admin.creator_applications': { paramsTuple?: []; params?: {} }
   }
   HEAD: {
+    'event_stream': { paramsTuple?: []; params?: {} }
     'home': { paramsTuple?: []; params?: {} }
+    'videos.show': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'videos.poster': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'vendor.show': { paramsTuple: [ParamValue]; params: {'file': ParamValue} }
     'health': { paramsTuple?: []; params?: {} }
     'register': { paramsTuple?: []; params?: {} }
     'login': { paramsTuple?: []; params?: {} }
@@ -43,9 +72,17 @@ export type ScannedRoutes = {
     'password.reset': { paramsTuple: [ParamValue]; params: {'token': ParamValue} }
     'account': { paramsTuple?: []; params?: {} }
     'studio': { paramsTuple?: []; params?: {} }
+    'studio.videos': { paramsTuple?: []; params?: {} }
+    'studio.videos.new': { paramsTuple?: []; params?: {} }
+    'studio.videos.edit': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'studio.uploads': { paramsTuple?: []; params?: {} }
+    'studio.uploads.item': { paramsTuple: [...ParamValue[]]; params: {'*': ParamValue[]} }
+    'admin.videos': { paramsTuple?: []; params?: {} }
     'admin.creator_applications': { paramsTuple?: []; params?: {} }
   }
   POST: {
+    'subscribe': { paramsTuple?: []; params?: {} }
+    'unsubscribe': { paramsTuple?: []; params?: {} }
     'registrations.store': { paramsTuple?: []; params?: {} }
     'sessions.store': { paramsTuple?: []; params?: {} }
     'password_resets.store': { paramsTuple?: []; params?: {} }
@@ -53,8 +90,29 @@ export type ScannedRoutes = {
     'logout': { paramsTuple?: []; params?: {} }
     'accounts.update_password': { paramsTuple?: []; params?: {} }
     'accounts.apply_for_creator': { paramsTuple?: []; params?: {} }
+    'studio_videos.update': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'studio_videos.destroy': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'studio_videos.retry': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'studio.uploads': { paramsTuple?: []; params?: {} }
+    'studio.uploads.item': { paramsTuple: [...ParamValue[]]; params: {'*': ParamValue[]} }
     'creator_applications.approve': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'creator_applications.reject': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+  }
+  OPTIONS: {
+    'studio.uploads': { paramsTuple?: []; params?: {} }
+    'studio.uploads.item': { paramsTuple: [...ParamValue[]]; params: {'*': ParamValue[]} }
+  }
+  PUT: {
+    'studio.uploads': { paramsTuple?: []; params?: {} }
+    'studio.uploads.item': { paramsTuple: [...ParamValue[]]; params: {'*': ParamValue[]} }
+  }
+  PATCH: {
+    'studio.uploads': { paramsTuple?: []; params?: {} }
+    'studio.uploads.item': { paramsTuple: [...ParamValue[]]; params: {'*': ParamValue[]} }
+  }
+  DELETE: {
+    'studio.uploads': { paramsTuple?: []; params?: {} }
+    'studio.uploads.item': { paramsTuple: [...ParamValue[]]; params: {'*': ParamValue[]} }
   }
 }
 declare module '@adonisjs/core/types/http' {

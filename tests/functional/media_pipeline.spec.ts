@@ -140,6 +140,13 @@ test.group('Media pipeline: upload to ready', (group) => {
 
     const page = await creator.get('/studio/videos')
     assert.include(page.text, 'No stored object')
+    const { default: accounts } = await import('#services/account_service')
+    await accounts.ensureAdmin({ username: 'boss', email: 'boss@example.com', password: 'admin secret 123' })
+    const admin = new WebClient()
+    await admin.login('boss', 'admin secret 123')
+    const adminPage = await admin.get('/admin/videos')
+    assert.include(adminPage.text, 'No stored object')
+    assert.equal((await creator.get('/admin/videos')).status, 403)
   })
 
   test('videos Redis lost are found in PostgreSQL and transcoded', async ({ assert }) => {
