@@ -43,11 +43,7 @@ export default class StudioVideosController {
 
   async retry({ params, response, session, auth }: HttpContext) {
     const video = await videos.findOrFail(params.id, auth.user, { manage: true })
-    if (video.status === 'failed') {
-      video.attempts = 0
-      await transcoder.enqueue(video)
-      session.flash('success', 'Transcoding starts again.')
-    }
+    if (await transcoder.retry(video)) session.flash('success', 'Transcoding starts again.')
     return response.redirect('/studio/videos')
   }
 }

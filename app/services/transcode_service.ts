@@ -56,6 +56,14 @@ export class TranscodeService {
     broadcastVideoProgress(video)
   }
 
+  /** A failed video gets a fresh set of attempts; false when it has not failed. */
+  async retry(video: Video) {
+    if (video.status !== 'failed') return false
+    video.attempts = 0
+    await this.enqueue(video)
+    return true
+  }
+
   /** One attempt, run by a worker. Throwing asks the queue to retry later. */
   async process(data: TranscodeJobData): Promise<TranscodeOutcome> {
     const video = await Video.find(data.videoId)

@@ -62,15 +62,11 @@
       onError(error) {
         showError(serverMessage(error))
       },
-      onSuccess(payload) {
+      onSuccess() {
         bar.value = 100
         percent.textContent = 'Uploaded: transcoding starts.'
-        let url = '/studio/videos'
-        try {
-          url = JSON.parse(payload.lastResponse.getBody()).url || url
-        } catch {}
+        // "My videos" shows the new video's transcode progress live.
         window.location.assign('/studio/videos')
-        void url
       },
     })
     const previous = await upload.findPreviousUploads()
