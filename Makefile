@@ -30,7 +30,7 @@ services: env
 	scripts/services.sh
 
 services-test:
-	ENV_FILE=.env.test scripts/services.sh docker-compose
+	ENV_FILE=.env.test scripts/services.sh docker-compose chromium
 
 db: deps services
 	node ace db:create
@@ -49,9 +49,10 @@ test: deps services-test typecheck
 
 # Benchmarks use the test database and Redis db (.env.test).
 bench: deps services-test
+	ENV_FILE=.env.test scripts/services.sh nginx
 	NODE_ENV=test node ace db:create
 	NODE_ENV=test node ace migration:run --force
-	@for name in $(if $(B),$(B),transcode upload faults); do \
+	@for name in $(if $(B),$(B),transcode upload faults playback); do \
 	  echo "== bench $$name"; \
 	  X264_PRESET=$${X264_PRESET:-veryfast} node --import @poppinss/ts-exec bench/run.ts $$name || exit 1; \
 	done

@@ -65,11 +65,28 @@ export default class QueueWork extends BaseCommand {
       reconciler = setInterval(reconcile, queueConfig.reconcileIntervalMs)
     }
 
+    // Watermark renders of ended sessions are deleted; one worker at a time does it.
+    let purger: NodeJS.Timeout | undefined
+    if (names.includes('watermark') || names.includes('watermark_ahead')) {
+      const { default: watermarks } = await import('#services/watermark_service')
+      const { default: playback } = await import('#services/playback_service')
+      const { withLock } = await import('#services/lock_service')
+      const { default: playbackConfig } = await import('#config/playback')
+      await watermarks.sweepStaleWorkDirs()
+      const purge = () =>
+        withLock('purge-playback', 5 * 60_000, () => playback.purgeEnded()).catch((error) =>
+          this.logger.error(`playback purge: ${error.message}`)
+        )
+      await purge()
+      purger = setInterval(purge, playbackConfig.watermark.purgeIntervalMs)
+    }
+
     // bin/console.ts turns SIGTERM into app.terminate(); Ctrl-C does the same
     // here. Cleanup runs as a terminating hook, before Redis is closed.
     this.app.terminating(async () => {
       clearInterval(heartbeat)
       clearInterval(reconciler)
+      clearInterval(purger)
       this.logger.info('worker stopping: finishing active jobs')
       await Promise.all(workers.map((worker) => worker.close(10_000).catch(() => {})))
       await queues.forget(workerId).catch(() => {})

@@ -15,6 +15,8 @@ const configured: PluginEntry[] = [
     source: './plugins/storage-local',
     options: { root: app.makePath(env.get('STORAGE_LOCAL_ROOT')) },
   },
+  // The visible watermark of playback sessions (config/playback.ts picks it).
+  { source: './plugins/watermark-text', options: {} },
 ]
 
 if (env.get('S3_BUCKET')) {

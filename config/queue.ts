@@ -11,6 +11,8 @@ const queueConfig = {
   /** Per-queue overrides: a transcode uses every core it gets. */
   concurrencyByQueue: {
     transcode: env.get('TRANSCODE_CONCURRENCY', 1),
+    watermark: env.get('WATERMARK_CONCURRENCY', 2),
+    watermark_ahead: env.get('WATERMARK_CONCURRENCY', 2),
   },
   /** How often a worker looks for videos the queue lost. */
   reconcileIntervalMs: 30_000,

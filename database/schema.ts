@@ -24,6 +24,37 @@ export class PasswordResetTokenSchema extends BaseModel {
   declare userId: number
 }
 
+export class PlaybackSessionSchema extends BaseModel {
+  static $columns = ['createdAt', 'deviceId', 'expiresAt', 'id', 'lastSeenAt', 'mediaPurgedAt', 'revokeReason', 'revokedAt', 'userAgent', 'userId', 'videoId', 'watermarkText', 'watermarked'] as const
+  $columns = PlaybackSessionSchema.$columns
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+  @column()
+  declare deviceId: string
+  @column.dateTime()
+  declare expiresAt: DateTime
+  @column({ isPrimary: true })
+  declare id: string
+  @column.dateTime()
+  declare lastSeenAt: DateTime
+  @column.dateTime()
+  declare mediaPurgedAt: DateTime | null
+  @column()
+  declare revokeReason: string | null
+  @column.dateTime()
+  declare revokedAt: DateTime | null
+  @column()
+  declare userAgent: string
+  @column()
+  declare userId: number
+  @column()
+  declare videoId: string
+  @column()
+  declare watermarkText: string | null
+  @column()
+  declare watermarked: boolean
+}
+
 export class PluginSettingSchema extends BaseModel {
   static $columns = ['plugin', 'updatedAt', 'values'] as const
   $columns = PluginSettingSchema.$columns
@@ -59,7 +90,7 @@ export class UserSchema extends BaseModel {
 }
 
 export class VideoSchema extends BaseModel {
-  static $columns = ['attempts', 'createdAt', 'currency', 'customPoster', 'description', 'durationSeconds', 'height', 'hlsPrefix', 'id', 'lastError', 'ownerId', 'posterKey', 'priceMinor', 'processingStartedAt', 'progress', 'readyAt', 'renditions', 'sourceFilename', 'sourceKey', 'sourceSize', 'sprite', 'status', 'title', 'updatedAt', 'visibility', 'width'] as const
+  static $columns = ['attempts', 'createdAt', 'currency', 'customPoster', 'description', 'durationSeconds', 'height', 'hlsPrefix', 'id', 'lastError', 'ownerId', 'posterKey', 'priceMinor', 'processingStartedAt', 'progress', 'readyAt', 'renditions', 'sourceFilename', 'sourceKey', 'sourceSize', 'sprite', 'status', 'takedownReason', 'takenDownAt', 'title', 'updatedAt', 'visibility', 'watermarkEnabled', 'width'] as const
   $columns = VideoSchema.$columns
   @column()
   declare attempts: number
@@ -106,11 +137,30 @@ export class VideoSchema extends BaseModel {
   @column()
   declare status: string
   @column()
+  declare takedownReason: string | null
+  @column.dateTime()
+  declare takenDownAt: DateTime | null
+  @column()
   declare title: string
   @column.dateTime({ autoCreate: true, autoUpdate: true })
   declare updatedAt: DateTime | null
   @column()
   declare visibility: string
   @column()
+  declare watermarkEnabled: boolean | null
+  @column()
   declare width: number | null
+}
+
+export class WatchPositionSchema extends BaseModel {
+  static $columns = ['positionSeconds', 'updatedAt', 'userId', 'videoId'] as const
+  $columns = WatchPositionSchema.$columns
+  @column()
+  declare positionSeconds: number
+  @column.dateTime({ autoCreate: true, autoUpdate: true })
+  declare updatedAt: DateTime
+  @column({ isPrimary: true })
+  declare userId: number
+  @column()
+  declare videoId: string
 }

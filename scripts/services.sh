@@ -80,10 +80,23 @@ ensure_postgres
 ensure_redis
 ensure_binary ffmpeg ffmpeg
 ensure_binary ffprobe ffmpeg
+# The visible watermark draws with DejaVu Sans Bold.
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf ] || apt_install fonts-dejavu-core
 for pkg in "$@"; do
   case "$pkg" in
     docker-compose) ensure_binary docker-compose docker-compose ;;
     chromium) ensure_binary chromium chromium ;;
+    nginx)
+      # Only the binary (benchmarks start their own on loopback): keep the
+      # package from starting a system-wide nginx on port 80.
+      if [ ! -x /usr/sbin/nginx ]; then
+        if [ ! -e /usr/sbin/policy-rc.d ] && can_apt; then
+          printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+          apt_install nginx; rm -f /usr/sbin/policy-rc.d
+        else
+          apt_install nginx
+        fi
+      fi ;;
     *) ensure_binary "$pkg" "$pkg" ;;
   esac
 done

@@ -57,4 +57,13 @@ export default await Env.create(new URL('../', import.meta.url), {
   QUEUE_PREFIX: Env.schema.string.optional(),
   WORKER_CONCURRENCY: Env.schema.number.optional(),
   TRANSCODE_CONCURRENCY: Env.schema.number.optional(),
+
+  PLAYBACK_URL_TTL_SECONDS: Env.schema.number.optional(),
+  PLAYBACK_SESSION_TTL_MINUTES: Env.schema.number.optional(),
+  PLAYBACK_MAX_SESSIONS: Env.schema.number.optional(),
+  WATERMARK_INTERVAL_SECONDS: Env.schema.number.optional(),
+  WATERMARK_MAX_HEIGHT: Env.schema.number.optional(),
+  WATERMARK_LOOKAHEAD: Env.schema.number.optional(),
+  WATERMARK_CONCURRENCY: Env.schema.number.optional(),
+  WATERMARK_PRESET: Env.schema.enum.optional(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast'] as const),
 })

@@ -7,6 +7,8 @@ const StudioVideosController = () => import('#controllers/studio_videos_controll
 const UploadsController = () => import('#controllers/uploads_controller')
 const VendorController = () => import('#controllers/vendor_controller')
 const HealthController = () => import('#controllers/health_controller')
+const PlaybackController = () => import('#controllers/playback_controller')
+const PlayController = () => import('#controllers/play_controller')
 const RegistrationsController = () => import('#controllers/registrations_controller')
 const SessionsController = () => import('#controllers/sessions_controller')
 const PasswordResetsController = () => import('#controllers/password_resets_controller')
@@ -18,6 +20,13 @@ router.get('/', [VideosController, 'index']).as('home')
 router.get('/videos/:id', [VideosController, 'show']).as('videos.show')
 router.get('/videos/:id/poster', [VideosController, 'poster']).as('videos.poster')
 router.get('/vendor/:file', [VendorController, 'show'])
+
+// Playback: sessions for the player (JSON), then signed playlists and segments.
+router.post('/videos/:id/playback', [PlaybackController, 'store']).as('playback.open')
+router.post('/playback/:session/renew', [PlaybackController, 'renew'])
+router.post('/playback/:session/position', [PlaybackController, 'position'])
+router.delete('/playback/:session', [PlaybackController, 'destroy'])
+router.get('/play/:session/*', [PlayController, 'show']).as('play')
 router.get('/health', [HealthController, 'show']).as('health')
 
 router

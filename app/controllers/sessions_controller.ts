@@ -3,6 +3,7 @@ import User from '#models/user'
 import { loginValidator } from '#validators/account'
 import { loginFailures } from '#start/limiter'
 import plugins from '#services/plugins'
+import playback from '#services/playback_service'
 
 export default class SessionsController {
   async create({ view }: HttpContext) {
@@ -26,6 +27,9 @@ export default class SessionsController {
   }
 
   async destroy({ response, auth, session }: HttpContext) {
+    // This browser's playback sessions end with the login (other devices keep theirs).
+    const deviceId = session.get('playbackDevice')
+    if (auth.user && deviceId) await playback.revoke({ userId: auth.user.id, deviceId }, 'logout')
     await auth.use('web').logout()
     session.flash('success', 'You are logged out.')
     return response.redirect('/')

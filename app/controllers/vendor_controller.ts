@@ -12,6 +12,7 @@ const require = createRequire(import.meta.url)
 const FILES: Record<string, () => string> = {
   'tus.js': () => require.resolve('tus-js-client/dist/tus.min.js'),
   'transmit.js': () => require.resolve('@adonisjs/transmit-client'),
+  'hls.js': () => require.resolve('hls.js/dist/hls.min.js'),
 }
 
 export default class VendorController {

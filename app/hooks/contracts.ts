@@ -142,20 +142,37 @@ export interface WatermarkSession {
   username: string
   /** Text after the `watermark:text` filter. */
   text: string
+  /**
+   * Secret bytes unique to the session (derived by the core from its key).
+   * Derive positions from it (e.g. an HMAC of the time slot) so two sessions
+   * of one video differ and nobody can predict a session's schedule.
+   */
+  seed: Buffer
+}
+
+export interface VisibleWatermarkInput {
+  session: WatermarkSession
+  /** Presentation time of the first frame, in seconds of the video. */
+  startSeconds: number
+  durationSeconds: number
+  /** Size of the frames the filter draws on. */
+  width: number
+  height: number
+  /** The mark moves to a new position every `intervalSeconds`. */
+  intervalSeconds: number
 }
 
 export interface VisibleWatermarker {
   readonly id: string
   readonly kind: 'visible'
   readonly label: string
-  /** An FFmpeg filter graph fragment drawing the mark for this session and time range. */
-  buildFilter(input: {
-    session: WatermarkSession
-    startSeconds: number
-    durationSeconds: number
-    width: number
-    height: number
-  }): string
+  /**
+   * An FFmpeg filter chain (filters joined by commas, no labels) drawing the
+   * mark on frames of this session and time range. Inside it, `t` is the
+   * frame's presentation time in the video (timestamps are kept), so a
+   * segment rendered alone continues its neighbours' schedule exactly.
+   */
+  buildFilter(input: VisibleWatermarkInput): string
 }
 
 export interface ForensicWatermarker {
@@ -169,6 +186,25 @@ export interface ForensicWatermarker {
 }
 
 export type Watermarker = VisibleWatermarker | ForensicWatermarker
+
+/* ----------------------------------------------------------- entitlements */
+
+export interface EntitlementRequest {
+  user: { id: number; username: string; role: string }
+  video: { id: string; ownerId: number; priceMinor: number; currency: string }
+}
+
+/**
+ * One reason a viewer may watch a video (owning it, being an admin, being on
+ * its allowlist, having bought it...). The core asks every source, in order,
+ * after its own checks (the video exists, is ready, published, not taken
+ * down, the viewer is logged in); the first that grants wins.
+ */
+export interface EntitlementSource {
+  readonly id: string
+  readonly label: string
+  grants(request: EntitlementRequest): boolean | Promise<boolean>
+}
 
 /* ------------------------------------------------------------------ common */
 

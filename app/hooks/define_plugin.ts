@@ -4,7 +4,7 @@ import type { BaseCommand } from '@adonisjs/core/ace'
 import type { Infer, SchemaTypes } from '@vinejs/vine/types'
 import type { ActionListener, FilterFn } from './hook_bus.js'
 import type { ActionName, FilterName } from './hook_names.js'
-import type { PaymentProvider, StorageBackend, Watermarker } from './contracts.js'
+import type { EntitlementSource, PaymentProvider, StorageBackend, Watermarker } from './contracts.js'
 import type { PluginSettings } from './plugin_settings.js'
 
 export const PLUGIN_MARK = Symbol.for('matinee.plugin')
@@ -38,6 +38,8 @@ export interface PluginApi<Options = unknown> {
   payments: { register(provider: PaymentProvider): void }
   storage: { register(backend: StorageBackend): void }
   watermarks: { register(watermarker: Watermarker): void }
+  /** Extra reasons a viewer may watch a video (see EntitlementSource). */
+  entitlements: { register(source: EntitlementSource): void }
   hooks: {
     onAction<N extends ActionName>(name: N, listener: ActionListener<N>): void
     /** Lower priority runs first (default 10). */

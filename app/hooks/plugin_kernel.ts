@@ -6,7 +6,7 @@ import { HookBus } from './hook_bus.js'
 import { ProviderRegistry } from './registry.js'
 import { PluginSettings } from './plugin_settings.js'
 import { loadPlugins, PluginBootError, type LoadedPlugin, type PluginEntry } from './plugin_loader.js'
-import type { PaymentProvider, StorageBackend, Watermarker } from './contracts.js'
+import type { EntitlementSource, PaymentProvider, StorageBackend, Watermarker } from './contracts.js'
 import type { PluginApi, PluginRouteHandler, PluginRouteOptions, PluginRouter } from './define_plugin.js'
 
 type RouteMiddlewareFor = (options: PluginRouteOptions) => any[]
@@ -27,6 +27,7 @@ export class PluginKernel {
   readonly payments = new ProviderRegistry<PaymentProvider>('payment provider')
   readonly storage = new ProviderRegistry<StorageBackend>('storage backend')
   readonly watermarks = new ProviderRegistry<Watermarker>('watermarker')
+  readonly entitlements = new ProviderRegistry<EntitlementSource>('entitlement source')
   readonly commands: Array<{ owner: string; command: typeof BaseCommand }> = []
   readonly plugins: PluginInfo[] = []
   readonly settings = new Map<string, PluginSettings<any>>()
@@ -77,6 +78,7 @@ export class PluginKernel {
       payments: { register: (provider) => this.payments.register(provider, owner) },
       storage: { register: (backend) => this.storage.register(backend, owner) },
       watermarks: { register: (watermarker) => this.watermarks.register(watermarker, owner) },
+      entitlements: { register: (source) => this.entitlements.register(source, owner) },
       hooks: {
         onAction: (name, fn) => this.hooks.onAction(name, fn, owner),
         addFilter: (name, fn, priority) => this.hooks.addFilter(name, fn, owner, priority),

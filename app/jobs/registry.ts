@@ -7,6 +7,11 @@ export type JobHandler = (data: any, job: { id: string; reportProgress(p: unknow
 export const JOBS = {
   health: () => import('#jobs/health_ping_job'),
   transcode: () => import('#jobs/transcode_job'),
+  // Watermarked segments: `watermark` for the segment a player waits for,
+  // `watermark_ahead` for the lookahead. Two queues so a waiting player never
+  // queues behind other sessions' lookahead (bee-queue has no priorities).
+  watermark: () => import('#jobs/watermark_job'),
+  watermark_ahead: () => import('#jobs/watermark_job'),
 } satisfies Record<string, () => Promise<{ default: JobHandler }>>
 
 export type QueueName = keyof typeof JOBS

@@ -62,7 +62,16 @@ export default class Video extends VideoSchema {
     return this.status === 'ready'
   }
 
+  get isTakenDown() {
+    return this.takenDownAt !== null
+  }
+
   get isPublic() {
-    return this.status === 'ready' && this.visibility === 'published'
+    return this.status === 'ready' && this.visibility === 'published' && !this.isTakenDown
+  }
+
+  /** The creator's choice, or on for paid videos by default. */
+  get watermarkOn() {
+    return this.watermarkEnabled ?? this.priceMinor > 0
   }
 }

@@ -7,6 +7,13 @@ import { JOBS, type QueueName } from '#jobs/registry'
 const HEARTBEAT_KEY = `${queueConfig.prefix}:workers`
 
 /**
+ * Queues whose jobs are disposable renders: a failed job is dropped (not kept
+ * for inspection) so the same job id can be enqueued again, and producers
+ * keep no per-job state or events.
+ */
+const DISPOSABLE: ReadonlySet<string> = new Set(['watermark', 'watermark_ahead'])
+
+/**
  * Producers and workers for bee-queue. Producer queues are cached per
  * process; workers are made by `node ace queue:work`.
  */
@@ -20,7 +27,8 @@ export class QueueService {
         prefix: queueConfig.prefix,
         redis: { ...queueConfig.redis },
         isWorker: false,
-        getEvents: true,
+        getEvents: !DISPOSABLE.has(name),
+        storeJobs: !DISPOSABLE.has(name),
         activateDelayedJobs: false,
         removeOnSuccess: true,
       })
@@ -38,7 +46,7 @@ export class QueueService {
       activateDelayedJobs: true,
       stallInterval: queueConfig.stallIntervalMs,
       removeOnSuccess: true,
-      removeOnFailure: false,
+      removeOnFailure: DISPOSABLE.has(name),
     })
   }
 

@@ -63,6 +63,14 @@ export class StorageService {
     return this.backend.list(prefix)
   }
 
+  /** A small object (a playlist) as text. */
+  async readText(key: string) {
+    const object = await this.get(key)
+    const chunks: Buffer[] = []
+    for await (const chunk of object.body) chunks.push(chunk as Buffer)
+    return Buffer.concat(chunks).toString('utf8')
+  }
+
   /** Total bytes under a prefix. */
   async sizeOf(prefix: string) {
     let total = 0

@@ -1,6 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs'
-import { mkdtemp, readdir, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readdir, rm } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { DateTime } from 'luxon'
@@ -15,7 +14,7 @@ import { MediaRejectedError, run } from '#services/media/ffmpeg'
 import { hlsCommand, outputFps, planLadder } from '#services/media/ladder'
 import { broadcastVideoProgress } from '#services/video_events'
 import { withLock } from '#services/lock_service'
-import { isProcessAlive } from '#hooks/processes'
+import { makeWorkDir, sweepWorkDirs } from '#services/media/work_dirs'
 
 const WORKDIR_PREFIX = 'matinee-transcode-'
 
@@ -77,7 +76,7 @@ export class TranscodeService {
     await video.save()
     broadcastVideoProgress(video)
 
-    const workDir = await mkdtemp(join(tmpdir(), `${WORKDIR_PREFIX}${process.pid}-${video.id}-`))
+    const workDir = await makeWorkDir(WORKDIR_PREFIX, video.id)
     try {
       await this.#clearOutputs(video)
       const outputs = await this.#transcode(video, workDir)
@@ -234,16 +233,8 @@ export class TranscodeService {
    * Removes work folders of transcodes whose worker died (its pid is gone):
    * a SIGKILLed worker cannot clean up after itself.
    */
-  async sweepStaleWorkDirs() {
-    let removed = 0
-    for (const name of await readdir(tmpdir()).catch(() => [] as string[])) {
-      if (!name.startsWith(WORKDIR_PREFIX)) continue
-      const pid = Number(name.slice(WORKDIR_PREFIX.length).split('-')[0])
-      if (pid === process.pid || isProcessAlive(pid)) continue
-      await rm(join(tmpdir(), name), { recursive: true, force: true })
-      removed++
-    }
-    return removed
+  sweepStaleWorkDirs() {
+    return sweepWorkDirs(WORKDIR_PREFIX)
   }
 
   /**

@@ -8,6 +8,7 @@ import storage from '#services/storage_service'
 import transcoder from '#services/transcode_service'
 import plugins from '#services/plugins'
 import { toMinorUnits } from '#services/money'
+import { isUuid } from '#services/ids'
 
 export interface VideoDetails {
   title: string
@@ -18,7 +19,6 @@ export interface VideoDetails {
 }
 
 const PAGE_SIZE = 12
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 /**
  * Video rules outside transcoding: creating a video from a finished upload,
@@ -100,7 +100,7 @@ export class VideoService {
    * else, including a malformed id, is a 404 that tells nothing more.
    */
   async findOrFail(id: string, user: User | undefined, { manage = false } = {}) {
-    const video = UUID.test(String(id)) ? await Video.find(id) : null
+    const video = isUuid(id) ? await Video.find(id) : null
     if (!video || !(manage ? this.canManage(user, video) : this.canView(user, video))) {
       throw new Exception('There is no such video', { status: 404, code: 'E_VIDEO_NOT_FOUND' })
     }

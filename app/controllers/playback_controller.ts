@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto'
+import type { HttpContext } from '@adonisjs/core/http'
+import Video from '#models/video'
+import playback from '#services/playback_service'
+import { PlaybackError } from '#exceptions/playback_error'
+import { isUuid } from '#services/ids'
+import { positionValidator, renewValidator } from '#validators/playback'
+
+
+/**
+ * Opening, renewing and closing playback sessions (JSON, for the player).
+ * Errors are `{ error, message }` with the status of the refusal.
+ */
+export default class PlaybackController {
+  /** POST /videos/:id/playback: a new session and its signed master playlist. */
+  async store({ params, auth, session, request, response }: HttpContext) {
+    const user = auth.user
+    if (!user) return response.unauthorized({ error: 'login_required', message: 'Log in to watch this video' })
+    let deviceId = session.get('playbackDevice') as string | undefined
+    if (!deviceId) {
+      deviceId = randomUUID()
+      session.put('playbackDevice', deviceId)
+    }
+    const video = isUuid(params.id) ? await Video.find(params.id) : null
+    const opened = await playback.open({ user, video, deviceId, userAgent: request.header('user-agent') ?? '' })
+    return response.created({
+      sessionId: opened.session.id,
+      masterUrl: opened.masterUrl,
+      watermarked: opened.session.watermarked,
+      resumeAt: opened.resumeAt,
+      expiresAt: opened.session.expiresAt.toISO(),
+    })
+  }
+
+  /** POST /playback/:session/renew { path }: a fresh signed URL for a path of a live session. */
+  async renew({ params, auth, request, response }: HttpContext) {
+    if (!auth.user) return response.unauthorized({ error: 'login_required', message: 'Log in to watch this video' })
+    const { path } = await request.validateUsing(renewValidator)
+    return playback.renew({ sessionId: params.session, path, user: auth.user })
+  }
+
+  /** POST /playback/:session/position { seconds }: where to resume next time. */
+  async position({ params, auth, request, response }: HttpContext) {
+    if (!auth.user) return response.unauthorized({ error: 'login_required', message: 'Log in to watch this video' })
+    const { seconds } = await request.validateUsing(positionValidator)
+    await playback.savePosition({ sessionId: params.session, user: auth.user, seconds })
+    return response.noContent()
+  }
+
+  /** DELETE /playback/:session: the player closed. */
+  async destroy({ params, auth, response }: HttpContext) {
+    if (!auth.user) return response.unauthorized({ error: 'login_required', message: 'Log in to watch this video' })
+    if (!isUuid(params.session)) throw new PlaybackError('not_found', 404, 'No such playback session')
+    await playback.revoke({ sessionId: params.session, userId: auth.user.id }, 'ended')
+    return response.noContent()
+  }
+}

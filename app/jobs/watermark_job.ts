@@ -1,0 +1,6 @@
+import watermarker, { type WatermarkJobData } from '#services/watermark_service'
+
+/** Renders one watermarked segment of a playback session. */
+export default async function watermarkJob(data: WatermarkJobData) {
+  return { outcome: await watermarker.render(data) }
+}

@@ -1,0 +1,39 @@
+import { DateTime } from 'luxon'
+import { PlaybackSessionSchema } from '#database/schema'
+import { belongsTo } from '@adonisjs/lucid/orm'
+import type { BelongsTo } from '@adonisjs/lucid/types/relations'
+import User from '#models/user'
+import Video from '#models/video'
+
+export type RevokeReason = 'logout' | 'replaced' | 'takedown' | 'refund' | 'ban' | 'revoked' | 'ended' | 'entitlement'
+
+export default class PlaybackSession extends PlaybackSessionSchema {
+  static table = 'playback_sessions'
+  static selfAssignPrimaryKey = true
+
+  declare revokeReason: RevokeReason | null
+
+  @belongsTo(() => User)
+  declare user: BelongsTo<typeof User>
+
+  @belongsTo(() => Video)
+  declare video: BelongsTo<typeof Video>
+
+  get isRevoked() {
+    return this.revokedAt !== null
+  }
+
+  get isExpired() {
+    return this.expiresAt <= DateTime.now()
+  }
+
+  /** Where the session's just-in-time renders are cached. */
+  get storagePrefix() {
+    return `playback/${this.id}/`
+  }
+
+  /** The short code drawn beside the viewer's name. */
+  get shortCode() {
+    return this.id.replace(/-/g, '').slice(0, 6).toUpperCase()
+  }
+}

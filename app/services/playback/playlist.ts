@@ -1,0 +1,105 @@
+/*
+| HLS playlists as stored by the transcoder are rewritten per session: every
+| URI (variant playlists, EXT-X-MAP init segments, media segments) becomes a
+| signed URL of that session, and entries the session may not use are dropped.
+*/
+
+export type PlaylistUriKind = 'variant' | 'media' | 'map' | 'segment'
+
+export interface PlaylistUri {
+  kind: PlaylistUriKind
+  /** The URI resolved against the playlist's folder, e.g. "720p/seg_00001.m4s". */
+  path: string
+  /** Attributes of the tag that carries or precedes the URI. */
+  attributes: Record<string, string>
+}
+
+/** The URL to write instead, or null to drop the entry. */
+export type UriRewriter = (uri: PlaylistUri) => string | null
+
+const ATTRIBUTE = /([A-Z0-9-]+)=("[^"]*"|[^,]*)/g
+const TAGS_WITH_URI: Record<string, PlaylistUriKind> = {
+  '#EXT-X-MAP': 'map',
+  '#EXT-X-MEDIA': 'media',
+  '#EXT-X-I-FRAME-STREAM-INF': 'variant',
+}
+
+export function parseAttributes(list: string) {
+  const attributes: Record<string, string> = {}
+  for (const match of list.matchAll(ATTRIBUTE)) attributes[match[1]] = match[2].replace(/^"|"$/g, '')
+  return attributes
+}
+
+/** Resolves a relative URI of a playlist in `folder`; anything else is refused. */
+export function resolveUri(folder: string, uri: string) {
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_./-]*$/.test(uri) || uri.includes('..') || uri.includes('//')) {
+    throw new Error(`Playlist URI "${uri}" is not a plain relative path`)
+  }
+  return folder ? `${folder}/${uri}` : uri
+}
+
+/**
+ * Rewrites every URI of a playlist stored at `path` (relative to the video's
+ * HLS folder, e.g. "master.m3u8" or "720p/index.m3u8").
+ */
+export function rewritePlaylist(text: string, path: string, rewrite: UriRewriter) {
+  const folder = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : ''
+  const out: string[] = []
+  let pending: { line: string; kind: PlaylistUriKind; attributes: Record<string, string> } | null = null
+
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim()
+    if (!line) continue
+    if (line.startsWith('#')) {
+      const colon = line.indexOf(':')
+      const tag = colon === -1 ? line : line.slice(0, colon)
+      if (tag === '#EXT-X-STREAM-INF' || tag === '#EXTINF') {
+        pending = { line, kind: tag === '#EXTINF' ? 'segment' : 'variant', attributes: parseAttributes(line.slice(colon + 1)) }
+        continue
+      }
+      const kind = TAGS_WITH_URI[tag]
+      const uriMatch = kind ? line.match(/URI="([^"]*)"/) : null
+      if (kind && uriMatch) {
+        const attributes = parseAttributes(line.slice(colon + 1))
+        const url = rewrite({ kind, path: resolveUri(folder, uriMatch[1]), attributes })
+        if (url !== null) out.push(line.replace(uriMatch[0], `URI="${url}"`))
+        continue
+      }
+      out.push(line)
+      continue
+    }
+    // A URI line: the segment or variant announced by the tag before it.
+    const kind = pending?.kind ?? 'segment'
+    const url = rewrite({ kind, path: resolveUri(folder, line), attributes: pending?.attributes ?? {} })
+    if (url !== null) {
+      if (pending) out.push(pending.line)
+      out.push(url)
+    }
+    pending = null
+  }
+  return out.join('\n') + '\n'
+}
+
+/** What a playback URL path names, or null when it names nothing we serve. */
+export type PlayTarget =
+  | { kind: 'master' }
+  | { kind: 'variant'; rendition: string }
+  | { kind: 'init'; rendition: string }
+  | { kind: 'segment'; rendition: string; index: number }
+  | { kind: 'watermarked'; rendition: string; index: number }
+
+const PLAY_PATH = /^(?:(master\.m3u8)|([a-z0-9]{1,16})\/(?:(index\.m3u8)|(init\.mp4)|seg_(\d{5})\.m4s|wm_(\d{5})\.ts))$/
+
+export function parsePlayPath(path: string): PlayTarget | null {
+  const match = PLAY_PATH.exec(path)
+  if (!match) return null
+  const [, master, rendition, variant, init, segment, watermarked] = match
+  if (master) return { kind: 'master' }
+  if (variant) return { kind: 'variant', rendition }
+  if (init) return { kind: 'init', rendition }
+  if (segment) return { kind: 'segment', rendition, index: Number(segment) }
+  return { kind: 'watermarked', rendition, index: Number(watermarked) }
+}
+
+export const segmentName = (index: number) => `seg_${String(index).padStart(5, '0')}.m4s`
+export const watermarkedName = (index: number) => `wm_${String(index).padStart(5, '0')}.ts`

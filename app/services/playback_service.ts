@@ -1,0 +1,282 @@
+import { createHmac, randomUUID } from 'node:crypto'
+import { DateTime } from 'luxon'
+import db from '@adonisjs/lucid/services/db'
+import env from '#start/env'
+import { PlaybackError } from '#exceptions/playback_error'
+import playbackConfig from '#config/playback'
+import PlaybackSession, { type RevokeReason } from '#models/playback_session'
+import type User from '#models/user'
+import Video, { type Rendition } from '#models/video'
+import entitlements from '#services/entitlement_service'
+import plugins from '#services/plugins'
+import storage from '#services/storage_service'
+import { UrlSigner } from '#services/playback/url_signer'
+import { isUuid } from '#services/ids'
+import { parsePlayPath, rewritePlaylist, segmentName, watermarkedName, type PlayTarget } from '#services/playback/playlist'
+
+/** Keys derived from APP_KEY, one per purpose. */
+const derive = (purpose: string) => createHmac('sha256', env.get('APP_KEY').release()).update(purpose).digest()
+
+export interface OpenedSession {
+  session: PlaybackSession
+  masterUrl: string
+  resumeAt: number
+}
+
+export interface ResolvedRequest {
+  session: PlaybackSession
+  video: Video
+  target: PlayTarget
+}
+
+/**
+ * Playback sessions: who watches what, from which browser, until when. Every
+ * playlist and segment URL is signed for one session and checked, with the
+ * entitlement chain, on every request.
+ */
+export class PlaybackService {
+  readonly signer = new UrlSigner(derive('matinee:playback-url'))
+  #seedKey = derive('matinee:watermark-seed')
+
+  /** The per-session secret the watermark schedule is derived from. */
+  seedFor(sessionId: string) {
+    return createHmac('sha256', this.#seedKey).update(sessionId).digest()
+  }
+
+  signedUrl(sessionId: string, path: string) {
+    return this.signer.url(sessionId, path, playbackConfig.urlTtlSeconds)
+  }
+
+  /** Renditions offered with a watermark: up to the configured height (at least the smallest). */
+  watermarkedRenditions(video: Video): Rendition[] {
+    const shortSide = (r: Rendition) => Math.min(r.width, r.height)
+    const all = [...(video.renditions ?? [])].sort((a, b) => shortSide(a) - shortSide(b))
+    const fitting = all.filter((r) => shortSide(r) <= playbackConfig.watermark.maxHeight)
+    return fitting.length ? fitting : all.slice(0, 1)
+  }
+
+  /** The renditions a session may play. */
+  renditionsOf(session: PlaybackSession, video: Video): Rendition[] {
+    return session.watermarked ? this.watermarkedRenditions(video) : (video.renditions ?? [])
+  }
+
+  /** The session's master playlist: its renditions only, every URI signed. */
+  async masterPlaylist(session: PlaybackSession, video: Video) {
+    const allowed = new Set(this.renditionsOf(session, video).map((r) => r.playlist))
+    const text = await storage.readText(`${video.hlsPrefix}master.m3u8`)
+    return rewritePlaylist(text, 'master.m3u8', (uri) =>
+      uri.kind === 'variant' && !allowed.has(uri.path) ? null : this.signedUrl(session.id, uri.path)
+    )
+  }
+
+  /**
+   * A rendition's playlist for the session, every URI signed. A watermarked
+   * session gets the just-in-time segments instead of the stored ones (MPEG-TS,
+   * so they carry their own codec headers and need no init segment).
+   */
+  async variantPlaylist(session: PlaybackSession, video: Video, renditionName: string) {
+    const rendition = this.renditionsOf(session, video).find((r) => r.name === renditionName)
+    if (!rendition) throw new PlaybackError('not_found', 404, 'No such rendition')
+    const text = await storage.readText(`${video.hlsPrefix}${rendition.playlist}`)
+    return rewritePlaylist(text, rendition.playlist, (uri) => {
+      if (!session.watermarked) return this.signedUrl(session.id, uri.path)
+      if (uri.kind === 'map') return null
+      const target = parsePlayPath(uri.path)
+      if (target?.kind !== 'segment') throw new Error(`Unexpected URI "${uri.path}" in ${rendition.playlist}`)
+      return this.signedUrl(session.id, `${rendition.name}/${watermarkedName(target.index)}`)
+    })
+  }
+
+  /** The stored object a session may fetch for an init or media segment. */
+  storedMediaKey(session: PlaybackSession, video: Video, target: PlayTarget) {
+    if (session.watermarked || (target.kind !== 'init' && target.kind !== 'segment')) {
+      throw new PlaybackError('not_found', 404, 'No such playback resource')
+    }
+    if (!this.renditionsOf(session, video).some((r) => r.name === target.rendition)) {
+      throw new PlaybackError('not_found', 404, 'No such rendition')
+    }
+    const file = target.kind === 'init' ? 'init.mp4' : segmentName(target.index)
+    return `${video.hlsPrefix}${target.rendition}/${file}`
+  }
+
+  async open(input: { user: User; video: Video | null; deviceId: string; userAgent: string }): Promise<OpenedSession> {
+    const { user, video, deviceId } = input
+    const decision = await entitlements.decide(user, video)
+    if (!decision.allowed) throw new PlaybackError(decision.reason, decision.status, decision.message)
+    const watermarked = video!.watermarkOn
+    if (watermarked && !plugins.watermarks.get(playbackConfig.watermark.watermarker)) {
+      throw new PlaybackError('watermark_unavailable', 503, 'Watermarking is not available on this server right now')
+    }
+
+    const now = DateTime.now()
+    const session = await db.transaction(async (trx) => {
+      // One viewer's sessions are opened one at a time, so the limit holds under races.
+      await trx.rawQuery('SELECT pg_advisory_xact_lock(?, ?)', [7401, user.id])
+      // Reopening a video in the same browser replaces that browser's session.
+      await PlaybackSession.query({ client: trx })
+        .where({ userId: user.id, videoId: video!.id, deviceId })
+        .whereNull('revokedAt')
+        .update({ revokedAt: now.toSQL(), revokeReason: 'replaced' })
+      const open = await PlaybackSession.query({ client: trx })
+        .where('userId', user.id)
+        .whereNull('revokedAt')
+        .where('expiresAt', '>', now.toSQL()!)
+        .where('lastSeenAt', '>', now.minus({ seconds: playbackConfig.idleSeconds }).toSQL()!)
+        .count('* as total')
+      const total = Number(open[0].$extras.total)
+      if (total >= playbackConfig.maxSessionsPerViewer) {
+        throw new PlaybackError(
+          'too_many_sessions',
+          429,
+          `You are already watching on ${total} screens. Stop one of them to watch here.`
+        )
+      }
+      const id = randomUUID()
+      const created = new PlaybackSession()
+      created.useTransaction(trx)
+      created.merge({
+        id,
+        userId: user.id,
+        videoId: video!.id,
+        deviceId,
+        userAgent: input.userAgent.slice(0, 512),
+        watermarked,
+        watermarkText: null,
+        expiresAt: now.plus({ minutes: playbackConfig.sessionTtlMinutes }),
+        lastSeenAt: now,
+      })
+      if (watermarked) {
+        created.watermarkText = (
+          await plugins.hooks.applyFilters('watermark:text', `@${user.username} · ${created.shortCode}`, {
+            sessionId: id,
+            userId: user.id,
+            username: user.username,
+          })
+        ).slice(0, 200)
+      }
+      await created.save()
+      return created
+    })
+
+    await plugins.hooks.doAction('playback:started', { sessionId: session.id, videoId: video!.id, userId: user.id })
+    return { session, masterUrl: this.signedUrl(session.id, 'master.m3u8'), resumeAt: await this.resumePosition(user, video!) }
+  }
+
+  /**
+   * Checks one playback request: the path names something we serve, the
+   * signature is right and fresh, the logged-in user owns the session, the
+   * session is live, and the entitlement chain still says yes.
+   */
+  async resolve(input: { sessionId: string; path: string; exp: unknown; sig: unknown; user: User | undefined }): Promise<ResolvedRequest> {
+    const { sessionId, path, user } = input
+    const target = isUuid(sessionId) ? parsePlayPath(path) : null
+    if (!target) throw new PlaybackError('not_found', 404, 'No such playback resource')
+
+    const signature = this.signer.check(sessionId, path, input.exp, input.sig)
+    if (signature === 'invalid') throw new PlaybackError('bad_signature', 403, 'This playback URL is not valid')
+    if (signature === 'expired') throw new PlaybackError('url_expired', 403, 'This playback URL has expired')
+    if (!user) throw new PlaybackError('login_required', 401, 'Log in to watch this video')
+
+    const session = await this.#liveSession(sessionId, user)
+    const video = await Video.find(session.videoId)
+    const decision = await entitlements.decide(user, video)
+    if (!decision.allowed) throw new PlaybackError(decision.reason, decision.status, decision.message)
+
+    // Last-seen feeds the concurrent-session limit; written at most every few seconds.
+    if (session.lastSeenAt < DateTime.now().minus({ seconds: playbackConfig.touchEverySeconds })) {
+      await PlaybackSession.query().where('id', session.id).update({ lastSeenAt: DateTime.now().toSQL() })
+    }
+    return { session, video: video!, target }
+  }
+
+  /**
+   * A fresh URL for a path of a live session (the player asks before its
+   * URLs expire). Also keeps the session itself alive.
+   */
+  async renew(input: { sessionId: string; path: string; user: User }) {
+    if (!isUuid(input.sessionId) || !parsePlayPath(input.path)) {
+      throw new PlaybackError('not_found', 404, 'No such playback resource')
+    }
+    const session = await this.#liveSession(input.sessionId, input.user)
+    const decision = await entitlements.decide(input.user, await Video.find(session.videoId))
+    if (!decision.allowed) throw new PlaybackError(decision.reason, decision.status, decision.message)
+    const now = DateTime.now()
+    await PlaybackSession.query()
+      .where('id', session.id)
+      .update({ expiresAt: now.plus({ minutes: playbackConfig.sessionTtlMinutes }).toSQL(), lastSeenAt: now.toSQL() })
+    return { url: this.signedUrl(session.id, input.path) }
+  }
+
+  async #liveSession(sessionId: string, user: User) {
+    const session = isUuid(sessionId) ? await PlaybackSession.find(sessionId) : null
+    if (!session) throw new PlaybackError('not_found', 404, 'No such playback session')
+    if (session.userId !== user.id) throw new PlaybackError('not_your_session', 403, 'This playback session belongs to someone else')
+    if (session.isRevoked) throw new PlaybackError('session_revoked', 403, 'This playback session was ended')
+    if (session.isExpired) throw new PlaybackError('session_expired', 410, 'This playback session has expired')
+    return session
+  }
+
+  /**
+   * Ends sessions at once: their URLs stop working on the next request.
+   * Returns how many were open.
+   */
+  async revoke(scope: { sessionId?: string; userId?: number; videoId?: string; deviceId?: string }, reason: RevokeReason) {
+    if (!scope.sessionId && scope.userId === undefined && !scope.videoId) throw new Error('revoke needs a scope')
+    const query = PlaybackSession.query().whereNull('revokedAt')
+    if (scope.sessionId) query.where('id', scope.sessionId)
+    if (scope.userId !== undefined) query.where('userId', scope.userId)
+    if (scope.videoId) query.where('videoId', scope.videoId)
+    if (scope.deviceId) query.where('deviceId', scope.deviceId)
+    const affected = await query.update({ revokedAt: DateTime.now().toSQL(), revokeReason: reason })
+    return Array.isArray(affected) ? Number(affected[0] ?? 0) : Number(affected)
+  }
+
+  /** Where the viewer stopped watching this video last time (seconds). */
+  async resumePosition(user: User, video: Video) {
+    const row = await db.from('watch_positions').where({ user_id: user.id, video_id: video.id }).first()
+    if (!row) return 0
+    const position = Number(row.position_seconds)
+    // Near the end, start again from the beginning.
+    return video.durationSeconds && position > video.durationSeconds - 10 ? 0 : position
+  }
+
+  async savePosition(input: { sessionId: string; user: User; seconds: number }) {
+    const session = await this.#liveSession(input.sessionId, input.user)
+    const video = await Video.find(session.videoId)
+    const seconds = Math.max(0, Math.min(input.seconds, video?.durationSeconds ?? input.seconds))
+    await db.rawQuery(
+      `INSERT INTO watch_positions (user_id, video_id, position_seconds, updated_at) VALUES (?, ?, ?, now())
+       ON CONFLICT (user_id, video_id) DO UPDATE SET position_seconds = EXCLUDED.position_seconds, updated_at = now()`,
+      [input.user.id, session.videoId, seconds]
+    )
+  }
+
+  /**
+   * Deletes the just-in-time renders of sessions that ended (revoked or
+   * expired) at least a minute ago; the minute lets a render in flight land
+   * before its folder is removed.
+   */
+  async purgeEnded(limit = 200) {
+    const cutoff = DateTime.now().minus({ minutes: 1 }).toSQL()!
+    const ended = await PlaybackSession.query()
+      .where('watermarked', true)
+      .whereNull('mediaPurgedAt')
+      .where((q) => q.where('expiresAt', '<', cutoff).orWhere('revokedAt', '<', cutoff))
+      .limit(limit)
+    for (const session of ended) {
+      await storage.delete(session.storagePrefix)
+      await PlaybackSession.query().where('id', session.id).update({ mediaPurgedAt: DateTime.now().toSQL() })
+    }
+    return ended.length
+  }
+
+  /** Before a video is deleted: its sessions end and their renders go. */
+  async forgetVideo(video: Video) {
+    await this.revoke({ videoId: video.id }, 'ended')
+    const sessions = await PlaybackSession.query().where('videoId', video.id).where('watermarked', true).whereNull('mediaPurgedAt')
+    for (const session of sessions) await storage.delete(session.storagePrefix)
+  }
+}
+
+const playback = new PlaybackService()
+export default playback

@@ -1,0 +1,35 @@
+import env from '#start/env'
+
+/**
+ * Secure playback: signed URLs, playback sessions and the just-in-time
+ * visible watermark.
+ */
+const playbackConfig = {
+  /** Lifetime of one signed playlist or segment URL. Players renew them. */
+  urlTtlSeconds: env.get('PLAYBACK_URL_TTL_SECONDS', 300),
+  /** A session nobody renews for this long has expired. */
+  sessionTtlMinutes: env.get('PLAYBACK_SESSION_TTL_MINUTES', 120),
+  /** Open sessions per viewer (other browsers or tabs); owners and admins too. */
+  maxSessionsPerViewer: env.get('PLAYBACK_MAX_SESSIONS', 3),
+  /** A session that fetched nothing for this long no longer counts as open. */
+  idleSeconds: 90,
+  /** Last-seen timestamps are written at most this often (not on every segment). */
+  touchEverySeconds: 30,
+
+  watermark: {
+    /** The visible watermarker used (a plugin registers it). */
+    watermarker: 'text',
+    intervalSeconds: env.get('WATERMARK_INTERVAL_SECONDS', 5),
+    /** Renditions above this height are not offered with a watermark. */
+    maxHeight: env.get('WATERMARK_MAX_HEIGHT', 720),
+    lookahead: env.get('WATERMARK_LOOKAHEAD', 3),
+    /** superfast and slower keep the High profile the ladder declares. */
+    preset: env.get('WATERMARK_PRESET', 'superfast'),
+    /** How long a request waits for a segment being rendered. */
+    waitMs: 20_000,
+    /** How often workers delete the renders of ended sessions. */
+    purgeIntervalMs: 60_000,
+  },
+}
+
+export default playbackConfig

@@ -1,0 +1,26 @@
+import { existsSync } from 'node:fs'
+import vine from '@vinejs/vine'
+import { definePlugin } from '@matinee/plugin-kit'
+import { TextWatermarker } from './text_watermarker.js'
+
+const DEFAULT_FONT = '/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf'
+
+/**
+ * The visible watermark: the viewer's name (from the `watermark:text` filter)
+ * drawn semi-transparent on every frame, jumping on a per-session schedule.
+ */
+export default definePlugin({
+  name: 'watermark-text',
+  version: '1.0.0',
+  description: 'Visible watermark naming the viewer',
+  options: vine.object({
+    fontFile: vine.string().trim().optional(),
+    opacity: vine.number().min(0.15).max(0.9).optional(),
+  }),
+  register(api) {
+    const requested = api.options.fontFile ?? DEFAULT_FONT
+    const fontFile = existsSync(requested) ? requested : undefined
+    if (!fontFile) api.logger.warn(`font ${requested} not found: using the fontconfig family "Sans"`)
+    api.watermarks.register(new TextWatermarker({ fontFile, fontFamily: 'Sans', opacity: api.options.opacity ?? 0.5 }))
+  },
+})

@@ -1,0 +1,88 @@
+import { createHmac } from 'node:crypto'
+import type { VisibleWatermarker, VisibleWatermarkInput } from '@matinee/plugin-kit'
+
+export interface TextWatermarkStyle {
+  /** A TrueType font file, or a fontconfig family name when no file is given. */
+  fontFile?: string
+  fontFamily: string
+  /** 0..1: how opaque the text is. */
+  opacity: number
+}
+
+/** Where the mark sits during one slot, as fractions of the free area. */
+export interface SlotPosition {
+  slot: number
+  x: number
+  y: number
+}
+
+/**
+ * The position of slot `slot` for a session: an HMAC of the slot number keyed
+ * by the session's secret seed. Deterministic (every segment of a session
+ * agrees, wherever it was rendered) and unpredictable without the seed.
+ */
+export function slotPosition(seed: Buffer, slot: number): SlotPosition {
+  const digest = createHmac('sha256', seed).update(`slot:${slot}`).digest()
+  return { slot, x: digest.readUInt32BE(0) / 2 ** 32, y: digest.readUInt32BE(4) / 2 ** 32 }
+}
+
+/**
+ * Text safe to hand to drawtext: letters, digits, spaces and a few signs.
+ * Anything else (quotes, backslashes, colons, percent signs) could change
+ * the filter graph, so it is dropped.
+ */
+export function safeText(text: string) {
+  return text.replace(/[^\p{L}\p{N} @._#·\-]/gu, '').replace(/\s+/g, ' ').trim().slice(0, 80) || 'Matinee'
+}
+
+const fixed = (value: number) => value.toFixed(4)
+
+/**
+ * Draws the session's text, semi-transparent with a dark outline (legible on
+ * light and dark frames), sized from the frame height, jumping to a new
+ * position at every slot boundary.
+ */
+export class TextWatermarker implements VisibleWatermarker {
+  readonly id = 'text'
+  readonly kind = 'visible' as const
+  readonly label = 'Viewer name, moving'
+
+  #style: TextWatermarkStyle
+
+  constructor(style: TextWatermarkStyle) {
+    this.#style = style
+  }
+
+  buildFilter(input: VisibleWatermarkInput): string {
+    const { session, startSeconds, durationSeconds, height, intervalSeconds } = input
+    const first = Math.floor(startSeconds / intervalSeconds)
+    const last = Math.floor((startSeconds + durationSeconds) / intervalSeconds)
+    const slots: SlotPosition[] = []
+    for (let slot = first; slot <= last; slot++) slots.push(slotPosition(session.seed, slot))
+
+    // if(lt(t,end0),v0,if(lt(t,end1),v1,...,vN)): one branch per slot.
+    const piecewise = (valueOf: (position: SlotPosition) => string) =>
+      slots.reduceRight((otherwise, position, index) => {
+        if (index === slots.length - 1) return valueOf(position)
+        return `if(lt(t\\,${(position.slot + 1) * intervalSeconds})\\,${valueOf(position)}\\,${otherwise})`
+      }, '')
+
+    const fontSize = Math.max(12, Math.round(height / 18))
+    const border = Math.max(1, Math.round(fontSize / 14))
+    const margin = Math.round(fontSize * 0.8)
+    const font = this.#style.fontFile ? `fontfile=${this.#style.fontFile}` : `font=${this.#style.fontFamily}`
+    const opacity = this.#style.opacity.toFixed(2)
+    const options = [
+      font,
+      'expansion=none',
+      `text=${safeText(session.text).replace(/ /g, '\\ ')}`,
+      `fontsize=${fontSize}`,
+      `fontcolor=white@${opacity}`,
+      `borderw=${border}`,
+      `bordercolor=black@${opacity}`,
+      `x=${piecewise((p) => `${margin}+${fixed(p.x)}*(w-text_w-${2 * margin})`)}`,
+      `y=${piecewise((p) => `${margin}+${fixed(p.y)}*(h-text_h-${2 * margin})`)}`,
+    ]
+    return `drawtext=${options.join(':')}`
+  }
+}
