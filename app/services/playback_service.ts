@@ -95,7 +95,7 @@ export class PlaybackService {
     if (!this.renditionsOf(session, video).some((r) => r.name === target.rendition)) {
       throw new PlaybackError('not_found', 404, 'No such rendition')
     }
-    const file = target.kind === 'init' ? 'init.mp4' : segmentName(target.index)
+    const file = target.kind === 'init' ? target.file : segmentName(target.index)
     return `${video.hlsPrefix}${target.rendition}/${file}`
   }
 
@@ -236,8 +236,9 @@ export class PlaybackService {
     const row = await db.from('watch_positions').where({ user_id: user.id, video_id: video.id }).first()
     if (!row) return 0
     const position = Number(row.position_seconds)
-    // Near the end, start again from the beginning.
-    return video.durationSeconds && position > video.durationSeconds - 10 ? 0 : position
+    // Watched to (nearly) the end: start again from the beginning.
+    const duration = video.durationSeconds ?? 0
+    return duration && position >= duration - Math.min(10, duration * 0.1) ? 0 : position
   }
 
   async savePosition(input: { sessionId: string; user: User; seconds: number }) {

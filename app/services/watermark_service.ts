@@ -18,7 +18,7 @@ import { PlaybackError } from '#exceptions/playback_error'
 import { withLock } from '#services/lock_service'
 import { run } from '#services/media/ffmpeg'
 import { makeWorkDir, sweepWorkDirs } from '#services/media/work_dirs'
-import { parseAttributes, segmentName, watermarkedName } from '#services/playback/playlist'
+import { rewritePlaylist, segmentName, watermarkedName } from '#services/playback/playlist'
 
 export interface WatermarkJobData {
   sessionId: string
@@ -149,9 +149,9 @@ export class WatermarkService {
         const output = join(workDir, 'output.ts')
         // An fMP4 fragment decodes once its init segment is in front of it.
         const sink = createWriteStream(input)
-        await pipeline((await storage.get(`${video.hlsPrefix}${rendition.name}/init.mp4`)).body, sink, { end: false })
+        const { level, initKey } = await this.#encodingOf(video, rendition)
+        await pipeline((await storage.get(initKey)).body, sink, { end: false })
         await pipeline((await storage.get(sourceKey)).body, sink)
-        const level = await this.#levelOf(video, rendition)
         await run('ffmpeg', this.command({ input, output, rendition, level, index: data.index, session, username: user.username }))
         await storage.put(key, createReadStream(output), { contentType: 'video/mp2t', size: (await stat(output)).size })
         return 'rendered' as const
@@ -216,15 +216,25 @@ export class WatermarkService {
     return found
   }
 
-  /** The H.264 level the master playlist declares for a rendition ("3.1"), kept by renders. */
-  async #levelOf(video: Video, rendition: Rendition) {
-    const lines = (await storage.readText(`${video.hlsPrefix}master.m3u8`)).split(/\r?\n/)
-    const at = lines.findIndex((line) => line.trim() === rendition.playlist)
-    const codecs = at > 0 ? parseAttributes(lines[at - 1].slice(lines[at - 1].indexOf(':') + 1)).CODECS : undefined
-    const avc = codecs?.split(',').find((codec) => codec.startsWith('avc1.'))
-    if (!avc || avc.length < 11) return null
-    const level = Number.parseInt(avc.slice(9, 11), 16)
-    return Number.isFinite(level) ? (level / 10).toFixed(1) : null
+  /**
+   * What a render must match, from the stored playlists: the H.264 level the
+   * master declares for the rendition ("3.1") and the rendition's init segment.
+   */
+  async #encodingOf(video: Video, rendition: Rendition) {
+    let level: string | null = null
+    rewritePlaylist(await storage.readText(`${video.hlsPrefix}master.m3u8`), 'master.m3u8', (uri) => {
+      const avc = uri.path === rendition.playlist ? uri.attributes.CODECS?.split(',').find((c) => c.startsWith('avc1.')) : undefined
+      const idc = avc && avc.length >= 11 ? Number.parseInt(avc.slice(9, 11), 16) : Number.NaN
+      if (Number.isFinite(idc)) level = (idc / 10).toFixed(1)
+      return uri.path
+    })
+    let initKey: string | null = null
+    rewritePlaylist(await storage.readText(`${video.hlsPrefix}${rendition.playlist}`), rendition.playlist, (uri) => {
+      if (uri.kind === 'map') initKey = `${video.hlsPrefix}${uri.path}`
+      return uri.path
+    })
+    if (!initKey) throw new Error(`${rendition.playlist} of video ${video.id} has no init segment`)
+    return { level: level as string | null, initKey: initKey as string }
   }
 
   /** Work folders of killed workers. */

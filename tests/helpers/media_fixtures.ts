@@ -40,6 +40,8 @@ const testVideo = (size: string, seconds: number, audio: boolean) => [
 export const media = {
   /** 6 s, 640x360, 30 fps, with audio. */
   landscape: () => fixture('landscape.mp4', (p) => ffmpeg([...testVideo('640x360', 6, true), p])),
+  /** 30 s, 854x480 (a 240p/360p/480p ladder), with audio: long enough to play and seek. */
+  feature: () => fixture('feature.mp4', (p) => ffmpeg([...testVideo('854x480', 30, true), p])),
   /** 10 s portrait (phone-shaped), with audio. */
   portrait: () => fixture('portrait.mp4', (p) => ffmpeg([...testVideo('360x640', 10, true), p])),
   /** 5 s with no audio stream at all. */

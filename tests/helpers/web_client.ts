@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http'
 import env from '#start/env'
 
 /**
@@ -94,6 +95,60 @@ export class WebClient {
     }
     // Browsers send the form page as Referer; "redirect back" relies on it.
     return this.request('POST', action, form, { referer: new URL(formPage, this.baseUrl).href })
+  }
+
+  #apiToken?: string
+
+  /**
+   * A JSON call as the player makes it: CSRF token from the page's meta tag
+   * in a header. Returns the status and the parsed body (or the raw text).
+   */
+  async api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any; headers: Headers }> {
+    if (!this.#apiToken) {
+      const page = await this.get('/')
+      const match = page.text.match(/<meta name="csrf-token" content="([^"]+)">/)
+      if (!match) throw new Error('no csrf-token meta tag on the home page')
+      this.#apiToken = match[1]
+    }
+    const response = await this.request(method, path, body === undefined ? undefined : JSON.stringify(body), {
+      'accept': 'application/json',
+      'x-csrf-token': this.#apiToken,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    })
+    let parsed: unknown = response.text
+    try {
+      parsed = JSON.parse(response.text)
+    } catch {}
+    return { status: response.status, body: parsed, headers: response.headers }
+  }
+
+  /** A GET returning the raw bytes (media). */
+  async bytes(path: string, headers: Record<string, string> = {}) {
+    const response = await fetch(new URL(path, this.baseUrl), {
+      redirect: 'manual',
+      headers: { ...(this.#cookies.size ? { cookie: this.cookieHeader() } : {}), ...headers },
+    })
+    return { status: response.status, headers: response.headers, body: Buffer.from(await response.arrayBuffer()) }
+  }
+
+  /**
+   * A GET with the path sent byte for byte (fetch would normalise "..";
+   * an attacker's client does not).
+   */
+  raw(path: string, headers: Record<string, string> = {}) {
+    const base = new URL(this.baseUrl)
+    return new Promise<{ status: number; body: Buffer; headers: Record<string, unknown> }>((resolve, reject) => {
+      const request = httpRequest(
+        { host: base.hostname, port: base.port, path, method: 'GET', headers: { cookie: this.cookieHeader(), ...headers } },
+        (response) => {
+          const chunks: Buffer[] = []
+          response.on('data', (chunk) => chunks.push(chunk))
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks), headers: response.headers }))
+        }
+      )
+      request.on('error', reject)
+      request.end()
+    })
   }
 
   /** Registers and stays logged in. */

@@ -84,11 +84,11 @@ export function rewritePlaylist(text: string, path: string, rewrite: UriRewriter
 export type PlayTarget =
   | { kind: 'master' }
   | { kind: 'variant'; rendition: string }
-  | { kind: 'init'; rendition: string }
+  | { kind: 'init'; rendition: string; file: string }
   | { kind: 'segment'; rendition: string; index: number }
   | { kind: 'watermarked'; rendition: string; index: number }
 
-const PLAY_PATH = /^(?:(master\.m3u8)|([a-z0-9]{1,16})\/(?:(index\.m3u8)|(init\.mp4)|seg_(\d{5})\.m4s|wm_(\d{5})\.ts))$/
+const PLAY_PATH = /^(?:(master\.m3u8)|([a-z0-9]{1,16})\/(?:(index\.m3u8)|(init(?:_\d{1,2})?\.mp4)|seg_(\d{5})\.m4s|wm_(\d{5})\.ts))$/
 
 export function parsePlayPath(path: string): PlayTarget | null {
   const match = PLAY_PATH.exec(path)
@@ -96,7 +96,7 @@ export function parsePlayPath(path: string): PlayTarget | null {
   const [, master, rendition, variant, init, segment, watermarked] = match
   if (master) return { kind: 'master' }
   if (variant) return { kind: 'variant', rendition }
-  if (init) return { kind: 'init', rendition }
+  if (init) return { kind: 'init', rendition, file: init }
   if (segment) return { kind: 'segment', rendition, index: Number(segment) }
   return { kind: 'watermarked', rendition, index: Number(watermarked) }
 }
