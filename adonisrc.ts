@@ -49,6 +49,7 @@ export default defineConfig({
     suites: [
       { files: ['tests/unit/**/*.spec.ts'], name: 'unit', timeout: 20000 },
       { files: ['tests/functional/**/*.spec.ts'], name: 'functional', timeout: 60000 },
+      { files: ['tests/browser/**/*.spec.ts'], name: 'browser', timeout: 180000 },
     ],
     forceExit: false,
   },

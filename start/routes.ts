@@ -71,6 +71,8 @@ router
 router
   .group(() => {
     router.get('/videos', [AdminVideosController, 'index']).as('admin.videos')
+    router.post('/videos/:id/takedown', [AdminVideosController, 'takedown'])
+    router.post('/videos/:id/restore', [AdminVideosController, 'restore'])
     router.get('/creator-applications', [CreatorApplicationsController, 'index']).as('admin.creator_applications')
     router.post('/creator-applications/:id/approve', [CreatorApplicationsController, 'approve']).where('id', router.matchers.number())
     router.post('/creator-applications/:id/reject', [CreatorApplicationsController, 'reject']).where('id', router.matchers.number())

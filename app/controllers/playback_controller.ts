@@ -29,6 +29,8 @@ export default class PlaybackController {
       watermarked: opened.session.watermarked,
       resumeAt: opened.resumeAt,
       expiresAt: opened.session.expiresAt.toISO(),
+      // Lets the player judge URL expiry with the server's clock.
+      serverTime: Date.now(),
     })
   }
 

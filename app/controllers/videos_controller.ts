@@ -1,6 +1,7 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import videos from '#services/video_service'
 import storage from '#services/storage_service'
+import entitlements from '#services/entitlement_service'
 
 export default class VideosController {
   /** The catalog: published, ready videos, searchable and paginated. */
@@ -16,7 +17,9 @@ export default class VideosController {
   async show({ params, view, auth }: HttpContext) {
     const video = await videos.findOrFail(params.id, auth.user)
     await video.load('owner')
-    return view.render('pages/videos/show', { video, canManage: videos.canManage(auth.user, video) })
+    // The page shows the player, or why there is none (log in, buy, processing).
+    const access = await entitlements.decide(auth.user, video)
+    return view.render('pages/videos/show', { video, access, canManage: videos.canManage(auth.user, video) })
   }
 
   /** Posters are streamed by the app: storage is never public. */

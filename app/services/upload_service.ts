@@ -75,13 +75,7 @@ export class UploadService {
       throw refuse(415, `Files ending in "${extension ? '.' + extension : filename || 'nothing'}" are not accepted. Upload one of: ${mediaConfig.allowedExtensions.map((e) => '.' + e).join(' ')}.`)
     }
     try {
-      await videoDetailsValidator.validate({
-        title: metadata.title ?? '',
-        description: metadata.description ?? undefined,
-        currency: metadata.currency ?? 'USD',
-        price: metadata.price ?? '0',
-        visibility: metadata.visibility ?? 'draft',
-      })
+      await detailsFrom(metadata)
     } catch (error) {
       if (error instanceof vineErrors.E_VALIDATION_ERROR) {
         const messages = (error.messages as Array<{ field: string; message: string }>).map((m) => m.message)
@@ -104,13 +98,7 @@ export class UploadService {
       }
       await probe(path)
       const metadata = upload.metadata ?? {}
-      const details = await videoDetailsValidator.validate({
-        title: metadata.title ?? '',
-        description: metadata.description ?? undefined,
-        currency: metadata.currency ?? 'USD',
-        price: metadata.price ?? '0',
-        visibility: metadata.visibility ?? 'draft',
-      })
+      const details = await detailsFrom(metadata)
       const video = await videos.createFromUpload(user, details, {
         path,
         filename: String(metadata.filename),
@@ -153,3 +141,15 @@ export class UploadService {
 
 const uploads = new UploadService()
 export default uploads
+
+/** The video details a tus upload carries in its metadata, validated like the form. */
+function detailsFrom(metadata: Record<string, string | null | undefined>) {
+  return videoDetailsValidator.validate({
+    title: metadata.title ?? '',
+    description: metadata.description ?? undefined,
+    currency: metadata.currency ?? 'USD',
+    price: metadata.price ?? '0',
+    visibility: metadata.visibility ?? 'draft',
+    watermark: metadata.watermark ?? undefined,
+  })
+}

@@ -9,6 +9,8 @@ import transcoder from '#services/transcode_service'
 import plugins from '#services/plugins'
 import { toMinorUnits } from '#services/money'
 import { isUuid } from '#services/ids'
+import playback from '#services/playback_service'
+import { DateTime } from 'luxon'
 
 export interface VideoDetails {
   title: string
@@ -16,6 +18,7 @@ export interface VideoDetails {
   currency: string
   price: string
   visibility: 'draft' | 'published'
+  watermark?: 'auto' | 'on' | 'off'
 }
 
 const PAGE_SIZE = 12
@@ -70,16 +73,33 @@ export class VideoService {
     if (previous && previous !== key) await storage.delete(previous)
   }
 
-  /** Deletes the row and every object under the video's prefix. */
+  /** Deletes the row and every object under the video's prefix (and its sessions' renders). */
   async destroy(video: Video) {
+    await playback.forgetVideo(video)
     await storage.delete(video.storagePrefix)
     await video.delete()
+  }
+
+  /**
+   * An admin takes a video down: it leaves the catalog and every open
+   * playback session stops at once. The creator sees the reason.
+   */
+  async takeDown(video: Video, reason: string) {
+    video.merge({ takenDownAt: DateTime.now(), takedownReason: reason })
+    await video.save()
+    await playback.revoke({ videoId: video.id }, 'takedown')
+  }
+
+  async restore(video: Video) {
+    video.merge({ takenDownAt: null, takedownReason: null })
+    await video.save()
   }
 
   catalog({ search, page }: { search?: string; page: number }) {
     const query = Video.query()
       .where('status', 'ready')
       .where('visibility', 'published')
+      .whereNull('takenDownAt')
       .preload('owner')
       .orderBy('readyAt', 'desc')
       .orderBy('id')
@@ -123,6 +143,7 @@ export class VideoService {
       currency: details.currency,
       priceMinor: toMinorUnits(details.price, details.currency)!,
       visibility: details.visibility,
+      ...(details.watermark ? { watermarkEnabled: details.watermark === 'auto' ? null : details.watermark === 'on' } : {}),
     }
   }
 }

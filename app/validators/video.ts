@@ -23,6 +23,8 @@ const details = {
   currency: vine.enum(CURRENCIES),
   price: vine.string().trim().maxLength(20).use(priceRule()),
   visibility: vine.enum(['draft', 'published'] as const),
+  /** auto: on for paid videos. */
+  watermark: vine.enum(['auto', 'on', 'off'] as const).optional(),
 }
 
 export const videoDetailsValidator = vine.create(details)
@@ -30,3 +32,5 @@ export const videoDetailsValidator = vine.create(details)
 export const posterValidator = vine.create({
   poster: vine.file({ size: '5mb', extnames: ['jpg', 'jpeg', 'png', 'webp'] }).optional(),
 })
+
+export const takedownValidator = vine.create({ reason: vine.string().trim().minLength(3).maxLength(500) })

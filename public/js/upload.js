@@ -53,6 +53,7 @@
         price: form.price.value,
         currency: form.currency.value,
         visibility: form.visibility.value,
+        watermark: form.watermark.value,
       },
       onProgress(sent, total) {
         const value = Math.floor((sent / total) * 100)

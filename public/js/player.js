@@ -1,0 +1,167 @@
+// The video player: opens a playback session, plays its signed HLS with
+// hls.js (or the browser's own HLS), renews signed URLs before they expire,
+// reopens an expired session where it left off, and remembers the position.
+const root = document.querySelector('[data-player]')
+if (root) startPlayer(root)
+
+function startPlayer(root) {
+  const video = root.querySelector('video')
+  const message = root.querySelector('[data-player-message]')
+  const levels = root.querySelector('[data-player-levels]')
+  const csrf = document.querySelector('meta[name="csrf-token"]')?.content ?? ''
+  const videoId = root.dataset.videoId
+  let session = null
+  let hls = null
+  let clockSkew = 0
+  let lastSaved = 0
+
+  const say = (text, kind = 'info') => {
+    message.textContent = text
+    message.dataset.kind = kind
+    message.hidden = !text
+  }
+
+  const api = async (method, path, body) => {
+    const response = await fetch(path, {
+      method,
+      credentials: 'same-origin',
+      keepalive: method === 'POST' && path.endsWith('/position'),
+      headers: { 'accept': 'application/json', 'content-type': 'application/json', 'x-csrf-token': csrf },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+    const data = response.status === 204 ? null : await response.json().catch(() => null)
+    if (!response.ok) throw Object.assign(new Error(data?.message ?? `Error ${response.status}`), { status: response.status, code: data?.error })
+    return data
+  }
+
+  const explain = (error) => {
+    const texts = {
+      login_required: 'Log in to watch this video.',
+      payment_required: 'Buy this video to watch it.',
+      not_ready: 'This video is still processing. It will play here when it is ready.',
+      too_many_sessions: error.message,
+      taken_down: 'This video was taken down.',
+      session_revoked: 'Playback was stopped: your access ended or you signed out.',
+    }
+    say(texts[error.code] ?? error.message ?? 'Playback failed.', 'error')
+    root.dataset.state = error.code ?? 'error'
+  }
+
+  async function open(startAt) {
+    const opened = await api('POST', `/videos/${videoId}/playback`)
+    session = opened
+    clockSkew = opened.serverTime - Date.now()
+    root.dataset.sessionId = opened.sessionId
+    root.dataset.watermarked = String(opened.watermarked)
+    return startAt ?? opened.resumeAt ?? 0
+  }
+
+  /** A fresh signed URL for a URL of the session about to expire (or expired). */
+  async function renewUrl(url) {
+    const parsed = new URL(url, location.href)
+    const prefix = `/play/${session.sessionId}/`
+    if (!parsed.pathname.startsWith(prefix)) return url
+    const { url: fresh } = await api('POST', `/playback/${session.sessionId}/renew`, { path: parsed.pathname.slice(prefix.length) })
+    return fresh
+  }
+
+  const expiresSoon = (url) => {
+    const exp = Number(new URL(url, location.href).searchParams.get('exp'))
+    return exp && exp * 1000 < Date.now() + clockSkew + 20_000
+  }
+
+  // hls.js loader that renews a signed URL before using it when it expires soon.
+  const RenewingLoader = window.Hls
+    ? class extends window.Hls.DefaultConfig.loader {
+        load(context, config, callbacks) {
+          if (!session || !expiresSoon(context.url)) return super.load(context, config, callbacks)
+          renewUrl(context.url).then(
+            (fresh) => {
+              context.url = fresh
+              super.load(context, config, callbacks)
+            },
+            (error) => {
+              if (error.status === 410) reopen()
+              else explain(error)
+              super.load(context, config, callbacks)
+            }
+          )
+        }
+      }
+    : null
+
+  function buildLevelMenu() {
+    levels.innerHTML = ''
+    levels.append(new Option('Auto', '-1'))
+    hls.levels.forEach((level, index) => levels.append(new Option(`${level.height}p`, String(index))))
+    levels.value = String(hls.autoLevelEnabled ? -1 : hls.currentLevel)
+    levels.disabled = false
+  }
+
+  function attach(startAt) {
+    say('')
+    root.dataset.state = 'playing'
+    if (window.Hls && window.Hls.isSupported()) {
+      hls?.destroy()
+      hls = new window.Hls({ loader: RenewingLoader, startPosition: startAt })
+      hls.on(window.Hls.Events.MANIFEST_PARSED, buildLevelMenu)
+      hls.on(window.Hls.Events.LEVEL_SWITCHED, (_event, data) => {
+        root.dataset.level = String(hls.levels[data.level]?.height ?? '')
+      })
+      hls.on(window.Hls.Events.ERROR, (_event, data) => {
+        if (data.fatal) recover(data)
+      })
+      hls.loadSource(session.masterUrl)
+      hls.attachMedia(video)
+    } else if (video.canPlayType('application/vnd.apple.mpegurl')) {
+      video.src = session.masterUrl
+      video.addEventListener('loadedmetadata', () => (video.currentTime = startAt), { once: true })
+      levels.hidden = true
+    } else {
+      say('This browser cannot play HLS video.', 'error')
+    }
+  }
+
+  /** A fatal player error: find out why from the server, then continue or explain. */
+  async function recover(data) {
+    root.dataset.lastError = `${data.type}: ${data.details}`
+    try {
+      await api('POST', `/playback/${session.sessionId}/renew`, { path: 'master.m3u8' })
+      // The session is fine: a network hiccup. Start again where we were.
+      if (data.type === window.Hls.ErrorTypes.MEDIA_ERROR) hls.recoverMediaError()
+      else attach(video.currentTime)
+    } catch (error) {
+      if (error.status === 410) reopen()
+      else explain(error)
+    }
+  }
+
+  /** The session expired (a long pause): open a new one and continue. */
+  async function reopen() {
+    const position = video.currentTime
+    say('Your viewing session expired; resuming…')
+    try {
+      await open(position)
+      attach(position)
+    } catch (error) {
+      explain(error)
+    }
+  }
+
+  function savePosition(force) {
+    if (!session || (!force && Date.now() - lastSaved < 10_000)) return
+    lastSaved = Date.now()
+    api('POST', `/playback/${session.sessionId}/position`, { seconds: video.currentTime }).catch(() => {})
+  }
+
+  levels.addEventListener('change', () => {
+    if (hls) hls.currentLevel = Number(levels.value)
+  })
+  video.addEventListener('timeupdate', () => savePosition(false))
+  video.addEventListener('pause', () => savePosition(true))
+  addEventListener('pagehide', () => savePosition(true))
+
+  open()
+    .then(attach)
+    .catch(explain)
+}

@@ -1,0 +1,101 @@
+/// <reference lib="dom" />
+import { test } from '@japa/runner'
+import type { ChildProcess } from 'node:child_process'
+import { mkdir } from 'node:fs/promises'
+import app from '@adonisjs/core/services/app'
+import env from '#start/env'
+import { chromium, type Browser } from 'playwright-core'
+import queues from '#services/queue_service'
+import { resetState } from '#tests/helpers/state'
+import { media } from '#tests/helpers/media_fixtures'
+import { loggedIn, readyVideo } from '#tests/helpers/videos'
+import { startAce, stopProcess, waitForOutput } from '#tests/helpers/processes'
+
+/** Debian's Chromium, headless, never a downloaded browser. */
+export function launchChromium() {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--autoplay-policy=no-user-gesture-required',
+    ],
+  })
+}
+
+test.group('Browser: watching a watermarked video', (group) => {
+  let worker: ChildProcess
+  let browser: Browser
+
+  group.setup(async () => {
+    await resetState()
+    worker = startAce(['queue:work', '--queue', 'watermark', '--queue', 'watermark_ahead'])
+    await waitForOutput(worker, /consuming/)
+    browser = await launchChromium()
+    return async () => {
+      await browser.close()
+      await stopProcess(worker)
+      await queues.closeAll()
+    }
+  })
+
+  test('a viewer plays with hls.js for 10 s, seeks to the middle and plays on', async ({ assert }) => {
+    const { user: creator } = await loggedIn('studio', 'creator')
+    const video = await readyVideo(creator, { title: 'Thirty seconds', priceMinor: 0, watermarkEnabled: true, source: await media.feature() })
+    await loggedIn('vera')
+
+    const page = await browser.newPage({ baseURL: env.get('APP_URL') })
+    const consoleErrors: string[] = []
+    page.on('console', (message) => message.type() === 'error' && consoleErrors.push(message.text()))
+    const failed: string[] = []
+    page.on('response', (response) => response.status() >= 400 && failed.push(`${response.status()} ${response.url()}`))
+    const segments: string[] = []
+    page.on('request', (request) => {
+      const match = request.url().match(/\/play\/[^/]+\/(\w+\/wm_\d+\.ts)/)
+      if (match) segments.push(match[1])
+    })
+
+    await page.goto('/login')
+    await page.fill('input[name="login"]', 'vera')
+    await page.fill('input[name="password"]', 'correct horse battery')
+    await Promise.all([page.waitForURL('/'), page.click('button[type="submit"]')])
+
+    await page.goto(`/videos/${video.id}`)
+    await page.waitForSelector('[data-player][data-state="playing"]')
+    assert.equal(await page.getAttribute('[data-player]', 'data-watermarked'), 'true')
+    await page.evaluate(() => {
+      const element = document.querySelector('video')!
+      element.muted = true
+      return element.play()
+    })
+    const currentTime = () => page.evaluate(() => document.querySelector('video')!.currentTime)
+    await page.waitForFunction(() => document.querySelector('video')!.currentTime >= 10, null, { timeout: 60_000 })
+    assert.isAtLeast(await currentTime(), 10)
+
+    // The rendition menu lists the watermarked ladder (480p max here).
+    const options = await page.$$eval('[data-player-levels] option', (nodes) => nodes.map((n) => n.textContent))
+    assert.deepEqual(options, ['Auto', '240p', '360p', '480p'])
+
+    // Seek to the middle and keep playing.
+    await page.evaluate(() => {
+      document.querySelector('video')!.currentTime = 15
+    })
+    await page.waitForFunction(() => document.querySelector('video')!.currentTime >= 18, null, { timeout: 60_000 })
+    assert.isFalse(await page.evaluate(() => document.querySelector('video')!.paused))
+
+    const player = await page.$eval('[data-player]', (node) => ({ ...(node as HTMLElement).dataset }))
+    assert.equal(player.state, 'playing')
+    assert.isUndefined(player.lastError)
+    assert.isTrue(segments.some((path) => /wm_0000[34]\.ts$/.test(path)), segments.join(' '))
+    assert.deepEqual(failed, [])
+    assert.deepEqual(consoleErrors, [])
+
+    const dir = app.makePath('tmp/screenshots')
+    await mkdir(dir, { recursive: true })
+    await page.screenshot({ path: `${dir}/player.png` })
+  }).timeout(180_000)
+})
