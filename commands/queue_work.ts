@@ -55,18 +55,33 @@ export default class QueueWork extends BaseCommand {
     const heartbeat = setInterval(beat, queueConfig.heartbeatIntervalMs)
     this.logger.info(`worker ${workerId} consuming ${names.map((n) => `${n}×${concurrencyOf(n)}`).join(', ')}`)
 
+    // bin/console.ts turns SIGTERM into app.terminate(); Ctrl-C does the same
+    // here. Cleanup runs as a terminating hook, before Redis is closed. It is
+    // registered before the start-up chores so a stop during them still works.
+    const timers: NodeJS.Timeout[] = [heartbeat]
+    let stopping = false
+    this.app.terminating(async () => {
+      stopping = true
+      timers.forEach(clearInterval)
+      this.logger.info('worker stopping: finishing active jobs')
+      await Promise.all(workers.map((worker) => worker.close(10_000).catch(() => {})))
+      await queues.forget(workerId).catch(() => {})
+      await queues.closeAll()
+    })
+    const every = (ms: number, chore: () => Promise<unknown>) => {
+      if (!stopping) timers.push(setInterval(chore, ms))
+    }
+
     // PostgreSQL is the truth: re-enqueue what Redis lost, now and periodically.
-    let reconciler: NodeJS.Timeout | undefined
     if (names.includes('transcode')) {
       const { default: transcoder } = await import('#services/transcode_service')
       await transcoder.sweepStaleWorkDirs()
       const reconcile = () => transcoder.reconcile().catch((error) => this.logger.error(`reconciler: ${error.message}`))
       await reconcile()
-      reconciler = setInterval(reconcile, queueConfig.reconcileIntervalMs)
+      every(queueConfig.reconcileIntervalMs, reconcile)
     }
 
     // Watermark renders of ended sessions are deleted; one worker at a time does it.
-    let purger: NodeJS.Timeout | undefined
     if (names.includes('watermark') || names.includes('watermark_ahead')) {
       const { default: watermarks } = await import('#services/watermark_service')
       const { default: playback } = await import('#services/playback_service')
@@ -78,20 +93,8 @@ export default class QueueWork extends BaseCommand {
           this.logger.error(`playback purge: ${error.message}`)
         )
       await purge()
-      purger = setInterval(purge, playbackConfig.watermark.purgeIntervalMs)
+      every(playbackConfig.watermark.purgeIntervalMs, purge)
     }
-
-    // bin/console.ts turns SIGTERM into app.terminate(); Ctrl-C does the same
-    // here. Cleanup runs as a terminating hook, before Redis is closed.
-    this.app.terminating(async () => {
-      clearInterval(heartbeat)
-      clearInterval(reconciler)
-      clearInterval(purger)
-      this.logger.info('worker stopping: finishing active jobs')
-      await Promise.all(workers.map((worker) => worker.close(10_000).catch(() => {})))
-      await queues.forget(workerId).catch(() => {})
-      await queues.closeAll()
-    })
     process.once('SIGINT', () => this.app.terminate())
   }
 }
