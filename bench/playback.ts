@@ -1,0 +1,286 @@
+/*
+| Playback benchmark (make bench B=playback), against the production build:
+|   session_first_segment_ms_p50/_p95   open a session → first byte of the first
+|                                       watermarked 480p segment, cold, 10 sessions
+|                                       per video (60 s and 20 min), and beside it
+|   session_first_segment_ms_whole_video  the same when one FFmpeg process
+|                                       watermarks the whole video up front
+|   watermarked_sessions_realtime       most concurrent 480p sessions that never
+|                                       stall a realtime player
+|   segment_proxy_rps(_nginx), segment_proxy_p99_ms
+|                                       signed, checked segment requests at 100
+|                                       connections, against nginx serving the files
+*/
+import { spawn } from 'node:child_process'
+import { createReadStream } from 'node:fs'
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import autocannon from 'autocannon'
+import app from '@adonisjs/core/services/app'
+import env from '#start/env'
+import mediaConfig from '#config/media'
+import playbackConfig from '#config/playback'
+import User from '#models/user'
+import Video from '#models/video'
+import plugins from '#services/plugins'
+import storage from '#services/storage_service'
+import transcoder from '#services/transcode_service'
+import type { VisibleWatermarker } from '#hooks/contracts'
+import { benchDir, exec, figure, source, waitUntil } from './helpers.js'
+import { benchCreator, startProductionServer, startWorker, stopWorker } from './fixtures.js'
+import { WebClient } from '../tests/helpers/web_client.js'
+
+const SEGMENT = mediaConfig.segmentSeconds
+const PASSWORD = 'bench viewer secret'
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]
+}
+
+/** A 854x480 source of `seconds`, transcoded once by the real pipeline and kept between runs. */
+async function benchVideo(seconds: number, title: string) {
+  const creator = await benchCreator()
+  const existing = await Video.query().where({ ownerId: creator.id, title, status: 'ready' }).first()
+  if (existing && (await storage.head(`${existing.hlsPrefix}master.m3u8`))) return existing
+  const path = await source(`playback-480p-${seconds}s.mp4`, [
+    '-f', 'lavfi', '-i', 'testsrc2=size=854x480:rate=30',
+    '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
+    '-t', String(seconds), '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '20', '-pix_fmt', 'yuv420p',
+    '-c:a', 'aac', '-shortest',
+  ])
+  const video = await Video.create({
+    id: crypto.randomUUID(),
+    ownerId: creator.id,
+    title,
+    status: 'queued',
+    visibility: 'published',
+    priceMinor: 0,
+    currency: 'USD',
+    watermarkEnabled: true,
+    sourceKey: 'pending',
+    sourceFilename: 'bench.mp4',
+    sourceSize: (await stat(path)).size,
+  })
+  video.sourceKey = `${video.storagePrefix}source/master.mp4`
+  await video.save()
+  await storage.put(video.sourceKey, createReadStream(path))
+  console.error(`transcoding the ${title} video...`)
+  const outcome = await transcoder.process({ videoId: video.id })
+  if (outcome !== 'ready') throw new Error(`bench video ${title}: ${outcome}`)
+  return (await Video.find(video.id))!
+}
+
+/** Logged-in viewers (one session each, so the per-viewer limit never interferes). */
+async function viewers(count: number) {
+  const clients: WebClient[] = []
+  for (let i = 0; i < count; i++) {
+    const username = `bench_viewer_${i}`
+    if (!(await User.findBy('username', username))) {
+      await User.create({ username, email: `${username}@matinee.local`, password: PASSWORD, role: 'viewer' })
+    }
+    const client = new WebClient()
+    const login = await client.login(username, PASSWORD)
+    if (login.location !== '/') throw new Error(`bench login of ${username} failed: ${login.status}`)
+    clients.push(client)
+  }
+  return clients
+}
+
+const uriLines = (text: string) => text.split('\n').filter((line) => line && !line.startsWith('#'))
+
+/** Opens a session and returns the segment URLs of its 480p rendition. */
+async function openSession(client: WebClient, video: Video) {
+  const opened = await client.api('POST', `/videos/${video.id}/playback`)
+  if (opened.status !== 201) throw new Error(`open: ${opened.status} ${JSON.stringify(opened.body)}`)
+  const master = (await client.get(opened.body.masterUrl)).text
+  const variant = uriLines(master).find((uri) => uri.includes('/480p/'))
+  if (!variant) throw new Error('no 480p rendition in the master playlist')
+  return { sessionId: opened.body.sessionId as string, segments: uriLines((await client.get(variant)).text) }
+}
+
+/** Time to the first byte of a response body. */
+async function firstByte(client: WebClient, url: string) {
+  const response = await fetch(new URL(url, client.baseUrl), { headers: { cookie: client.cookieHeader() } })
+  const reader = response.body!.getReader()
+  await reader.read()
+  await reader.cancel()
+  if (response.status !== 200) throw new Error(`segment answered ${response.status}`)
+}
+
+async function firstSegmentTimes(client: WebClient, video: Video, sessions = 10) {
+  const times: number[] = []
+  for (let i = 0; i < sessions; i++) {
+    const started = performance.now()
+    const { sessionId, segments } = await openSession(client, video)
+    await firstByte(client, segments[0])
+    times.push(performance.now() - started)
+    await client.api('DELETE', `/playback/${sessionId}`)
+    // Let the lookahead of this session drain so the next one starts cold.
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+  }
+  return times
+}
+
+/** One FFmpeg process watermarks the whole 480p rendition up front. */
+async function wholeVideoSeconds(video: Video) {
+  const watermarker = plugins.watermarks.get(playbackConfig.watermark.watermarker) as VisibleWatermarker
+  const rendition = video.renditions!.find((r) => r.name === '480p')!
+  const filter = watermarker.buildFilter({
+    session: { sessionId: 'bench', userId: 0, username: 'bench', text: '@bench · WHOLE1', seed: Buffer.from('bench') },
+    startSeconds: 0,
+    durationSeconds: video.durationSeconds!,
+    width: rendition.width,
+    height: rendition.height,
+    intervalSeconds: playbackConfig.watermark.intervalSeconds,
+  })
+  const out = join(benchDir, 'whole-video-hls')
+  await rm(out, { recursive: true, force: true })
+  await mkdir(out, { recursive: true })
+  // The filter is long for a long video: hand it over in a file.
+  const script = join(out, 'filter.txt')
+  await writeFile(script, filter)
+  const input = app.makePath(env.get('STORAGE_LOCAL_ROOT'), `${video.hlsPrefix}${rendition.playlist}`)
+  const started = performance.now()
+  await exec('ffmpeg', [
+    '-hide_banner', '-loglevel', 'error', '-y', '-copyts', '-i', input,
+    '-filter_script:v', script,
+    '-c:v', 'libx264', '-preset', playbackConfig.watermark.preset, '-profile:v', 'high',
+    '-b:v', `${rendition.videoKbps}k`, '-maxrate', `${Math.round(rendition.videoKbps * 1.07)}k`, '-bufsize', `${Math.round(rendition.videoKbps * 1.5)}k`,
+    '-g', String(30 * SEGMENT), '-bf', '0', '-sc_threshold', '0', '-c:a', 'copy',
+    '-f', 'hls', '-hls_time', String(SEGMENT), '-hls_playlist_type', 'vod', '-hls_segment_filename', join(out, 'wm_%05d.ts'),
+    join(out, 'index.m3u8'),
+  ], { maxBuffer: 1 << 24 })
+  return (performance.now() - started) / 1000
+}
+
+/**
+ * `count` players at once, each playing `segments` segments in real time
+ * after its first one arrives, fetching in order with a 30 s buffer (as
+ * hls.js does). A player stalls when a segment arrives after its play time.
+ */
+async function realtimeStep(clients: WebClient[], video: Video, segments: number) {
+  const results = await Promise.all(
+    clients.map(async (client) => {
+      const session = await openSession(client, video)
+      await firstByte(client, session.segments[0])
+      const playStart = performance.now()
+      let lateMs = 0
+      for (let i = 1; i < segments; i++) {
+        while (i * SEGMENT - (performance.now() - playStart) / 1000 > 30) await new Promise((r) => setTimeout(r, 100))
+        const response = await client.bytes(session.segments[i])
+        if (response.status !== 200) throw new Error(`segment ${i}: ${response.status}`)
+        lateMs = Math.max(lateMs, performance.now() - playStart - i * SEGMENT * 1000)
+      }
+      await client.api('DELETE', `/playback/${session.sessionId}`)
+      return lateMs
+    })
+  )
+  return Math.max(...results)
+}
+
+/** nginx (Debian's) serving the storage folder on loopback, started and stopped here. */
+async function startNginx(port: number) {
+  const dir = join(benchDir, 'nginx')
+  await rm(dir, { recursive: true, force: true })
+  await mkdir(join(dir, 'tmp'), { recursive: true })
+  const root = app.makePath(env.get('STORAGE_LOCAL_ROOT'))
+  await writeFile(
+    join(dir, 'nginx.conf'),
+    `worker_processes auto;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log;
+daemon off;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 100000;
+  client_body_temp_path ${dir}/tmp; proxy_temp_path ${dir}/tmp; fastcgi_temp_path ${dir}/tmp; uwsgi_temp_path ${dir}/tmp; scgi_temp_path ${dir}/tmp;
+  types { video/iso.segment m4s; }
+  server { listen 127.0.0.1:${port}; root ${root}; }
+}
+`
+  )
+  const child = spawn('/usr/sbin/nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: ['ignore', 'ignore', 'inherit'] })
+  await waitUntil(async () => (await fetch(`http://127.0.0.1:${port}/`).catch(() => null)) !== null, 10_000, 'nginx')
+  return {
+    async stop() {
+      const exited = new Promise((resolve) => child.once('exit', resolve))
+      child.kill('SIGQUIT')
+      await exited
+    },
+  }
+}
+
+async function load(url: string, paths: string[], headers: Record<string, string>) {
+  const result = await autocannon({
+    url,
+    connections: 100,
+    duration: Number(process.env.BENCH_RPS_SECONDS ?? 15),
+    requests: paths.map((path) => ({ method: 'GET', path, headers })),
+  })
+  if (result.non2xx || result.errors) throw new Error(`load on ${url}: ${result.non2xx} non-2xx, ${result.errors} errors`)
+  return result
+}
+
+export default async function playbackBench() {
+  const short = await benchVideo(60, 'bench playback 60 s')
+  const long = await benchVideo(20 * 60, 'bench playback 20 min')
+  const server = await startProductionServer({ PLAYBACK_MAX_SESSIONS: '1000' })
+  const worker = startWorker({}, ['watermark', 'watermark_ahead'])
+  try {
+    const clients = await viewers(16)
+
+    // 1. First segment of a new session, cold.
+    const all: number[] = []
+    for (const [label, video] of [['60s', short], ['20min', long]] as const) {
+      const times = await firstSegmentTimes(clients[0], video)
+      all.push(...times)
+      figure(`session_first_segment_ms_p50_${label}`, Math.round(percentile(times, 50)), 'ms')
+      figure(`session_first_segment_ms_p95_${label}`, Math.round(percentile(times, 95)), 'ms')
+    }
+    figure('session_first_segment_ms_p50', Math.round(percentile(all, 50)), 'ms')
+    figure('session_first_segment_ms_p95', Math.round(percentile(all, 95)), 'ms')
+    figure('session_first_segment_ms_whole_video', Math.round((await wholeVideoSeconds(short)) * 1000), 'ms')
+    figure('session_first_segment_ms_whole_video_20min', Math.round((await wholeVideoSeconds(long)) * 1000), 'ms')
+
+    // 2. Concurrent realtime sessions: grow until one stalls.
+    let best = 0
+    for (let count = 2; count <= clients.length; count += 2) {
+      const lateMs = await realtimeStep(clients.slice(0, count), long, Number(process.env.BENCH_REALTIME_SEGMENTS ?? 10))
+      console.error(`${count} sessions: worst segment ${lateMs > 0 ? `${Math.round(lateMs)} ms late` : `${Math.round(-lateMs)} ms early`}`)
+      if (lateMs > 0) break
+      best = count
+    }
+    figure('watermarked_sessions_realtime', best, 'sessions')
+
+    // 3. Segment proxy against nginx: a video without watermark.
+    short.watermarkEnabled = false
+    await short.save()
+    const { sessionId, segments } = await openSession(clients[0], short)
+    const base = new URL(clients[0].baseUrl)
+    const proxied = await load(base.origin, segments, { cookie: clients[0].cookieHeader() })
+    const nginxPort = Number(base.port) + 100
+    const nginx = await startNginx(nginxPort)
+    try {
+      const files = segments.map((url) => `/${short.hlsPrefix}480p/${new URL(url, base).pathname.split('/').pop()}`)
+      const direct = await load(`http://127.0.0.1:${nginxPort}`, files, {})
+      figure('segment_proxy_rps', Math.round(proxied.requests.average), 'req/s')
+      figure('segment_proxy_rps_nginx', Math.round(direct.requests.average), 'req/s')
+      figure('segment_proxy_p99_ms', proxied.latency.p99, 'ms')
+      figure('segment_proxy_rps_ratio', proxied.requests.average / direct.requests.average, 'x')
+      console.error(`mean segment ${Math.round(proxied.throughput.average / proxied.requests.average / 1024)} KB; nginx p99 ${direct.latency.p99} ms`)
+    } finally {
+      await nginx.stop()
+      await clients[0].api('DELETE', `/playback/${sessionId}`)
+      short.watermarkEnabled = true
+      await short.save()
+    }
+  } finally {
+    await stopWorker(worker)
+    await server.stop()
+  }
+}
