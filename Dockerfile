@@ -8,7 +8,7 @@ RUN node ace build
 
 FROM node:24-bookworm-slim AS runtime
 RUN apt-get update \
-  && apt-get install -y --no-install-recommends ffmpeg ca-certificates \
+  && apt-get install -y --no-install-recommends ffmpeg fonts-dejavu-core ca-certificates \
   && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3333 NODE_OPTIONS=--max-semi-space-size=1
 WORKDIR /app

@@ -47,12 +47,16 @@ test: deps services-test typecheck
 	NODE_ENV=test node ace db:create
 	NODE_ENV=test node ace test
 
-# Benchmarks use the test database and Redis db (.env.test).
+# Benchmarks use .env.test with their own database, Redis db and storage
+# folder, so a test run (which resets all of those) never disturbs them.
+BENCH_ENV = NODE_ENV=test DB_DATABASE=matinee_bench REDIS_DB=2 QUEUE_PREFIX=matinee-bench \
+	STORAGE_LOCAL_ROOT=tmp/bench-storage UPLOAD_TMP_DIR=tmp/bench-uploads
+
 bench: deps services-test
 	ENV_FILE=.env.test scripts/services.sh nginx
-	NODE_ENV=test node ace db:create
-	NODE_ENV=test node ace migration:run --force
+	$(BENCH_ENV) node ace db:create
+	$(BENCH_ENV) node ace migration:run --force
 	@for name in $(if $(B),$(B),transcode upload faults playback); do \
 	  echo "== bench $$name"; \
-	  X264_PRESET=$${X264_PRESET:-veryfast} node --import @poppinss/ts-exec bench/run.ts $$name || exit 1; \
+	  $(BENCH_ENV) X264_PRESET=$${X264_PRESET:-veryfast} node --import @poppinss/ts-exec bench/run.ts $$name || exit 1; \
 	done

@@ -98,9 +98,11 @@ function startPlayer(root) {
     levels.disabled = false
   }
 
-  function attach(startAt) {
+  async function attach(startAt) {
     say('')
     root.dataset.state = 'playing'
+    // The master URL from the session may be old by now (a retry after a while).
+    if (expiresSoon(session.masterUrl)) session.masterUrl = await renewUrl(session.masterUrl)
     if (window.Hls && window.Hls.isSupported()) {
       hls?.destroy()
       hls = new window.Hls({ loader: RenewingLoader, startPosition: startAt })
@@ -114,6 +116,9 @@ function startPlayer(root) {
       hls.loadSource(session.masterUrl)
       hls.attachMedia(video)
     } else if (video.canPlayType('application/vnd.apple.mpegurl')) {
+      // Native HLS (iOS Safari has no MSE): no loader to renew URLs, so an
+      // error (an expired URL after a long pause) resumes from fresh ones.
+      video.onerror = () => recover({ type: 'native', details: video.error?.message ?? 'media error' })
       video.src = session.masterUrl
       video.addEventListener('loadedmetadata', () => (video.currentTime = startAt), { once: true })
       levels.hidden = true
@@ -128,8 +133,8 @@ function startPlayer(root) {
     try {
       await api('POST', `/playback/${session.sessionId}/renew`, { path: 'master.m3u8' })
       // The session is fine: a network hiccup. Start again where we were.
-      if (data.type === window.Hls.ErrorTypes.MEDIA_ERROR) hls.recoverMediaError()
-      else attach(video.currentTime)
+      if (hls && data.type === window.Hls.ErrorTypes.MEDIA_ERROR) hls.recoverMediaError()
+      else await attach(video.currentTime)
     } catch (error) {
       if (error.status === 410) reopen()
       else explain(error)
@@ -142,7 +147,7 @@ function startPlayer(root) {
     say('Your viewing session expired; resuming…')
     try {
       await open(position)
-      attach(position)
+      await attach(position)
     } catch (error) {
       explain(error)
     }
