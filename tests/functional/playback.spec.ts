@@ -1,7 +1,7 @@
 import { test } from '@japa/runner'
 import { DateTime } from 'luxon'
 import type User from '#models/user'
-import type Video from '#models/video'
+import Video from '#models/video'
 import PlaybackSession from '#models/playback_session'
 import playback from '#services/playback_service'
 import { resetState } from '#tests/helpers/state'
@@ -296,5 +296,75 @@ test.group('Playback: sessions and signed URLs', (group) => {
     assert.equal(invalid.status, 422)
     const next = await owner.client.api('POST', `/videos/${video.id}/playback`)
     assert.equal(next.body.resumeAt, 3.5)
+  })
+})
+
+test.group('Playback: pages and controls', (group) => {
+  let owner: { user: User; client: WebClient }
+  let video: Video
+
+  group.setup(async () => {
+    await resetState()
+    owner = await loggedIn('maker', 'creator')
+    video = await readyVideo(owner.user, { title: 'Priced', priceMinor: 250, watermarkEnabled: false })
+  })
+  group.each.timeout(60_000)
+
+  test('the video page shows the player, or why there is none', async ({ assert }) => {
+    const { WebClient } = await import('#tests/helpers/web_client')
+    const anonymous = await new WebClient().get(`/videos/${video.id}`)
+    assert.include(anonymous.text, 'data-access="login_required"')
+    assert.notInclude(anonymous.text, 'data-player')
+
+    const stranger = await loggedIn('window-shopper')
+    const page = await stranger.client.get(`/videos/${video.id}`)
+    assert.include(page.text, 'data-access="payment_required"')
+    assert.include(page.text, 'Buy to watch: $2.50')
+
+    const own = await owner.client.get(`/videos/${video.id}`)
+    assert.include(own.text, `data-player data-video-id="${video.id}"`)
+    assert.include(own.text, '<script src="/vendor/hls.js"></script>')
+    const hls = await owner.client.get('/vendor/hls.js')
+    assert.equal(hls.status, 200)
+    assert.include(hls.text, 'Hls')
+  })
+
+  test('an admin takes a video down: playback stops, the catalog drops it, the creator sees why', async ({ assert }) => {
+    const admin = await loggedIn('moderator', 'admin')
+    const url = (await owner.client.api('POST', `/videos/${video.id}/playback`)).body.masterUrl
+    assert.equal((await owner.client.get(url)).status, 200)
+    video.visibility = 'published'
+    await video.save()
+
+    const refused = await admin.client.submit('/admin/videos', `/admin/videos/${video.id}/takedown`, { reason: '' })
+    assert.equal(refused.status, 302)
+    assert.isNull((await Video.findOrFail(video.id)).takenDownAt)
+
+    const done = await admin.client.submit('/admin/videos', `/admin/videos/${video.id}/takedown`, { reason: 'Copyright claim #42' })
+    assert.equal(done.location, '/admin/videos')
+    assert.equal((await owner.client.get(url)).status, 403)
+    assert.notInclude((await owner.client.get('/')).text, 'Priced')
+    assert.include((await owner.client.get(`/studio/videos/${video.id}/edit`)).text, 'Copyright claim #42')
+    assert.equal((await owner.client.submit('/studio/videos', `/admin/videos/${video.id}/restore`, {})).status, 403)
+
+    await admin.client.submit('/admin/videos', `/admin/videos/${video.id}/restore`, {})
+    assert.isNull((await Video.findOrFail(video.id)).takenDownAt)
+    assert.include((await owner.client.get('/')).text, 'Priced')
+  })
+
+  test('the creator chooses the watermark; a bad choice changes nothing', async ({ assert }) => {
+    const edit = `/studio/videos/${video.id}/edit`
+    const fields = { title: 'Priced', description: '', price: '2.50', currency: 'USD', visibility: 'published' }
+    await owner.client.submit(edit, `/studio/videos/${video.id}`, { ...fields, watermark: 'on' })
+    assert.isTrue((await Video.findOrFail(video.id)).watermarkEnabled)
+    const bad = await owner.client.submit(edit, `/studio/videos/${video.id}`, { ...fields, watermark: 'sometimes' })
+    assert.equal(bad.status, 302)
+    assert.isTrue((await Video.findOrFail(video.id)).watermarkEnabled)
+    await owner.client.submit(edit, `/studio/videos/${video.id}`, { ...fields, watermark: 'auto' })
+    const automatic = await Video.findOrFail(video.id)
+    assert.isNull(automatic.watermarkEnabled)
+    assert.isTrue(automatic.watermarkOn) // paid
+    const opened = await owner.client.api('POST', `/videos/${video.id}/playback`)
+    assert.isTrue(opened.body.watermarked)
   })
 })
