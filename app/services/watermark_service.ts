@@ -3,6 +3,7 @@ import { rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import redis from '@adonisjs/redis/services/main'
+import logger from '@adonisjs/core/services/logger'
 import type { VisibleWatermarker } from '#hooks/contracts'
 import playbackConfig from '#config/playback'
 import queueConfig from '#config/queue'
@@ -56,7 +57,6 @@ export class WatermarkService {
     const rendition = playback.watermarkedRenditions(video).find((r) => r.name === renditionName)
     if (!rendition) throw new PlaybackError('not_found', 404, 'No such rendition')
     const key = this.renderKey(session.id, rendition.name, index)
-    const ahead = this.#scheduleAhead(session.id, rendition.name, index)
     let head = await storage.head(key)
     if (!head) {
       if (!(await storage.head(`${video.hlsPrefix}${rendition.name}/${segmentName(index)}`))) {
@@ -66,7 +66,11 @@ export class WatermarkService {
       await this.#enqueue('watermark', { sessionId: session.id, rendition: rendition.name, index })
       head = await this.#awaitRender(key)
     }
-    await ahead
+    // The lookahead is queued once the segment the player waits for is there,
+    // so that its renders do not compete with this one.
+    this.#scheduleAhead(session.id, rendition.name, index).catch((error) =>
+      logger.warn({ err: error, sessionId: session.id }, 'could not queue the watermark lookahead')
+    )
     return head
   }
 
@@ -141,18 +145,17 @@ export class WatermarkService {
       const rendition = video && playback.watermarkedRenditions(video).find((r) => r.name === data.rendition)
       if (!video || !user || !rendition) return 'gone' as const
       const sourceKey = `${video.hlsPrefix}${rendition.name}/${segmentName(data.index)}`
-      if (!(await storage.head(sourceKey))) return 'missing' as const
-
+      const [source, encoding] = await Promise.all([storage.head(sourceKey), this.#encodingOf(video, rendition)])
+      if (!source) return 'missing' as const
       const workDir = await makeWorkDir(WORKDIR_PREFIX)
       try {
         const input = join(workDir, 'input.mp4')
         const output = join(workDir, 'output.ts')
         // An fMP4 fragment decodes once its init segment is in front of it.
         const sink = createWriteStream(input)
-        const { level, initKey } = await this.#encodingOf(video, rendition)
-        await pipeline((await storage.get(initKey)).body, sink, { end: false })
+        await pipeline((await storage.get(encoding.initKey)).body, sink, { end: false })
         await pipeline((await storage.get(sourceKey)).body, sink)
-        await run('ffmpeg', this.command({ input, output, rendition, level, index: data.index, session, username: user.username }))
+        await run('ffmpeg', this.command({ input, output, rendition, level: encoding.level, index: data.index, session, username: user.username }))
         await storage.put(key, createReadStream(output), { contentType: 'video/mp2t', size: (await stat(output)).size })
         return 'rendered' as const
       } finally {

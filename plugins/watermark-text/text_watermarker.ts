@@ -60,12 +60,14 @@ export class TextWatermarker implements VisibleWatermarker {
     const slots: SlotPosition[] = []
     for (let slot = first; slot <= last; slot++) slots.push(slotPosition(session.seed, slot))
 
-    // if(lt(t,end0),v0,if(lt(t,end1),v1,...,vN)): one branch per slot.
-    const piecewise = (valueOf: (position: SlotPosition) => string) =>
-      slots.reduceRight((otherwise, position, index) => {
-        if (index === slots.length - 1) return valueOf(position)
-        return `if(lt(t\\,${(position.slot + 1) * intervalSeconds})\\,${valueOf(position)}\\,${otherwise})`
-      }, '')
+    // A balanced tree of if(lt(t,boundary),earlier,later): FFmpeg's expression
+    // parser limits nesting, and a long range has many slots.
+    const piecewise = (valueOf: (position: SlotPosition) => string, from = 0, to = slots.length): string => {
+      if (to - from === 1) return valueOf(slots[from])
+      const middle = Math.floor((from + to) / 2)
+      const boundary = slots[middle].slot * intervalSeconds
+      return `if(lt(t\\,${boundary})\\,${piecewise(valueOf, from, middle)}\\,${piecewise(valueOf, middle, to)})`
+    }
 
     const fontSize = Math.max(12, Math.round(height / 18))
     const border = Math.max(1, Math.round(fontSize / 14))
