@@ -53,7 +53,7 @@ BENCH_ENV = NODE_ENV=test DB_DATABASE=matinee_bench REDIS_DB=2 QUEUE_PREFIX=mati
 	STORAGE_LOCAL_ROOT=tmp/bench-storage UPLOAD_TMP_DIR=tmp/bench-uploads
 
 bench: deps services-test
-	ENV_FILE=.env.test scripts/services.sh nginx
+	ENV_FILE=.env.test scripts/services.sh nginx wrk
 	$(BENCH_ENV) node ace db:create
 	$(BENCH_ENV) node ace migration:run --force
 	@for name in $(if $(B),$(B),transcode upload faults playback); do \

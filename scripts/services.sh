@@ -85,6 +85,7 @@ ensure_binary ffprobe ffmpeg
 for pkg in "$@"; do
   case "$pkg" in
     docker-compose) ensure_binary docker-compose docker-compose ;;
+    wrk) ensure_binary wrk wrk ;;
     chromium) ensure_binary chromium chromium ;;
     nginx)
       # Only the binary (benchmarks start their own on loopback): keep the

@@ -25,6 +25,8 @@ export interface WatermarkJobData {
   sessionId: string
   rendition: string
   index: number
+  /** A lookahead render: runs at a lower CPU priority than awaited ones. */
+  ahead?: boolean
 }
 
 export type WatermarkOutcome = 'rendered' | 'cached' | 'busy' | 'gone' | 'missing'
@@ -86,7 +88,7 @@ export class WatermarkService {
     const results = (await batch.exec()) ?? []
     await Promise.all(
       results.map(([, ok], offset) =>
-        ok === 'OK' ? this.#enqueue('watermark_ahead', { sessionId, rendition, index: index + 1 + offset }) : null
+        ok === 'OK' ? this.#enqueue('watermark_ahead', { sessionId, rendition, index: index + 1 + offset, ahead: true }) : null
       )
     )
   }
@@ -155,7 +157,8 @@ export class WatermarkService {
         const sink = createWriteStream(input)
         await pipeline((await storage.get(encoding.initKey)).body, sink, { end: false })
         await pipeline((await storage.get(sourceKey)).body, sink)
-        await run('ffmpeg', this.command({ input, output, rendition, level: encoding.level, index: data.index, session, username: user.username }))
+        const args = this.command({ input, output, rendition, level: encoding.level, index: data.index, session, username: user.username })
+        await run('ffmpeg', args, { niceness: data.ahead ? 10 : 0 })
         await storage.put(key, createReadStream(output), { contentType: 'video/mp2t', size: (await stat(output)).size })
         return 'rendered' as const
       } finally {

@@ -105,7 +105,10 @@ function startPlayer(root) {
     if (expiresSoon(session.masterUrl)) session.masterUrl = await renewUrl(session.masterUrl)
     if (window.Hls && window.Hls.isSupported()) {
       hls?.destroy()
-      hls = new window.Hls({ loader: RenewingLoader, startPosition: startAt })
+      // Watermarked segments are rendered on demand: buffer 16 s ahead, not
+      // hls.js's 30 s, so a viewer who stops early cost less work.
+      const buffer = session.watermarked ? { maxBufferLength: 16, maxMaxBufferLength: 30 } : {}
+      hls = new window.Hls({ loader: RenewingLoader, startPosition: startAt, ...buffer })
       hls.on(window.Hls.Events.MANIFEST_PARSED, buildLevelMenu)
       hls.on(window.Hls.Events.LEVEL_SWITCHED, (_event, data) => {
         root.dataset.level = String(hls.levels[data.level]?.height ?? '')
