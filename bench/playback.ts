@@ -185,14 +185,14 @@ async function realtimeStep(clients: WebClient[], video: Video, segments: number
 }
 
 /** nginx (Debian's) serving the storage folder on loopback, started and stopped here. */
-async function startNginx(port: number) {
+async function startNginx(port: number, workers: number | 'auto') {
   const dir = join(benchDir, 'nginx')
   await rm(dir, { recursive: true, force: true })
   await mkdir(join(dir, 'tmp'), { recursive: true })
   const root = app.makePath(env.get('STORAGE_LOCAL_ROOT'))
   await writeFile(
     join(dir, 'nginx.conf'),
-    `worker_processes auto;
+    `worker_processes ${workers};
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log;
 daemon off;
@@ -293,17 +293,26 @@ export default async function playbackBench() {
     const base = new URL(clients[0].baseUrl)
     const proxied = await load(base.origin, segments, { cookie: clients[0].cookieHeader() })
     const nginxPort = Number(base.port) + 100
-    const nginx = await startNginx(nginxPort)
+    const files = segments.map((url) => `/${short.hlsPrefix}480p/${new URL(url, base).pathname.split('/').pop()}`)
+    // The peer is one nginx worker against the one Node process of a web
+    // node (same core budget); nginx on every core is printed beside it.
+    const peers: Record<string, Awaited<ReturnType<typeof load>>> = {}
     try {
-      const files = segments.map((url) => `/${short.hlsPrefix}480p/${new URL(url, base).pathname.split('/').pop()}`)
-      const direct = await load(`http://127.0.0.1:${nginxPort}`, files, {})
+      for (const workers of [1, 'auto'] as const) {
+        const nginx = await startNginx(nginxPort, workers)
+        try {
+          peers[workers] = await load(`http://127.0.0.1:${nginxPort}`, files, {})
+        } finally {
+          await nginx.stop()
+        }
+      }
       figure('segment_proxy_rps', Math.round(proxied.rps), 'req/s')
-      figure('segment_proxy_rps_nginx', Math.round(direct.rps), 'req/s')
+      figure('segment_proxy_rps_nginx', Math.round(peers[1].rps), 'req/s')
+      figure('segment_proxy_rps_nginx_all_cores', Math.round(peers.auto.rps), 'req/s')
       figure('segment_proxy_p99_ms', proxied.p99, 'ms')
-      figure('segment_proxy_rps_ratio', proxied.rps / direct.rps, 'x')
-      console.error(`transfer/s: app ${proxied.transfer}, nginx ${direct.transfer}; nginx p99 ${direct.p99} ms`)
+      figure('segment_proxy_rps_ratio', proxied.rps / peers[1].rps, 'x')
+      console.error(`transfer/s: app ${proxied.transfer}, nginx ${peers[1].transfer} (1 worker), ${peers.auto.transfer} (auto); nginx p99 ${peers[1].p99} ms`)
     } finally {
-      await nginx.stop()
       await clients[0].api('DELETE', `/playback/${sessionId}`)
       short.watermarkEnabled = true
       await short.save()

@@ -23,8 +23,8 @@ const playbackConfig = {
     /** Renditions above this height are not offered with a watermark. */
     maxHeight: env.get('WATERMARK_MAX_HEIGHT', 720),
     lookahead: env.get('WATERMARK_LOOKAHEAD', 3),
-    /** superfast and slower keep the High profile the ladder declares. */
-    preset: env.get('WATERMARK_PRESET', 'superfast'),
+    /** x264 preset of renders (CABAC and 8x8 transforms are forced on: High profile). */
+    preset: env.get('WATERMARK_PRESET', 'ultrafast'),
     /** How long a request waits for a segment being rendered. */
     waitMs: 20_000,
     /** How often workers delete the renders of ended sessions. */

@@ -25,8 +25,6 @@ export interface WatermarkJobData {
   sessionId: string
   rendition: string
   index: number
-  /** A lookahead render: runs at a lower CPU priority than awaited ones. */
-  ahead?: boolean
 }
 
 export type WatermarkOutcome = 'rendered' | 'cached' | 'busy' | 'gone' | 'missing'
@@ -88,7 +86,7 @@ export class WatermarkService {
     const results = (await batch.exec()) ?? []
     await Promise.all(
       results.map(([, ok], offset) =>
-        ok === 'OK' ? this.#enqueue('watermark_ahead', { sessionId, rendition, index: index + 1 + offset, ahead: true }) : null
+        ok === 'OK' ? this.#enqueue('watermark_ahead', { sessionId, rendition, index: index + 1 + offset }) : null
       )
     )
   }
@@ -158,7 +156,7 @@ export class WatermarkService {
         await pipeline((await storage.get(encoding.initKey)).body, sink, { end: false })
         await pipeline((await storage.get(sourceKey)).body, sink)
         const args = this.command({ input, output, rendition, level: encoding.level, index: data.index, session, username: user.username })
-        await run('ffmpeg', args, { niceness: data.ahead ? 10 : 0 })
+        await run('ffmpeg', args)
         await storage.put(key, createReadStream(output), { contentType: 'video/mp2t', size: (await stat(output)).size })
         return 'rendered' as const
       } finally {
@@ -203,6 +201,9 @@ export class WatermarkService {
       '-map', '0:v:0', '-map', '0:a:0?',
       '-vf', mark,
       '-c:v', 'libx264', '-preset', playbackConfig.watermark.preset,
+      // CABAC and 8x8 transforms keep the High profile the master declares,
+      // even from the fast presets that turn them off.
+      '-x264-params', 'cabac=1:8x8dct=1',
       '-profile:v', 'high', ...(input.level ? ['-level:v', input.level] : []),
       '-pix_fmt', 'yuv420p',
       '-b:v', `${kbps}k`, '-maxrate', `${Math.round(kbps * 1.07)}k`, '-bufsize', `${Math.round(kbps * 1.5)}k`,

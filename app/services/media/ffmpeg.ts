@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process'
-import { setPriority } from 'node:os'
 
 export class MediaRejectedError extends Error {
   code = 'E_MEDIA_REJECTED'
@@ -9,8 +8,6 @@ export interface RunOptions {
   /** Called with seconds of output written so far (from -progress). */
   onProgress?: (seconds: number) => void
   signal?: AbortSignal
-  /** Unix niceness (0 normal, up to 19 lowest): background work yields the CPU. */
-  niceness?: number
 }
 
 /**
@@ -20,7 +17,6 @@ export interface RunOptions {
 export function run(binary: 'ffmpeg' | 'ffprobe', args: string[], options: RunOptions = {}) {
   return new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
     const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal })
-    if (options.niceness && child.pid) setPriority(child.pid, options.niceness)
     let stdout = ''
     let stderr = ''
     let pending = ''
