@@ -185,7 +185,7 @@ async function realtimeStep(clients: WebClient[], video: Video, segments: number
 }
 
 /** nginx (Debian's) serving the storage folder on loopback, started and stopped here. */
-async function startNginx(port: number, workers: number | 'auto') {
+async function startNginx(port: number, workers: number | 'auto', front?: { appPort: number; accelPrefix: string }) {
   const dir = join(benchDir, 'nginx')
   await rm(dir, { recursive: true, force: true })
   await mkdir(join(dir, 'tmp'), { recursive: true })
@@ -204,7 +204,16 @@ http {
   keepalive_requests 100000;
   client_body_temp_path ${dir}/tmp; proxy_temp_path ${dir}/tmp; fastcgi_temp_path ${dir}/tmp; uwsgi_temp_path ${dir}/tmp; scgi_temp_path ${dir}/tmp;
   types { video/iso.segment m4s; }
-  server { listen 127.0.0.1:${port}; root ${root}; }
+  ${
+    front
+      ? `upstream matinee { server 127.0.0.1:${front.appPort}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${port};
+    location / { proxy_pass http://matinee; proxy_http_version 1.1; proxy_set_header Connection ""; }
+    location ${front.accelPrefix} { internal; alias ${root}/; }
+  }`
+      : `server { listen 127.0.0.1:${port}; root ${root}; }`
+  }
 }
 `
   )
@@ -255,7 +264,7 @@ const parts = new Set((process.env.BENCH_PARTS ?? 'first,realtime,proxy').split(
 export default async function playbackBench() {
   const short = await benchVideo(60, 'bench playback 60 s')
   const long = await benchVideo(20 * 60, 'bench playback 20 min')
-  const server = await startProductionServer({ PLAYBACK_MAX_SESSIONS: '1000' })
+  let server = await startProductionServer({ PLAYBACK_MAX_SESSIONS: '1000' })
   const worker = startWorker({}, ['watermark', 'watermark_ahead'])
   try {
     const clients = await viewers(16)
@@ -311,6 +320,20 @@ export default async function playbackBench() {
       figure('segment_proxy_rps_nginx_all_cores', Math.round(peers.auto.rps), 'req/s')
       figure('segment_proxy_p99_ms', proxied.p99, 'ms')
       figure('segment_proxy_rps_ratio', proxied.rps / peers[1].rps, 'x')
+
+      // The production set-up for local storage: nginx in front, the app checks
+      // every request and answers X-Accel-Redirect, nginx sends the file.
+      await server.stop()
+      server = await startProductionServer({ PLAYBACK_MAX_SESSIONS: '1000', STORAGE_ACCEL_REDIRECT_PREFIX: '/_protected/' })
+      const front = await startNginx(nginxPort, 1, { appPort: Number(base.port), accelPrefix: '/_protected/' })
+      try {
+        const accel = await load(`http://127.0.0.1:${nginxPort}`, segments, { cookie: clients[0].cookieHeader() })
+        figure('segment_proxy_rps_accel', Math.round(accel.rps), 'req/s')
+        figure('segment_proxy_p99_ms_accel', accel.p99, 'ms')
+        figure('segment_proxy_rps_accel_ratio', accel.rps / peers[1].rps, 'x')
+      } finally {
+        await front.stop()
+      }
       console.error(`transfer/s: app ${proxied.transfer}, nginx ${peers[1].transfer} (1 worker), ${peers.auto.transfer} (auto); nginx p99 ${peers[1].p99} ms`)
     } finally {
       await clients[0].api('DELETE', `/playback/${sessionId}`)

@@ -43,6 +43,7 @@ export default await Env.create(new URL('../', import.meta.url), {
 
   STORAGE_BACKEND: Env.schema.enum(['local', 's3'] as const),
   STORAGE_LOCAL_ROOT: Env.schema.string(),
+  STORAGE_ACCEL_REDIRECT_PREFIX: Env.schema.string.optional(),
   S3_BUCKET: Env.schema.string.optional(),
   S3_REGION: Env.schema.string.optional(),
   S3_ENDPOINT: Env.schema.string.optional({ format: 'url', tld: false }),

@@ -1,4 +1,5 @@
 import type { HttpContext } from '@adonisjs/core/http'
+import app from '@adonisjs/core/services/app'
 import { contentTypeFor } from '#hooks/media_types'
 import storage from '#services/storage_service'
 import { PlaybackError } from '#exceptions/playback_error'
@@ -43,6 +44,13 @@ export async function sendStoredObject(response: HttpContext['response'], key: s
   if (range === 'unsatisfiable') {
     response.header('Content-Range', `bytes */${head.size}`)
     throw new PlaybackError('range_not_satisfiable', 416, 'The requested byte range is not satisfiable')
+  }
+  // nginx sends the bytes (and honours the Range itself); the checks are done.
+  const accelPrefix = app.config.get<string | null>('storage.accelRedirectPrefix', null)
+  if (accelPrefix && storage.backend.id === 'local') {
+    response.header('X-Accel-Redirect', `${accelPrefix}${key}`)
+    // An explicit 200: an empty body would otherwise become a 204.
+    return response.status(200).send('')
   }
   const object = await storage.get(key, range ? { range } : undefined)
   if (range) {

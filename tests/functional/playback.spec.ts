@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import app from '@adonisjs/core/services/app'
 import { DateTime } from 'luxon'
 import type User from '#models/user'
 import Video from '#models/video'
@@ -164,6 +165,25 @@ test.group('Playback: sessions and signed URLs', (group) => {
     const init = await owner.client.bytes(initUrl)
     assert.equal(init.status, 200)
     assert.equal(init.body.subarray(4, 8).toString('latin1'), 'ftyp')
+  })
+
+  test('behind nginx, a checked segment is handed over with X-Accel-Redirect', async ({ assert }) => {
+    const url = firstSegmentUrl(walked)
+    app.config.set('storage.accelRedirectPrefix', '/_protected/')
+    try {
+      const handed = await owner.client.bytes(url)
+      assert.equal(handed.status, 200)
+      assert.equal(handed.headers.get('x-accel-redirect'), `/_protected/${video.hlsPrefix}240p/seg_00000.m4s`)
+      assert.equal(handed.headers.get('cache-control'), 'private, no-store')
+      assert.lengthOf(handed.body, 0)
+      // Refusals are still the app's, with no redirect to the file.
+      const stranger = await loggedIn('accel-stranger')
+      const refused = await stranger.client.bytes(url)
+      assert.equal(refused.status, 403)
+      assert.isNull(refused.headers.get('x-accel-redirect'))
+    } finally {
+      app.config.set('storage.accelRedirectPrefix', null)
+    }
   })
 
   test('bad requests get a short error and no media', async ({ assert }) => {
