@@ -24,6 +24,7 @@ import User from '#models/user'
 import Video from '#models/video'
 import plugins from '#services/plugins'
 import storage from '#services/storage_service'
+import watermarks from '#services/watermark_service'
 import transcoder from '#services/transcode_service'
 import type { VisibleWatermarker } from '#hooks/contracts'
 import { benchDir, exec, figure, source, waitUntil } from './helpers.js'
@@ -147,9 +148,8 @@ async function wholeVideoSeconds(video: Video) {
   await exec('ffmpeg', [
     '-hide_banner', '-loglevel', 'error', '-y', '-copyts', '-i', input,
     '-filter_script:v', script,
-    '-c:v', 'libx264', '-preset', playbackConfig.watermark.preset, '-profile:v', 'high',
-    '-b:v', `${rendition.videoKbps}k`, '-maxrate', `${Math.round(rendition.videoKbps * 1.07)}k`, '-bufsize', `${Math.round(rendition.videoKbps * 1.5)}k`,
-    '-g', String(30 * SEGMENT), '-bf', '0', '-sc_threshold', '0', '-c:a', 'copy',
+    // The same encoder settings as a just-in-time render, with a keyframe per segment.
+    ...watermarks.encoderArgs(rendition, null), '-force_key_frames', `expr:gte(t,n_forced*${SEGMENT})`,
     '-f', 'hls', '-hls_time', String(SEGMENT), '-hls_playlist_type', 'vod', '-hls_segment_filename', join(out, 'wm_%05d.ts'),
     join(out, 'index.m3u8'),
   ], { maxBuffer: 1 << 24 })

@@ -8,10 +8,10 @@ import env from '#start/env'
 const storageConfig = {
   backend: env.get('STORAGE_BACKEND', 'local'),
   /**
-   * Behind nginx with local storage: after the app's checks, hand the byte
-   * transfer to nginx (`X-Accel-Redirect: <prefix><key>`), which must map the
-   * prefix to the storage folder in an `internal` location (README). Empty:
-   * the app streams the bytes itself.
+   * Behind nginx: after the app's checks, hand the byte transfer to nginx
+   * (`X-Accel-Redirect: <prefix><key>`). nginx must map the prefix to where
+   * the keys live, in an `internal` location (README: the local storage
+   * folder). Empty: the app streams the bytes itself.
    */
   accelRedirectPrefix: env.get('STORAGE_ACCEL_REDIRECT_PREFIX') || null,
 }

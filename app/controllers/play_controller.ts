@@ -27,7 +27,6 @@ export default class PlayController {
       return text
     }
     if (target.kind === 'watermarked') {
-      if (!session.watermarked) return response.notFound({ error: 'not_found', message: 'No such playback resource' })
       await watermarks.ensure(session, video, target.rendition, target.index)
       return sendStoredObject(response, watermarks.renderKey(session.id, target.rendition, target.index), request.header('range'))
     }

@@ -7,6 +7,12 @@ import { isUuid } from '#services/ids'
 import { positionValidator, renewValidator } from '#validators/playback'
 
 
+/** The logged-in viewer; the player gets a JSON 401 rather than a redirect to the login page. */
+function viewerOf(auth: HttpContext['auth']) {
+  if (!auth.user) throw new PlaybackError('login_required', 401, 'Log in to watch this video')
+  return auth.user
+}
+
 /**
  * Opening, renewing and closing playback sessions (JSON, for the player).
  * Errors are `{ error, message }` with the status of the refusal.
@@ -14,8 +20,7 @@ import { positionValidator, renewValidator } from '#validators/playback'
 export default class PlaybackController {
   /** POST /videos/:id/playback: a new session and its signed master playlist. */
   async store({ params, auth, session, request, response }: HttpContext) {
-    const user = auth.user
-    if (!user) return response.unauthorized({ error: 'login_required', message: 'Log in to watch this video' })
+    const user = viewerOf(auth)
     let deviceId = session.get('playbackDevice') as string | undefined
     if (!deviceId) {
       deviceId = randomUUID()
@@ -35,25 +40,25 @@ export default class PlaybackController {
   }
 
   /** POST /playback/:session/renew { path }: a fresh signed URL for a path of a live session. */
-  async renew({ params, auth, request, response }: HttpContext) {
-    if (!auth.user) return response.unauthorized({ error: 'login_required', message: 'Log in to watch this video' })
+  async renew({ params, auth, request }: HttpContext) {
+    const user = viewerOf(auth)
     const { path } = await request.validateUsing(renewValidator)
-    return playback.renew({ sessionId: params.session, path, user: auth.user })
+    return playback.renew({ sessionId: params.session, path, user })
   }
 
   /** POST /playback/:session/position { seconds }: where to resume next time. */
   async position({ params, auth, request, response }: HttpContext) {
-    if (!auth.user) return response.unauthorized({ error: 'login_required', message: 'Log in to watch this video' })
+    const user = viewerOf(auth)
     const { seconds } = await request.validateUsing(positionValidator)
-    await playback.savePosition({ sessionId: params.session, user: auth.user, seconds })
+    await playback.savePosition({ sessionId: params.session, user, seconds })
     return response.noContent()
   }
 
   /** DELETE /playback/:session: the player closed. */
   async destroy({ params, auth, response }: HttpContext) {
-    if (!auth.user) return response.unauthorized({ error: 'login_required', message: 'Log in to watch this video' })
+    const user = viewerOf(auth)
     if (!isUuid(params.session)) throw new PlaybackError('not_found', 404, 'No such playback session')
-    await playback.revoke({ sessionId: params.session, userId: auth.user.id }, 'ended')
+    await playback.revoke({ sessionId: params.session, userId: user.id }, 'ended')
     return response.noContent()
   }
 }

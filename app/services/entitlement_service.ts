@@ -3,6 +3,7 @@ import type User from '#models/user'
 import type Video from '#models/video'
 import logger from '@adonisjs/core/services/logger'
 import plugins from '#services/plugins'
+import { PlaybackError } from '#exceptions/playback_error'
 
 export type EntitlementDenial = 'not_found' | 'login_required' | 'not_ready' | 'taken_down' | 'payment_required'
 
@@ -27,18 +28,13 @@ const CORE_SOURCES: EntitlementSource[] = [
 /**
  * The entitlement chain: may this user watch this video now? Asked when a
  * playback session opens and again on every playlist and segment request.
+ * Other reasons to watch (the allowlist, purchases, plugins) are registered
+ * in the plugin kernel's `entitlements` registry (`register(source, 'core')`
+ * for core features) and asked after the built-in ones.
  */
 export class EntitlementService {
-  #core: EntitlementSource[] = [...CORE_SOURCES]
-
-  /** Core sources added by later features (allowlist, purchases). */
-  addCoreSource(source: EntitlementSource) {
-    if (this.#core.some((existing) => existing.id === source.id)) throw new Error(`Entitlement source "${source.id}" exists`)
-    this.#core.push(source)
-  }
-
   sources(): EntitlementSource[] {
-    return [...this.#core, ...plugins.entitlements.all()]
+    return [...CORE_SOURCES, ...plugins.entitlements.all()]
   }
 
   async decide(user: User | undefined, video: Video | null): Promise<EntitlementDecision> {
@@ -65,6 +61,13 @@ export class EntitlementService {
       }
     }
     return deny('payment_required', 402, 'Buy this video to watch it')
+  }
+
+  /** The chain's answer as a playback refusal: throws unless the user may watch. */
+  async authorize(user: User | undefined, video: Video | null) {
+    const decision = await this.decide(user, video)
+    if (!decision.allowed) throw new PlaybackError(decision.reason, decision.status, decision.message)
+    return video!
   }
 }
 

@@ -45,9 +45,10 @@ export async function sendStoredObject(response: HttpContext['response'], key: s
     response.header('Content-Range', `bytes */${head.size}`)
     throw new PlaybackError('range_not_satisfiable', 416, 'The requested byte range is not satisfiable')
   }
-  // nginx sends the bytes (and honours the Range itself); the checks are done.
+  // The checks are done: nginx sends the bytes (and honours the Range itself)
+  // from the location the operator mapped the prefix to.
   const accelPrefix = app.config.get<string | null>('storage.accelRedirectPrefix', null)
-  if (accelPrefix && storage.backend.id === 'local') {
+  if (accelPrefix) {
     response.header('X-Accel-Redirect', `${accelPrefix}${key}`)
     // An explicit 200: an empty body would otherwise become a 204.
     return response.status(200).send('')

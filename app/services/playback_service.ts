@@ -100,10 +100,9 @@ export class PlaybackService {
   }
 
   async open(input: { user: User; video: Video | null; deviceId: string; userAgent: string }): Promise<OpenedSession> {
-    const { user, video, deviceId } = input
-    const decision = await entitlements.decide(user, video)
-    if (!decision.allowed) throw new PlaybackError(decision.reason, decision.status, decision.message)
-    const watermarked = video!.watermarkOn
+    const { user, deviceId } = input
+    const video = await entitlements.authorize(user, input.video)
+    const watermarked = video.watermarkOn
     if (watermarked && !plugins.watermarks.get(playbackConfig.watermark.watermarker)) {
       throw new PlaybackError('watermark_unavailable', 503, 'Watermarking is not available on this server right now')
     }
@@ -114,7 +113,7 @@ export class PlaybackService {
       await trx.rawQuery('SELECT pg_advisory_xact_lock(?, ?)', [7401, user.id])
       // Reopening a video in the same browser replaces that browser's session.
       await PlaybackSession.query({ client: trx })
-        .where({ userId: user.id, videoId: video!.id, deviceId })
+        .where({ userId: user.id, videoId: video.id, deviceId })
         .whereNull('revokedAt')
         .update({ revokedAt: now.toSQL(), revokeReason: 'replaced' })
       const open = await PlaybackSession.query({ client: trx })
@@ -137,7 +136,7 @@ export class PlaybackService {
       created.merge({
         id,
         userId: user.id,
-        videoId: video!.id,
+        videoId: video.id,
         deviceId,
         userAgent: input.userAgent.slice(0, 512),
         watermarked,
@@ -158,8 +157,8 @@ export class PlaybackService {
       return created
     })
 
-    await plugins.hooks.doAction('playback:started', { sessionId: session.id, videoId: video!.id, userId: user.id })
-    return { session, masterUrl: this.signedUrl(session.id, 'master.m3u8'), resumeAt: await this.resumePosition(user, video!) }
+    await plugins.hooks.doAction('playback:started', { sessionId: session.id, videoId: video.id, userId: user.id })
+    return { session, masterUrl: this.signedUrl(session.id, 'master.m3u8'), resumeAt: await this.resumePosition(user, video) }
   }
 
   /**
@@ -178,15 +177,13 @@ export class PlaybackService {
     if (!user) throw new PlaybackError('login_required', 401, 'Log in to watch this video')
 
     const session = await this.#liveSession(sessionId, user)
-    const video = await Video.find(session.videoId)
-    const decision = await entitlements.decide(user, video)
-    if (!decision.allowed) throw new PlaybackError(decision.reason, decision.status, decision.message)
+    const video = await entitlements.authorize(user, await Video.find(session.videoId))
 
     // Last-seen feeds the concurrent-session limit; written at most every few seconds.
     if (session.lastSeenAt < DateTime.now().minus({ seconds: playbackConfig.touchEverySeconds })) {
       await PlaybackSession.query().where('id', session.id).update({ lastSeenAt: DateTime.now().toSQL() })
     }
-    return { session, video: video!, target }
+    return { session, video, target }
   }
 
   /**
@@ -194,12 +191,9 @@ export class PlaybackService {
    * URLs expire). Also keeps the session itself alive.
    */
   async renew(input: { sessionId: string; path: string; user: User }) {
-    if (!isUuid(input.sessionId) || !parsePlayPath(input.path)) {
-      throw new PlaybackError('not_found', 404, 'No such playback resource')
-    }
+    if (!parsePlayPath(input.path)) throw new PlaybackError('not_found', 404, 'No such playback resource')
     const session = await this.#liveSession(input.sessionId, input.user)
-    const decision = await entitlements.decide(input.user, await Video.find(session.videoId))
-    if (!decision.allowed) throw new PlaybackError(decision.reason, decision.status, decision.message)
+    await entitlements.authorize(input.user, await Video.find(session.videoId))
     const now = DateTime.now()
     await PlaybackSession.query()
       .where('id', session.id)
@@ -216,10 +210,7 @@ export class PlaybackService {
     return session
   }
 
-  /**
-   * Ends sessions at once: their URLs stop working on the next request.
-   * Returns how many were open.
-   */
+  /** Ends sessions at once: their URLs stop working on the next request. */
   async revoke(scope: { sessionId?: string; userId?: number; videoId?: string; deviceId?: string }, reason: RevokeReason) {
     if (!scope.sessionId && scope.userId === undefined && !scope.videoId) throw new Error('revoke needs a scope')
     const query = PlaybackSession.query().whereNull('revokedAt')
@@ -227,8 +218,7 @@ export class PlaybackService {
     if (scope.userId !== undefined) query.where('userId', scope.userId)
     if (scope.videoId) query.where('videoId', scope.videoId)
     if (scope.deviceId) query.where('deviceId', scope.deviceId)
-    const affected = await query.update({ revokedAt: DateTime.now().toSQL(), revokeReason: reason })
-    return Array.isArray(affected) ? Number(affected[0] ?? 0) : Number(affected)
+    await query.update({ revokedAt: DateTime.now().toSQL(), revokeReason: reason })
   }
 
   /** Where the viewer stopped watching this video last time (seconds). */

@@ -19,6 +19,7 @@ import { PlaybackError } from '#exceptions/playback_error'
 import { withLock } from '#services/lock_service'
 import { run } from '#services/media/ffmpeg'
 import { makeWorkDir, sweepWorkDirs } from '#services/media/work_dirs'
+import { rateControl } from '#services/media/ladder'
 import { rewritePlaylist, segmentName, watermarkedName } from '#services/playback/playlist'
 
 export interface WatermarkJobData {
@@ -54,7 +55,7 @@ export class WatermarkService {
    * delivers in time.
    */
   async ensure(session: PlaybackSession, video: Video, renditionName: string, index: number) {
-    const rendition = playback.watermarkedRenditions(video).find((r) => r.name === renditionName)
+    const rendition = session.watermarked && playback.watermarkedRenditions(video).find((r) => r.name === renditionName)
     if (!rendition) throw new PlaybackError('not_found', 404, 'No such rendition')
     const key = this.renderKey(session.id, rendition.name, index)
     let head = await storage.head(key)
@@ -192,7 +193,6 @@ export class WatermarkService {
       height: rendition.height,
       intervalSeconds: playbackConfig.watermark.intervalSeconds,
     })
-    const kbps = rendition.videoKbps
     return [
       '-hide_banner', '-loglevel', 'error', '-y',
       // Keep the source timestamps: this segment continues its neighbours.
@@ -200,18 +200,26 @@ export class WatermarkService {
       '-i', input.input,
       '-map', '0:v:0', '-map', '0:a:0?',
       '-vf', mark,
+      ...this.encoderArgs(rendition, input.level),
+      '-f', 'mpegts', '-muxdelay', '0', '-muxpreload', '0',
+      input.output,
+    ]
+  }
+
+  /** Encoder settings of renders: the rendition's rate, profile and level, audio copied. */
+  encoderArgs(rendition: Rendition, level: string | null) {
+    const rate = rateControl(rendition.videoKbps)
+    return [
       '-c:v', 'libx264', '-preset', playbackConfig.watermark.preset,
       // CABAC and 8x8 transforms keep the High profile the master declares,
       // even from the fast presets that turn them off.
       '-x264-params', 'cabac=1:8x8dct=1',
-      '-profile:v', 'high', ...(input.level ? ['-level:v', input.level] : []),
+      '-profile:v', 'high', ...(level ? ['-level:v', level] : []),
       '-pix_fmt', 'yuv420p',
-      '-b:v', `${kbps}k`, '-maxrate', `${Math.round(kbps * 1.07)}k`, '-bufsize', `${Math.round(kbps * 1.5)}k`,
+      '-b:v', rate.bitrate, '-maxrate', rate.maxrate, '-bufsize', rate.bufsize,
       // One GOP per segment, no B-frames: starts on a keyframe, no reordering delay.
       '-g', '100000', '-bf', '0', '-sc_threshold', '0',
       '-c:a', 'copy',
-      '-f', 'mpegts', '-muxdelay', '0', '-muxpreload', '0',
-      input.output,
     ]
   }
 

@@ -32,6 +32,11 @@ export function planLadder(source: Pick<ProbeResult, 'width' | 'height'>, rungs:
   return fitting.map((rung) => ({ name: rung.name, ...size(rung.lines), videoKbps: rung.videoKbps, audioKbps: rung.audioKbps }))
 }
 
+/** Capped bitrate for a rendition: `-b:v`, `-maxrate` and `-bufsize` values (kbps). */
+export function rateControl(videoKbps: number) {
+  return { bitrate: `${videoKbps}k`, maxrate: `${Math.round(videoKbps * 1.07)}k`, bufsize: `${Math.round(videoKbps * 1.5)}k` }
+}
+
 /** Output frame rate: the source's average, rounded, capped (VFR becomes CFR). */
 export function outputFps(sourceFps: number, maxFps: number) {
   const fps = Math.round(sourceFps * 1000) / 1000
@@ -88,12 +93,13 @@ export function hlsCommand(options: HlsCommandInput): string[] {
   args.push('-filter_complex', filters.join(';'))
 
   renditions.forEach((rendition, i) => {
+    const rate = rateControl(rendition.videoKbps)
     args.push('-map', `[v${i}]`, '-map', options.hasAudio ? '0:a:0' : '1:a:0')
     args.push(
       `-c:v:${i}`, 'libx264',
-      `-b:v:${i}`, `${rendition.videoKbps}k`,
-      `-maxrate:v:${i}`, `${Math.round(rendition.videoKbps * 1.07)}k`,
-      `-bufsize:v:${i}`, `${Math.round(rendition.videoKbps * 1.5)}k`,
+      `-b:v:${i}`, rate.bitrate,
+      `-maxrate:v:${i}`, rate.maxrate,
+      `-bufsize:v:${i}`, rate.bufsize,
       `-c:a:${i}`, 'aac',
       `-b:a:${i}`, `${rendition.audioKbps}k`
     )
