@@ -19,6 +19,17 @@ const configured: PluginEntry[] = [
   { source: './plugins/watermark-text', options: {} },
 ]
 
+// Cards. Without both keys the plugin stays off and says why on /admin/plugins.
+configured.push({
+  source: './plugins/stripe',
+  options: {
+    secretKey: env.get('STRIPE_SECRET_KEY')?.release() || undefined,
+    webhookSecret: env.get('STRIPE_WEBHOOK_SECRET')?.release() || undefined,
+    apiBase: env.get('STRIPE_API_BASE') || undefined,
+    webhookToleranceSeconds: env.get('STRIPE_WEBHOOK_TOLERANCE_SECONDS', 300),
+  },
+})
+
 if (env.get('S3_BUCKET')) {
   configured.push({
     source: './plugins/storage-s3',

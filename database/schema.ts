@@ -7,6 +7,118 @@
 import { BaseModel, column } from '@adonisjs/lucid/orm'
 import { DateTime } from 'luxon'
 
+export class AllowlistEntrySchema extends BaseModel {
+  static $columns = ['createdAt', 'grantedBy', 'note', 'userId', 'videoId'] as const
+  $columns = AllowlistEntrySchema.$columns
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+  @column()
+  declare grantedBy: number | null
+  @column()
+  declare note: string | null
+  @column()
+  declare userId: number
+  @column({ isPrimary: true })
+  declare videoId: string
+}
+
+export class AuditLogSchema extends BaseModel {
+  static $columns = ['action', 'actorId', 'after', 'before', 'createdAt', 'id', 'subjectId', 'subjectType', 'summary', 'targetUserId'] as const
+  $columns = AuditLogSchema.$columns
+  @column()
+  declare action: string
+  @column()
+  declare actorId: number | null
+  @column()
+  declare after: any | null
+  @column()
+  declare before: any | null
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+  @column({ isPrimary: true })
+  declare id: bigint | number
+  @column()
+  declare subjectId: string | null
+  @column()
+  declare subjectType: string
+  @column()
+  declare summary: string
+  @column()
+  declare targetUserId: number | null
+}
+
+export class LedgerEntrySchema extends BaseModel {
+  static $columns = ['account', 'amountMinor', 'createdAt', 'currency', 'id', 'kind', 'orderId', 'userId'] as const
+  $columns = LedgerEntrySchema.$columns
+  @column()
+  declare account: string
+  @column()
+  declare amountMinor: bigint | number
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+  @column()
+  declare currency: string
+  @column({ isPrimary: true })
+  declare id: bigint | number
+  @column()
+  declare kind: string
+  @column()
+  declare orderId: string
+  @column()
+  declare userId: number | null
+}
+
+export class OrderSchema extends BaseModel {
+  static $columns = ['amountMinor', 'buyerId', 'checkoutAction', 'checkoutUrl', 'createdAt', 'creatorId', 'creatorPayout', 'currency', 'expiresAt', 'failureReason', 'id', 'paidAt', 'paymentReference', 'payoutAccount', 'platformFeeBps', 'platformFeeMinor', 'provider', 'providerReference', 'refundedAt', 'refundedBy', 'status', 'updatedAt', 'videoId'] as const
+  $columns = OrderSchema.$columns
+  @column()
+  declare amountMinor: bigint | number
+  @column()
+  declare buyerId: number
+  @column()
+  declare checkoutAction: any | null
+  @column()
+  declare checkoutUrl: string | null
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+  @column()
+  declare creatorId: number
+  @column()
+  declare creatorPayout: string
+  @column()
+  declare currency: string
+  @column.dateTime()
+  declare expiresAt: DateTime
+  @column()
+  declare failureReason: string | null
+  @column({ isPrimary: true })
+  declare id: string
+  @column.dateTime()
+  declare paidAt: DateTime | null
+  @column()
+  declare paymentReference: string | null
+  @column()
+  declare payoutAccount: string | null
+  @column()
+  declare platformFeeBps: number
+  @column()
+  declare platformFeeMinor: bigint | number
+  @column()
+  declare provider: string
+  @column()
+  declare providerReference: string | null
+  @column.dateTime()
+  declare refundedAt: DateTime | null
+  @column()
+  declare refundedBy: number | null
+  @column()
+  declare status: string
+  @column.dateTime({ autoCreate: true, autoUpdate: true })
+  declare updatedAt: DateTime
+  @column()
+  declare videoId: string
+}
+
 export class PasswordResetTokenSchema extends BaseModel {
   static $columns = ['createdAt', 'expiresAt', 'id', 'tokenHash', 'usedAt', 'userId'] as const
   $columns = PasswordResetTokenSchema.$columns
@@ -21,6 +133,48 @@ export class PasswordResetTokenSchema extends BaseModel {
   @column.dateTime()
   declare usedAt: DateTime | null
   @column()
+  declare userId: number
+}
+
+export class PaymentEventSchema extends BaseModel {
+  static $columns = ['detail', 'event', 'eventId', 'id', 'orderId', 'outcome', 'processedAt', 'provider', 'receivedAt', 'type'] as const
+  $columns = PaymentEventSchema.$columns
+  @column()
+  declare detail: string | null
+  @column()
+  declare event: any
+  @column()
+  declare eventId: string
+  @column({ isPrimary: true })
+  declare id: bigint | number
+  @column()
+  declare orderId: string | null
+  @column()
+  declare outcome: string
+  @column.dateTime()
+  declare processedAt: DateTime | null
+  @column()
+  declare provider: string
+  @column.dateTime()
+  declare receivedAt: DateTime
+  @column()
+  declare type: string
+}
+
+export class PayoutAccountSchema extends BaseModel {
+  static $columns = ['accountRef', 'createdAt', 'provider', 'ready', 'updatedAt', 'userId'] as const
+  $columns = PayoutAccountSchema.$columns
+  @column()
+  declare accountRef: string
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+  @column()
+  declare provider: string
+  @column()
+  declare ready: boolean
+  @column.dateTime({ autoCreate: true, autoUpdate: true })
+  declare updatedAt: DateTime
+  @column({ isPrimary: true })
   declare userId: number
 }
 
@@ -67,8 +221,12 @@ export class PluginSettingSchema extends BaseModel {
 }
 
 export class UserSchema extends BaseModel {
-  static $columns = ['createdAt', 'creatorAppliedAt', 'creatorStatus', 'email', 'id', 'password', 'role', 'updatedAt', 'username'] as const
+  static $columns = ['banReason', 'bannedAt', 'createdAt', 'creatorAppliedAt', 'creatorStatus', 'email', 'id', 'password', 'role', 'updatedAt', 'username'] as const
   $columns = UserSchema.$columns
+  @column()
+  declare banReason: string | null
+  @column.dateTime()
+  declare bannedAt: DateTime | null
   @column.dateTime({ autoCreate: true })
   declare createdAt: DateTime
   @column.dateTime()

@@ -22,6 +22,11 @@ export default class PluginProvider {
           if (options.auth) return [middleware.auth()]
           return []
         },
+        paymentWebhook: (providerId) => async (ctx) => {
+          const { default: PaymentWebhooksController } = await import('#controllers/payment_webhooks_controller')
+          return new PaymentWebhooksController().handle(ctx, providerId)
+        },
+        payoutAccounts: (await import('#services/payout_account_service')).default,
       })
     })
   }

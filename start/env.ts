@@ -67,4 +67,14 @@ export default await Env.create(new URL('../', import.meta.url), {
   WATERMARK_LOOKAHEAD: Env.schema.number.optional(),
   WATERMARK_CONCURRENCY: Env.schema.number.optional(),
   WATERMARK_PRESET: Env.schema.enum.optional(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast'] as const),
+
+  PLATFORM_FEE_BPS: Env.schema.number.optional(),
+  ORDER_TTL_MINUTES: Env.schema.number.optional(),
+  PRICE_CAP: Env.schema.number.optional(),
+  CURRENCY_BASE: Env.schema.string.optional(),
+  CURRENCY_RATES: Env.schema.string.optional(),
+  STRIPE_SECRET_KEY: Env.schema.secret.optional(),
+  STRIPE_WEBHOOK_SECRET: Env.schema.secret.optional(),
+  STRIPE_API_BASE: Env.schema.string.optional({ format: 'url', tld: false }),
+  STRIPE_WEBHOOK_TOLERANCE_SECONDS: Env.schema.number.optional(),
 })

@@ -2,7 +2,8 @@ import type { HttpContext } from '@adonisjs/core/http'
 import videos from '#services/video_service'
 import transcoder from '#services/transcode_service'
 import mediaConfig from '#config/media'
-import { CURRENCIES, minorToInput } from '#services/money'
+import { minorToInput } from '#services/money'
+import currencies from '#services/currency_service'
 import { posterValidator, videoDetailsValidator } from '#validators/video'
 
 export default class StudioVideosController {
@@ -13,7 +14,7 @@ export default class StudioVideosController {
 
   async create({ view }: HttpContext) {
     return view.render('pages/studio/upload', {
-      currencies: CURRENCIES,
+      currencies: currencies.supported(),
       maxUploadBytes: mediaConfig.maxUploadBytes,
       extensions: mediaConfig.allowedExtensions,
     })
@@ -21,7 +22,7 @@ export default class StudioVideosController {
 
   async edit({ params, view, auth }: HttpContext) {
     const video = await videos.findOrFail(params.id, auth.user, { manage: true })
-    return view.render('pages/studio/edit', { video, currencies: CURRENCIES, price: minorToInput(video.priceMinor, video.currency) })
+    return view.render('pages/studio/edit', { video, currencies: currencies.supported(), price: minorToInput(video.priceMinor, video.currency) })
   }
 
   async update({ params, request, response, session, auth }: HttpContext) {

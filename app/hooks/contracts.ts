@@ -77,27 +77,45 @@ export class InvalidRangeError extends Error {
 
 /** Money is always an integer amount of the currency's minor unit (cents, wei...). */
 export interface Money {
-  amount: bigint | number
+  amount: number
+  /** ISO 4217 code, upper case (or a token symbol for chains). */
   currency: string
 }
 
+/**
+ * What a provider needs to start a payment. The amount is the core's, read
+ * from the database (after the `video:price` filter), never from the browser.
+ */
 export interface CheckoutOrder {
   orderId: string
-  videoId: string | number
+  videoId: string
   videoTitle: string
   buyer: { id: number; email: string; username: string }
-  creator: { id: number; username: string }
+  creator: {
+    id: number
+    username: string
+    /** The creator's account at this provider, when they connected one and it can receive money. */
+    payoutAccount: string | null
+  }
   price: Money
+  /** The platform's share (PLATFORM_FEE_BPS of the price), for providers that split at source. */
+  platformFee: Money
+  /** Where the buyer returns. Providers may append their own query parameters. */
   successUrl: string
   cancelUrl: string
+  /** After this the core treats the order as expired; the provider's checkout should not outlive it. */
+  expiresAt: Date
 }
 
 export type CheckoutResult =
-  | { kind: 'redirect'; url: string; providerReference?: string }
-  | { kind: 'client_action'; action: Record<string, unknown>; providerReference?: string }
+  /** Send the buyer to a hosted payment page. */
+  | { kind: 'redirect'; url: string; providerReference: string }
+  /** The browser completes the payment itself (e.g. a wallet transaction). */
+  | { kind: 'client_action'; action: Record<string, unknown>; providerReference: string }
 
 export interface RawWebhookRequest {
   headers: Record<string, string | string[] | undefined>
+  /** The exact bytes received: signatures are computed over them. */
   rawBody: Buffer
 }
 
@@ -108,30 +126,84 @@ export type PaymentEventType =
   | 'payment.refunded'
   | 'payment.underpaid'
 
-/** A provider event whose authenticity the provider has verified. */
+/**
+ * A provider event whose authenticity the provider has verified. The core
+ * applies it to the order's state machine once (keyed by provider + eventId),
+ * checks amount and currency against the order, and writes the ledger.
+ */
 export interface VerifiedPaymentEvent {
   /** The provider's own unique event id: the core's idempotency key. */
   eventId: string
   type: PaymentEventType
-  orderId: string
-  amount?: Money
-  providerFee?: Money
+  /** The core's order id, when the provider carried it (metadata, invoice...). */
+  orderId?: string
+  /** Otherwise the checkout's reference returned by `createCheckout`. */
   providerReference?: string
-  raw?: unknown
+  /** succeeded: the amount paid; refunded: the amount refunded so far. */
+  amount?: Money
+  /** What the provider kept, when it says (becomes a `provider_fee` ledger entry). */
+  providerFee?: Money
+  /** The provider's id for the payment itself (what `refund` needs). */
+  paymentReference?: string
+  /** failed / expired: why, in words a buyer may read. */
+  reason?: string
+}
+
+/** Thrown by `handleWebhook` when a request is not authentic (the core answers 400). */
+export class WebhookVerificationError extends Error {
+  code = 'E_WEBHOOK_VERIFICATION'
+}
+
+/** Thrown by provider calls the buyer or an admin should see the message of. */
+export class PaymentProviderError extends Error {
+  code = 'E_PAYMENT_PROVIDER'
+}
+
+export interface RefundRequest {
+  orderId: string
+  providerReference: string | null
+  paymentReference: string | null
+  amount: Money
+}
+
+export interface BuyButtonInput {
+  /** POST target of the checkout form, and its hidden fields (CSRF token, provider). */
+  action: string
+  hiddenFields: string
+  /** The price as the buyer sees it, formatted. */
+  priceText: string
+  videoTitle: string
 }
 
 export interface PaymentProvider {
   readonly id: string
   readonly label: string
-  /** ISO 4217 codes (or token symbols) this provider can charge in. */
+  /** ISO 4217 codes (or token symbols) this provider can charge in, upper case. */
   readonly currencies: readonly string[]
+  /**
+   * Starts a payment for a pending order. Called at most once per order; must
+   * be safe to retry with the same orderId (use it as an idempotency key).
+   */
   createCheckout(order: CheckoutOrder): Promise<CheckoutResult>
-  /** Throws when the request is not authentic; returns the events it carries. */
+  /**
+   * Verifies a webhook request (signature, timestamp) and returns the payment
+   * events it carries (none for event types it ignores). Throws
+   * `WebhookVerificationError` when the request is not authentic.
+   */
   handleWebhook(request: RawWebhookRequest): Promise<VerifiedPaymentEvent[]>
-  refund?(order: { orderId: string; providerReference: string; amount: Money }): Promise<void>
+  /**
+   * Refunds a paid order in full. Resolves once the provider accepted it;
+   * the core then marks the order refunded (a later refund event is ignored).
+   */
+  refund?(request: RefundRequest): Promise<{ refundReference: string }>
   /** Long-running background watcher (chains); resolves when `signal` aborts. */
   watch?(emit: (event: VerifiedPaymentEvent) => Promise<void>, signal: AbortSignal): Promise<void>
   health?(): Promise<PluginHealth>
+  /**
+   * The provider's own buy button (HTML). Without it the core renders a
+   * plain button labelled with `label`. Must submit the form it is given.
+   */
+  renderBuyButton?(input: BuyButtonInput): string
 }
 
 /* ------------------------------------------------------------- watermarks */

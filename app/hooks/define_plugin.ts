@@ -4,7 +4,7 @@ import type { BaseCommand } from '@adonisjs/core/ace'
 import type { Infer, SchemaTypes } from '@vinejs/vine/types'
 import type { ActionListener, FilterFn } from './hook_bus.js'
 import type { ActionName, FilterName } from './hook_names.js'
-import type { EntitlementSource, PaymentProvider, StorageBackend, Watermarker } from './contracts.js'
+import type { EntitlementSource, PaymentProvider, PluginHealth, StorageBackend, Watermarker } from './contracts.js'
 import type { PluginSettings } from './plugin_settings.js'
 
 export const PLUGIN_MARK = Symbol.for('matinee.plugin')
@@ -35,7 +35,16 @@ export interface PluginRouter {
 export interface PluginApi<Options = unknown> {
   /** The plugin's options from config/plugins.ts, validated against its schema. */
   options: Options
-  payments: { register(provider: PaymentProvider): void }
+  payments: {
+    /**
+     * Registers a payment provider. The core mounts its webhook at
+     * `/webhooks/<provider id>` (no CSRF; the provider verifies the sender in
+     * `handleWebhook`) and applies the events it returns to the orders.
+     */
+    register(provider: PaymentProvider): void
+    /** Accounts creators connected at a provider (Stripe Connect...), keyed by provider id. */
+    payoutAccounts: PayoutAccounts
+  }
   storage: { register(backend: StorageBackend): void }
   watermarks: { register(watermarker: Watermarker): void }
   /** Extra reasons a viewer may watch a video (see EntitlementSource). */
@@ -54,7 +63,24 @@ export interface PluginApi<Options = unknown> {
      */
     define<Schema extends SchemaTypes>(schema: Schema, defaults: Infer<Schema>): PluginSettings<Schema>
   }
+  /**
+   * How the plugin is doing, shown to admins ("Stripe: no keys", "RPC
+   * unreachable since 12:03"). Called when the admin page is rendered.
+   */
+  health(probe: () => PluginHealth | Promise<PluginHealth>): void
   logger: Logger
+}
+
+export interface PayoutAccount {
+  accountRef: string
+  /** The provider says the account can receive money now. */
+  ready: boolean
+}
+
+export interface PayoutAccounts {
+  get(providerId: string, userId: number): Promise<PayoutAccount | null>
+  set(providerId: string, userId: number, account: PayoutAccount): Promise<void>
+  remove(providerId: string, userId: number): Promise<void>
 }
 
 export interface PluginDefinition<Schema extends SchemaTypes | undefined = SchemaTypes | undefined> {

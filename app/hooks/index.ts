@@ -5,6 +5,8 @@
 export { definePlugin, isPlugin, PLUGIN_MARK } from './define_plugin.js'
 export type {
   MatineePlugin,
+  PayoutAccount,
+  PayoutAccounts,
   PluginApi,
   PluginDefinition,
   PluginRouteHandler,

@@ -6,8 +6,14 @@ import { HookBus } from './hook_bus.js'
 import { ProviderRegistry } from './registry.js'
 import { PluginSettings } from './plugin_settings.js'
 import { loadPlugins, PluginBootError, type LoadedPlugin, type PluginEntry } from './plugin_loader.js'
-import type { EntitlementSource, PaymentProvider, StorageBackend, Watermarker } from './contracts.js'
-import type { PluginApi, PluginRouteHandler, PluginRouteOptions, PluginRouter } from './define_plugin.js'
+import type { EntitlementSource, PaymentProvider, PluginHealth, StorageBackend, Watermarker } from './contracts.js'
+import type {
+  PayoutAccounts,
+  PluginApi,
+  PluginRouteHandler,
+  PluginRouteOptions,
+  PluginRouter,
+} from './define_plugin.js'
 
 type RouteMiddlewareFor = (options: PluginRouteOptions) => any[]
 
@@ -16,6 +22,8 @@ export interface PluginInfo {
   version: string
   description?: string
   source: string
+  /** The plugin's own health probe, when it registered one. */
+  health?: () => PluginHealth | Promise<PluginHealth>
 }
 
 /**
@@ -41,6 +49,9 @@ export class PluginKernel {
       /** Absent where no HTTP routes can be served (plain ace commands). */
       router?: Router
       routeMiddleware?: RouteMiddlewareFor
+      /** The core's handler for a payment provider's webhook (mounted at /webhooks/<id>). */
+      paymentWebhook?: (providerId: string) => PluginRouteHandler
+      payoutAccounts?: PayoutAccounts
     }
   ) {
     this.hooks = new HookBus(deps.logger)
@@ -61,21 +72,29 @@ export class PluginKernel {
 
   async #register({ plugin, source, options }: LoadedPlugin) {
     const owner = plugin.name
-    const api = this.#apiFor(owner, options)
+    const info: PluginInfo = { name: owner, version: plugin.version, description: plugin.description, source }
+    const api = this.#apiFor(owner, options, info)
     try {
       await plugin.register(api as PluginApi<any>)
     } catch (error) {
       throw new PluginBootError(`Plugin "${owner}" failed to register: ${(error as Error).message}`, { cause: error })
     }
-    this.plugins.push({ name: owner, version: plugin.version, description: plugin.description, source })
+    this.plugins.push(info)
     this.deps.logger.debug({ plugin: owner, version: plugin.version }, 'plugin registered')
   }
 
-  #apiFor(owner: string, options: unknown): PluginApi<unknown> {
+  #apiFor(owner: string, options: unknown, info: PluginInfo): PluginApi<unknown> {
     const logger = this.deps.logger.child({ plugin: owner })
     return {
       options,
-      payments: { register: (provider) => this.payments.register(provider, owner) },
+      payments: {
+        register: (provider) => {
+          this.payments.register(provider, owner)
+          const handler = this.deps.paymentWebhook?.(provider.id)
+          if (handler) this.deps.router?.post(`/webhooks/${provider.id}`, handler as any)
+        },
+        payoutAccounts: this.deps.payoutAccounts ?? UNAVAILABLE_PAYOUT_ACCOUNTS,
+      },
       storage: { register: (backend) => this.storage.register(backend, owner) },
       watermarks: { register: (watermarker) => this.watermarks.register(watermarker, owner) },
       entitlements: { register: (source) => this.entitlements.register(source, owner) },
@@ -91,6 +110,9 @@ export class PluginKernel {
           this.settings.set(owner, settings)
           return settings
         },
+      },
+      health: (probe) => {
+        info.health = probe
       },
       logger,
     }
@@ -116,6 +138,15 @@ export class PluginKernel {
       },
     }
   }
+}
+
+/** Where no database is wired (unit tests of the kernel). */
+const UNAVAILABLE_PAYOUT_ACCOUNTS: PayoutAccounts = {
+  get: async () => null,
+  set: async () => {
+    throw new Error('Payout accounts are not available here')
+  },
+  remove: async () => {},
 }
 
 function normalizePath(path: string) {

@@ -2,6 +2,7 @@ import { VideoSchema } from '#database/schema'
 import { belongsTo, column } from '@adonisjs/lucid/orm'
 import type { BelongsTo } from '@adonisjs/lucid/types/relations'
 import User from '#models/user'
+import { bigintAsNumber, asJson } from '#models/column_types'
 
 export const VIDEO_STATUSES = ['uploaded', 'queued', 'processing', 'ready', 'failed'] as const
 export type VideoStatus = (typeof VIDEO_STATUSES)[number]
@@ -26,9 +27,6 @@ export interface SpriteInfo {
   count: number
 }
 
-const toJson = (value: unknown) => (value === null || value === undefined ? value : JSON.stringify(value))
-const toNumber = (value: unknown) => (value === null || value === undefined ? value : Number(value))
-
 export default class Video extends VideoSchema {
   static table = 'videos'
   static selfAssignPrimaryKey = true
@@ -37,17 +35,17 @@ export default class Video extends VideoSchema {
   declare visibility: Visibility
 
   /** Minor units (cents); pg returns bigint as text, prices fit a JS number. */
-  @column({ consume: toNumber })
+  @column({ consume: bigintAsNumber })
   declare priceMinor: number
 
-  @column({ consume: toNumber })
+  @column({ consume: bigintAsNumber })
   declare sourceSize: number
 
   /** jsonb: pg would send a JS array as a PostgreSQL array, so serialise explicitly. */
-  @column({ prepare: toJson })
+  @column({ prepare: asJson })
   declare renditions: Rendition[] | null
 
-  @column({ prepare: toJson })
+  @column({ prepare: asJson })
   declare sprite: SpriteInfo | null
 
   @belongsTo(() => User, { foreignKey: 'ownerId' })

@@ -2,10 +2,11 @@ import type { EntitlementSource } from '#hooks/contracts'
 import type User from '#models/user'
 import type Video from '#models/video'
 import logger from '@adonisjs/core/services/logger'
+import db from '@adonisjs/lucid/services/db'
 import plugins from '#services/plugins'
 import { PlaybackError } from '#exceptions/playback_error'
 
-export type EntitlementDenial = 'not_found' | 'login_required' | 'not_ready' | 'taken_down' | 'payment_required'
+export type EntitlementDenial = 'not_found' | 'login_required' | 'not_ready' | 'taken_down' | 'payment_required' | 'banned'
 
 export type EntitlementDecision =
   | { allowed: true; via: string }
@@ -18,19 +19,31 @@ const deny = (reason: EntitlementDenial, status: number, message: string): Entit
   message,
 })
 
-/** The core's own reasons to watch; later sources (allowlist, purchases) follow them. */
+const exists = async (query: ReturnType<typeof db.from>) => !!(await query.select(db.raw('1')).first())
+
+/** The core's own reasons to watch, asked before the plugins' sources. */
 const CORE_SOURCES: EntitlementSource[] = [
   { id: 'owner', label: 'Owns the video', grants: ({ user, video }) => user.id === video.ownerId },
   { id: 'admin', label: 'Administrator', grants: ({ user }) => user.role === 'admin' },
   { id: 'free', label: 'Free video', grants: ({ video }) => video.priceMinor === 0 },
+  {
+    id: 'allowlist',
+    label: 'On the video\'s allowlist',
+    grants: ({ user, video }) => exists(db.from('allowlist_entries').where({ video_id: video.id, user_id: user.id })),
+  },
+  {
+    id: 'purchase',
+    label: 'Bought the video',
+    grants: ({ user, video }) =>
+      exists(db.from('orders').where({ video_id: video.id, buyer_id: user.id, status: 'paid' })),
+  },
 ]
 
 /**
  * The entitlement chain: may this user watch this video now? Asked when a
  * playback session opens and again on every playlist and segment request.
- * Other reasons to watch (the allowlist, purchases, plugins) are registered
- * in the plugin kernel's `entitlements` registry (`register(source, 'core')`
- * for core features) and asked after the built-in ones.
+ * Plugins add reasons to watch through the kernel's `entitlements` registry;
+ * they are asked after the core's own (owner, admin, free, allowlist, purchase).
  */
 export class EntitlementService {
   sources(): EntitlementSource[] {
@@ -47,6 +60,7 @@ export class EntitlementService {
     if (video.isTakenDown) return deny('taken_down', 403, 'This video was taken down')
     if (video.status !== 'ready') return deny('not_ready', 409, 'This video is still processing')
     if (!user) return deny('login_required', 401, 'Log in to watch this video')
+    if (user.bannedAt) return deny('banned', 403, 'Your account is banned')
 
     const request = {
       user: { id: user.id, username: user.username, role: user.role },

@@ -2,8 +2,6 @@
  * Money is an integer count of a currency's minor unit (cents for USD, none
  * for JPY, ...). Conversion from what a person types happens here, once.
  */
-export const CURRENCIES = ['USD', 'EUR', 'GBP', 'IDR', 'JPY', 'INR', 'BRL', 'CAD', 'AUD', 'CHF'] as const
-
 export function minorDigits(currency: string) {
   return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2
 }

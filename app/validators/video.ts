@@ -1,5 +1,6 @@
 import vine from '@vinejs/vine'
-import { CURRENCIES, toMinorUnits } from '#services/money'
+import { formatMoney, toMinorUnits } from '#services/money'
+import currencies from '#services/currency_service'
 
 /**
  * Video details as a creator types them. `price` is decimal text in the
@@ -12,15 +13,21 @@ const priceRule = vine.createRule((value, _options, field) => {
     field.report('The price cannot be negative', 'price.negative', field)
     return
   }
-  if (toMinorUnits(value, currency) === null) {
+  const minor = toMinorUnits(value, currency)
+  if (minor === null) {
     field.report(`Enter a price like 4.99 (at most the decimals ${currency} has)`, 'price.format', field)
+    return
+  }
+  const cap = currencies.capMinor(currency)
+  if (cap !== null && minor > cap) {
+    field.report(`The price cannot be more than ${formatMoney(cap, currency)}`, 'price.cap', field)
   }
 })
 
 const details = {
   title: vine.string().trim().minLength(1).maxLength(200),
   description: vine.string().trim().maxLength(5000).optional(),
-  currency: vine.enum(CURRENCIES),
+  currency: vine.enum(currencies.supported()),
   price: vine.string().trim().maxLength(20).use(priceRule()),
   visibility: vine.enum(['draft', 'published'] as const),
   /** auto: on for paid videos. */

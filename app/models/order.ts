@@ -1,0 +1,51 @@
+import { OrderSchema } from '#database/schema'
+import { belongsTo, column, hasMany } from '@adonisjs/lucid/orm'
+import type { BelongsTo, HasMany } from '@adonisjs/lucid/types/relations'
+import User from '#models/user'
+import Video from '#models/video'
+import LedgerEntry from '#models/ledger_entry'
+import { bigintAsNumber, asJson } from '#models/column_types'
+
+export const ORDER_STATUSES = ['pending', 'paid', 'refunded', 'expired', 'failed', 'underpaid'] as const
+export type OrderStatus = (typeof ORDER_STATUSES)[number]
+export type CreatorPayout = 'direct' | 'owed'
+
+/** One attempt of a viewer to buy one video through one provider. */
+export default class Order extends OrderSchema {
+  static table = 'orders'
+  static selfAssignPrimaryKey = true
+
+  declare status: OrderStatus
+  declare creatorPayout: CreatorPayout
+
+  /** bigint in the database; prices fit a JS number (capped by PRICE_CAP). */
+  @column({ consume: bigintAsNumber })
+  declare amountMinor: number
+
+  @column({ consume: bigintAsNumber })
+  declare platformFeeMinor: number
+
+  @column({ prepare: asJson })
+  declare checkoutAction: Record<string, unknown> | null
+
+  @belongsTo(() => User, { foreignKey: 'buyerId' })
+  declare buyer: BelongsTo<typeof User>
+
+  @belongsTo(() => User, { foreignKey: 'creatorId' })
+  declare creator: BelongsTo<typeof User>
+
+  @belongsTo(() => Video)
+  declare video: BelongsTo<typeof Video>
+
+  @hasMany(() => LedgerEntry)
+  declare ledgerEntries: HasMany<typeof LedgerEntry>
+
+  get isPaid() {
+    return this.status === 'paid'
+  }
+
+  /** A short, readable receipt number. */
+  get receiptNumber() {
+    return `M-${this.id.replace(/-/g, '').slice(0, 10).toUpperCase()}`
+  }
+}

@@ -1,0 +1,1999 @@
+/**
+ * A local stand-in for the slice of Stripe's API this app uses (Checkout,
+ * PaymentIntents/Charges/BalanceTransactions, Refunds, Connect onboarding)
+ * plus the hosted pages a buyer or seller would click through.
+ *
+ * Why a wire-level stand-in rather than mocking the SDK: the app talks to
+ * Stripe through the real `stripe` package, so the exact things that break in
+ * production (form encoding of nested params, error classes chosen from HTTP
+ * status, idempotency keys, webhook signatures, the raw body the app must
+ * verify) are exercised for real. Point the SDK at it with
+ * `new Stripe(secretKey, standIn.sdkConfig)`.
+ *
+ * Only `node:http`, `node:crypto` and `stripe` (to sign webhooks exactly like
+ * Stripe does) are used. Everything is kept in memory; nothing is persisted.
+ *
+ * Deliberate strictness, mirroring real Stripe so app bugs surface locally:
+ * unknown parameters are rejected ("Received unknown parameter"), amounts must
+ * be integers, totals must clear Stripe's per-currency minimum, and a
+ * `transfer_data[destination]` account must exist and have finished onboarding.
+ */
+import { createServer, request as httpRequest } from 'node:http'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { randomBytes } from 'node:crypto'
+import Stripe from 'stripe'
+
+// ---------------------------------------------------------------------------
+// Public types
+// ---------------------------------------------------------------------------
+
+export interface StripeStandInOptions {
+  /** Requests must carry `Authorization: Bearer <secretKey>`. */
+  secretKey: string
+  /** `whsec_...` secret used to sign webhook events. */
+  webhookSecret: string
+  /** Where events are POSTed; can also be set later through `standIn.webhookUrl`. */
+  webhookUrl?: string
+  /** Port to listen on; 0 (default) picks a free one. */
+  port?: number
+}
+
+export type Metadata = Record<string, string>
+
+export type StripeEvent = {
+  id: string
+  object: 'event'
+  api_version: string
+  created: number
+  type: string
+  data: { object: Record<string, unknown>; previous_attributes?: Record<string, unknown> }
+  livemode: false
+  pending_webhooks: number
+  request: { id: string | null; idempotency_key: string | null }
+  /** Set on Connect events (e.g. `account.updated`), like Stripe does. */
+  account?: string
+}
+
+export type CheckoutSession = {
+  id: string
+  object: 'checkout.session'
+  /** Hosted page URL while open; Stripe nulls it once the session is complete/expired. */
+  url: string | null
+  status: 'open' | 'complete' | 'expired'
+  payment_status: 'paid' | 'unpaid'
+  amount_subtotal: number
+  amount_total: number
+  currency: string
+  client_reference_id: string | null
+  customer: null
+  customer_email: string | null
+  customer_details: { email: string | null } | null
+  metadata: Metadata
+  mode: 'payment'
+  payment_intent: string | null
+  payment_method_types: string[]
+  success_url: string
+  cancel_url: string | null
+  ui_mode: 'hosted'
+  expires_at: number
+  created: number
+  livemode: false
+}
+
+export type Price = {
+  id: string
+  object: 'price'
+  active: boolean
+  currency: string
+  unit_amount: number
+  product: string
+  type: 'one_time'
+  created: number
+  livemode: false
+}
+
+export type Product = {
+  id: string
+  object: 'product'
+  active: boolean
+  name: string
+  description: string | null
+  metadata: Metadata
+  created: number
+  livemode: false
+}
+
+export type LineItem = {
+  id: string
+  object: 'item'
+  amount_discount: number
+  amount_subtotal: number
+  amount_tax: number
+  amount_total: number
+  currency: string
+  description: string
+  quantity: number
+  price: Price
+  metadata: Metadata
+}
+
+export type TransferData = { destination: string; amount?: number }
+
+export type PaymentIntent = {
+  id: string
+  object: 'payment_intent'
+  amount: number
+  amount_received: number
+  currency: string
+  status: 'processing' | 'succeeded' | 'requires_payment_method'
+  description: string | null
+  metadata: Metadata
+  latest_charge: string | null
+  application_fee_amount: number | null
+  on_behalf_of: string | null
+  transfer_data: TransferData | null
+  transfer_group: string | null
+  payment_method_types: string[]
+  created: number
+  livemode: false
+}
+
+export type Refund = {
+  id: string
+  object: 'refund'
+  amount: number
+  balance_transaction: string
+  charge: string
+  currency: string
+  metadata: Metadata
+  payment_intent: string | null
+  reason: string | null
+  status: 'succeeded'
+  created: number
+}
+
+export type Charge = {
+  id: string
+  object: 'charge'
+  amount: number
+  amount_captured: number
+  amount_refunded: number
+  application_fee_amount: number | null
+  balance_transaction: string | null
+  captured: boolean
+  currency: string
+  description: string | null
+  failure_code: string | null
+  failure_message: string | null
+  metadata: Metadata
+  paid: boolean
+  payment_intent: string
+  refunded: boolean
+  refunds: { object: 'list'; data: Refund[]; has_more: false; total_count: number; url: string }
+  status: 'pending' | 'succeeded' | 'failed'
+  transfer_data: TransferData | null
+  created: number
+  livemode: false
+}
+
+export type BalanceTransaction = {
+  id: string
+  object: 'balance_transaction'
+  amount: number
+  fee: number
+  net: number
+  currency: string
+  type: 'charge' | 'refund'
+  source: string
+  status: 'pending'
+  fee_details: Array<{ amount: number; currency: string; type: 'stripe_fee'; description: string }>
+  created: number
+  available_on: number
+}
+
+export type Account = {
+  id: string
+  object: 'account'
+  type: string
+  country: string
+  default_currency: string
+  email: string | null
+  metadata: Metadata
+  charges_enabled: boolean
+  details_submitted: boolean
+  payouts_enabled: boolean
+  capabilities: Record<string, 'inactive' | 'active'>
+  requirements: { currently_due: string[]; disabled_reason: string | null }
+  created: number
+}
+
+export interface RecordedRequest {
+  method: string
+  path: string
+  /** Decoded form/query params; indexed lists (`line_items[0]...`) appear as arrays. */
+  params: Record<string, any>
+  idempotencyKey?: string
+  /** The `Stripe-Version` header the SDK sent. */
+  stripeVersion?: string
+  requestId: string
+  /** HTTP status answered (set once the response is written). */
+  status?: number
+}
+
+/** An automatic delivery (one the stand-in triggered itself) that did not get a 2xx. */
+export interface FailedDelivery {
+  event: StripeEvent
+  status?: number
+  body?: string
+  error?: string
+}
+
+export interface DeliverOptions {
+  timestamp?: number
+  secret?: string
+  /** Send this exact body instead of the serialized event (signature covers it). */
+  payload?: string
+}
+
+/** Stripe's documented test card numbers the hosted page understands. */
+export const TEST_CARDS = {
+  success: '4242 4242 4242 4242',
+  declined: '4000 0000 0000 0002',
+  insufficientFunds: '4000 0000 0000 9995',
+  expired: '4000 0000 0000 0069',
+  incorrectCvc: '4000 0000 0000 0127',
+  /** Completes the session with payment_status 'unpaid'; settle with succeedAsync/failAsync. */
+  async: '4000 0000 0000 3220',
+} as const
+
+// ---------------------------------------------------------------------------
+// Constants
+// ---------------------------------------------------------------------------
+
+/** Events carry the version the SDK pins, as an endpoint created with it would. */
+const API_VERSION: string = Stripe.API_VERSION
+
+const HOST = '127.0.0.1'
+
+/** Declines are keyed by the digits only, so spaced or unspaced input both work. */
+const DECLINES: Record<string, string> = {
+  '4000000000000002': 'Your card was declined.',
+  '4000000000009995': 'Your card has insufficient funds.',
+  '4000000000000069': 'Your card has expired.',
+  '4000000000000127': "Your card's security code is incorrect.",
+}
+const ASYNC_CARD = '4000000000003220'
+
+/**
+ * Top-level parameter names the real API accepts (taken from the SDK's
+ * `*CreateParams` types). Names here but not implemented are accepted and
+ * ignored; anything else is an "unknown parameter" error, as on Stripe.
+ */
+const SESSION_CREATE_PARAMS = [
+  'adaptive_pricing', 'after_expiration', 'allow_promotion_codes', 'allowed_payment_method_types',
+  'automatic_tax', 'billing_address_collection', 'branding_settings', 'cancel_url',
+  'client_reference_id', 'consent_collection', 'currency', 'custom_fields', 'custom_text',
+  'customer', 'customer_account', 'customer_creation', 'customer_email', 'customer_update',
+  'discounts', 'excluded_payment_method_types', 'expand', 'expires_at', 'integration_identifier',
+  'invoice_creation', 'line_items', 'locale', 'managed_payments', 'metadata', 'mode',
+  'name_collection', 'optional_items', 'origin_context', 'payment_intent_data',
+  'payment_method_collection', 'payment_method_configuration', 'payment_method_data',
+  'payment_method_options', 'payment_method_types', 'permissions', 'phone_number_collection',
+  'redirect_on_completion', 'return_url', 'saved_payment_method_options', 'setup_intent_data',
+  'shipping_address_collection', 'shipping_options', 'submit_type', 'subscription_data',
+  'success_url', 'tax_id_collection', 'ui_mode', 'wallet_options',
+]
+const LINE_ITEM_PARAMS = ['adjustable_quantity', 'metadata', 'price', 'price_data', 'quantity', 'tax_rates']
+const PRICE_DATA_PARAMS = [
+  'currency', 'product', 'product_data', 'recurring', 'tax_behavior', 'unit_amount', 'unit_amount_decimal',
+]
+const PRODUCT_DATA_PARAMS = ['description', 'images', 'metadata', 'name', 'tax_code', 'tax_details', 'unit_label']
+const PAYMENT_INTENT_DATA_PARAMS = [
+  'application_fee_amount', 'capture_method', 'description', 'metadata', 'on_behalf_of', 'receipt_email',
+  'setup_future_usage', 'shipping', 'statement_descriptor', 'statement_descriptor_suffix',
+  'transfer_data', 'transfer_group',
+]
+const REFUND_CREATE_PARAMS = [
+  'amount', 'charge', 'currency', 'customer', 'expand', 'instructions_email', 'metadata', 'origin',
+  'payment_intent', 'reason', 'refund_application_fee', 'reverse_transfer',
+]
+const ACCOUNT_CREATE_PARAMS = [
+  'account_token', 'business_profile', 'business_type', 'capabilities', 'company', 'controller',
+  'country', 'default_currency', 'documents', 'email', 'expand', 'external_account', 'groups',
+  'individual', 'metadata', 'settings', 'tos_acceptance', 'type',
+]
+const ACCOUNT_UPDATE_PARAMS = ACCOUNT_CREATE_PARAMS.filter((name) => !['controller', 'country', 'type'].includes(name))
+const ACCOUNT_LINK_PARAMS = ['account', 'collect', 'collection_options', 'expand', 'refresh_url', 'return_url', 'type']
+
+/** Stripe's zero- and three-decimal currencies; every other currency has 2 minor-unit digits. */
+const ZERO_DECIMAL = new Set([
+  'bif', 'clp', 'djf', 'gnf', 'jpy', 'kmf', 'krw', 'mga', 'pyg', 'rwf', 'ugx', 'vnd', 'vuv', 'xaf', 'xof', 'xpf',
+])
+const THREE_DECIMAL = new Set(['bhd', 'jod', 'kwd', 'omr', 'tnd'])
+
+/** Stripe's minimum charge amounts (minor units); others default to 50. */
+const MINIMUM_AMOUNTS: Record<string, number> = {
+  usd: 50, aed: 200, aud: 50, bgn: 100, brl: 50, cad: 50, chf: 50, czk: 1500, dkk: 250, eur: 50,
+  gbp: 30, hkd: 400, huf: 17500, inr: 50, jpy: 50, mxn: 1000, myr: 200, nok: 300, nzd: 50,
+  pln: 200, ron: 200, sek: 300, sgd: 50, thb: 1000,
+}
+/** Stripe's ceiling for a single payment (999,999.99 in 2-decimal currencies). */
+const MAXIMUM_AMOUNT = 99_999_999
+
+const KNOWN_CURRENCIES = new Set(Intl.supportedValuesOf('currency').map((code) => code.toLowerCase()))
+
+/** Stripe retries failed deliveries for days; tests can't wait, so a few quick tries stand in. */
+const DELIVERY_RETRIES = 3
+const DELIVERY_BACKOFF_MS = 50
+const DELIVERY_TIMEOUT_MS = 10_000
+
+const MAX_BODY_BYTES = 1024 * 1024
+
+// ---------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------
+
+type StripeErrorBody = { type: string; message: string; param?: string; code?: string }
+
+/** Thrown by handlers; turned into Stripe's `{ error: {...} }` body with the given status. */
+class ApiError extends Error {
+  readonly status: number
+  readonly body: StripeErrorBody
+
+  constructor(status: number, body: StripeErrorBody) {
+    super(body.message)
+    this.status = status
+    this.body = body
+  }
+}
+
+function invalid(message: string, param?: string, code?: string, status = 400): ApiError {
+  const body: StripeErrorBody = { type: 'invalid_request_error', message }
+  if (param !== undefined) body.param = param
+  if (code !== undefined) body.code = code
+  return new ApiError(status, body)
+}
+
+function missing(param: string): ApiError {
+  return invalid(`Missing required param: ${param}.`, param, 'parameter_missing')
+}
+
+// ---------------------------------------------------------------------------
+// Form decoding (Stripe's bracket notation)
+// ---------------------------------------------------------------------------
+
+type FormValue = string | FormValue[] | FormObject
+type FormObject = { [key: string]: FormValue }
+
+/** Keys that would reach Object.prototype if assigned on a plain object. */
+const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
+
+function decodeComponent(text: string): string {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '))
+  } catch {
+    return text
+  }
+}
+
+/** `a[b][0][]` → ['a', 'b', '0', '']; a malformed key is kept whole, as a literal name. */
+function splitKey(key: string): string[] {
+  const open = key.indexOf('[')
+  if (open <= 0) return [key]
+  const segments = [key.slice(0, open)]
+  const pattern = /\[([^[\]]*)\]/y
+  pattern.lastIndex = open
+  while (pattern.lastIndex < key.length) {
+    const match = pattern.exec(key)
+    if (!match) return [key]
+    segments.push(match[1])
+  }
+  return segments
+}
+
+/**
+ * Numeric segments become object keys ("0", "1"), not array slots: `metadata[0]`
+ * is a legitimate metadata key, and only the consumer knows whether it expects
+ * a list (see `asArray`). `[]` appends to a real array.
+ */
+function assign(container: FormObject | FormValue[], segments: string[], value: string): void {
+  const [head, ...rest] = segments
+  if (Array.isArray(container)) {
+    // `a[]=x&a[k]=y` mixes shapes; drop the odd one out rather than guess.
+    if (head !== '') return
+    if (rest.length === 0) {
+      container.push(value)
+    } else {
+      const child: FormObject | FormValue[] = rest[0] === '' ? [] : {}
+      container.push(child)
+      assign(child, rest, value)
+    }
+    return
+  }
+  const key = head === '' ? String(Object.keys(container).length) : head
+  if (rest.length === 0) {
+    container[key] = value
+    return
+  }
+  let child = container[key]
+  if (child === undefined || typeof child === 'string') {
+    child = rest[0] === '' ? [] : {}
+    container[key] = child
+  }
+  assign(child, rest, value)
+}
+
+export function parseStripeForm(raw: string): FormObject {
+  const root: FormObject = {}
+  for (const pair of raw.split('&')) {
+    if (!pair) continue
+    const eq = pair.indexOf('=')
+    const key = decodeComponent(eq === -1 ? pair : pair.slice(0, eq))
+    const value = decodeComponent(eq === -1 ? '' : pair.slice(eq + 1))
+    const segments = splitKey(key)
+    if (segments.some((segment) => UNSAFE_KEYS.has(segment))) continue
+    assign(root, segments, value)
+  }
+  return root
+}
+
+// ---------------------------------------------------------------------------
+// Parameter readers: each throws the error Stripe would, naming the param
+// ---------------------------------------------------------------------------
+
+function paramName(prefix: string, key: string): string {
+  return prefix ? `${prefix}[${key}]` : key
+}
+
+function checkKnown(object: FormObject, allowed: readonly string[], prefix = ''): void {
+  for (const key of Object.keys(object)) {
+    if (!allowed.includes(key)) {
+      const name = paramName(prefix, key)
+      throw invalid(`Received unknown parameter: ${name}`, name, 'parameter_unknown')
+    }
+  }
+}
+
+function readString(object: FormObject, key: string, prefix = '', required = false): string | undefined {
+  const value: FormValue | undefined = object[key]
+  const name = paramName(prefix, key)
+  // An empty string is how the form encoding says "unset" (null).
+  if (value === undefined || value === '') {
+    if (required) throw missing(name)
+    return undefined
+  }
+  if (typeof value !== 'string') throw invalid(`Invalid string: ${JSON.stringify(value)}`, name)
+  return value
+}
+
+function readInteger(
+  object: FormObject,
+  key: string,
+  prefix = '',
+  options: { required?: boolean; min?: number } = {}
+): number | undefined {
+  const text = readString(object, key, prefix, options.required)
+  if (text === undefined) return undefined
+  const name = paramName(prefix, key)
+  if (!/^-?\d+$/.test(text)) throw invalid(`Invalid integer: ${text}`, name, 'parameter_invalid_integer')
+  const value = Number(text)
+  if (!Number.isSafeInteger(value)) throw invalid(`Invalid integer: ${text}`, name, 'parameter_invalid_integer')
+  if (options.min !== undefined && value < options.min) {
+    throw invalid(`This value must be greater than or equal to ${options.min}.`, name)
+  }
+  return value
+}
+
+function readObject(object: FormObject, key: string, prefix = ''): FormObject | undefined {
+  const value: FormValue | undefined = object[key]
+  if (value === undefined) return undefined
+  if (value === '') return {}
+  if (typeof value === 'string' || Array.isArray(value)) throw invalid('Invalid object', paramName(prefix, key))
+  return value
+}
+
+/** Lists arrive as `x[0]=..&x[1]=..` (object with index keys) or `x[]=..` (array). */
+function asArray(value: FormValue | undefined, name: string): FormValue[] | undefined {
+  if (value === undefined) return undefined
+  if (value === '') return []
+  if (Array.isArray(value)) return value
+  if (typeof value === 'object') {
+    const keys = Object.keys(value)
+    if (keys.every((key) => /^\d+$/.test(key))) {
+      return keys.sort((a, b) => Number(a) - Number(b)).map((key) => value[key])
+    }
+  }
+  throw invalid('Invalid array', name)
+}
+
+/**
+ * For the request log only: `{ "0": a, "1": b }` becomes `[a, b]` so assertions
+ * can use `params.line_items.length`. (Handlers keep the raw shape, where a
+ * numeric key may be a real metadata key.)
+ */
+function listify(value: FormValue): unknown {
+  if (typeof value === 'string') return value
+  if (Array.isArray(value)) return value.map(listify)
+  const keys = Object.keys(value)
+  const contiguous = keys.length > 0 && keys.every((key, index) => key === String(index))
+  if (contiguous) return keys.map((key) => listify(value[key]))
+  return Object.fromEntries(keys.map((key) => [key, listify(value[key])]))
+}
+
+function readUrl(object: FormObject, key: string, required = false): string | undefined {
+  const value = readString(object, key, '', required)
+  if (value === undefined) return undefined
+  let parsed: URL | undefined
+  try {
+    parsed = new URL(value)
+  } catch {
+    parsed = undefined
+  }
+  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+    throw invalid('Not a valid URL', key, 'url_invalid')
+  }
+  return value
+}
+
+function readCurrency(object: FormObject, key: string, prefix: string): string {
+  const value = readString(object, key, prefix, true)!.toLowerCase()
+  // Stripe accepts any case and answers lowercase.
+  if (!/^[a-z]{3}$/.test(value) || !KNOWN_CURRENCIES.has(value)) {
+    throw invalid(`Invalid currency: ${value}`, paramName(prefix, key))
+  }
+  return value
+}
+
+/** Metadata follows Stripe's rules: strings only, '' unsets a key, ≤50 keys, ≤40-char keys, ≤500-char values. */
+function readMetadata(object: FormObject, key: string, prefix = ''): Metadata | undefined {
+  const value = readObject(object, key, prefix)
+  if (value === undefined) return undefined
+  const name = paramName(prefix, key)
+  const metadata: Metadata = {}
+  for (const [metaKey, metaValue] of Object.entries(value)) {
+    if (typeof metaValue !== 'string') {
+      throw invalid(`Invalid value for metadata key ${metaKey}: metadata values must be strings.`, paramName(name, metaKey))
+    }
+    if (metaKey.length > 40) {
+      throw invalid(`Metadata keys can have up to 40 characters, but you passed in a key that is ${metaKey.length} characters.`, name)
+    }
+    if (metaValue.length > 500) {
+      throw invalid(
+        `Metadata values can have up to 500 characters, but you passed in a value that is ${metaValue.length} characters.`,
+        paramName(name, metaKey)
+      )
+    }
+    if (metaValue !== '') metadata[metaKey] = metaValue
+  }
+  if (Object.keys(metadata).length > 50) throw invalid('You can have up to 50 metadata keys.', name)
+  return metadata
+}
+
+// ---------------------------------------------------------------------------
+// Small utilities
+// ---------------------------------------------------------------------------
+
+const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
+
+function randomId(prefix: string, length = 24): string {
+  let id = prefix
+  for (const byte of randomBytes(length)) id += ALPHABET[byte % ALPHABET.length]
+  return id
+}
+
+function unix(): number {
+  return Math.floor(Date.now() / 1000)
+}
+
+function minorUnitDigits(currency: string): number {
+  if (ZERO_DECIMAL.has(currency)) return 0
+  return THREE_DECIMAL.has(currency) ? 3 : 2
+}
+
+/** "$12.00" for (1200, 'usd'); "¥500" for (500, 'jpy'). */
+export function formatMoney(amount: number, currency: string): string {
+  const digits = minorUnitDigits(currency)
+  const major = amount / 10 ** digits
+  try {
+    return new Intl.NumberFormat('en-US', {
+      style: 'currency',
+      currency: currency.toUpperCase(),
+      minimumFractionDigits: digits,
+      maximumFractionDigits: digits,
+    }).format(major)
+  } catch {
+    return `${major.toFixed(digits)} ${currency.toUpperCase()}`
+  }
+}
+
+/** Stripe's standard card pricing: 2.9% + 30 minor units, rounded to an integer. */
+function stripeFee(amount: number): number {
+  return Math.round(amount * 0.029) + 30
+}
+
+function luhnValid(digits: string): boolean {
+  let sum = 0
+  let double = false
+  for (let i = digits.length - 1; i >= 0; i--) {
+    let digit = digits.charCodeAt(i) - 48
+    if (double) {
+      digit *= 2
+      if (digit > 9) digit -= 9
+    }
+    sum += digit
+    double = !double
+  }
+  return sum % 10 === 0
+}
+
+/** Key order doesn't change meaning, so idempotency compares params in a canonical form. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`)
+    return `{${entries.join(',')}}`
+  }
+  return JSON.stringify(value)
+}
+
+/** Stripe echoes a rejected key back with the middle starred out. */
+function redactKey(key: string): string {
+  const prefix = /^[a-z]+_(?:test_|live_)?/.exec(key)?.[0] ?? ''
+  const tail = key.length - prefix.length > 4 ? key.slice(-4) : ''
+  return prefix + '*'.repeat(Math.max(0, key.length - prefix.length - tail.length)) + tail
+}
+
+function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name]
+  return Array.isArray(value) ? value[0] : value
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > MAX_BODY_BYTES) {
+        reject(new Error('request body too large'))
+        req.destroy()
+        return
+      }
+      chunks.push(chunk)
+    })
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
+    req.on('error', reject)
+  })
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+/**
+ * One webhook POST. `agent: false` gives each delivery a fresh connection so
+ * a keep-alive socket the app server already closed can't turn into a
+ * spurious ECONNRESET (and a spurious retry).
+ */
+function postOnce(
+  target: URL,
+  payload: string,
+  headers: Record<string, string>
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      target,
+      { method: 'POST', agent: false, headers: { ...headers, 'Content-Length': String(Buffer.byteLength(payload)) } },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (chunk: Buffer) => chunks.push(chunk))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }))
+        res.on('error', reject)
+      }
+    )
+    req.setTimeout(DELIVERY_TIMEOUT_MS, () => {
+      req.destroy(new Error(`webhook delivery timed out after ${DELIVERY_TIMEOUT_MS}ms`))
+    })
+    req.on('error', reject)
+    req.end(payload)
+  })
+}
+
+function escapeHtml(text: string): string {
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;')
+}
+
+function htmlPage(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>
+  body { font-family: system-ui, sans-serif; max-width: 28rem; margin: 3rem auto; padding: 0 1rem; color: #1a1f36; }
+  label { display: block; margin-top: 1rem; font-size: .875rem; }
+  input { display: block; width: 100%; padding: .5rem; font-size: 1rem; box-sizing: border-box; }
+  button { margin-top: 1.5rem; width: 100%; padding: .75rem; font-size: 1rem; background: #635bff; color: #fff; border: 0; border-radius: 4px; }
+  .error { color: #df1b41; }
+  .muted { color: #697386; }
+  ul { padding-left: 1.25rem; }
+</style>
+</head>
+<body>
+<main>
+${body}
+</main>
+</body>
+</html>
+`
+}
+
+// ---------------------------------------------------------------------------
+// Internal state
+// ---------------------------------------------------------------------------
+
+interface SessionRecord {
+  session: CheckoutSession
+  lineItems: LineItem[]
+  productNames: string[]
+  paymentIntentData: {
+    metadata: Metadata
+    description: string | null
+    applicationFeeAmount: number | null
+    onBehalfOf: string | null
+    transferData: TransferData | null
+    transferGroup: string | null
+  }
+}
+
+interface ApiContext {
+  params: FormObject
+  requestId: string
+  idempotencyKey: string | null
+  stripeAccount?: string
+}
+
+interface Route {
+  method: string
+  pattern: RegExp
+  handle: (context: ApiContext, ids: string[]) => Record<string, unknown>
+}
+
+interface IdempotentResult {
+  fingerprint: string
+  status: number
+  body: unknown
+  requestId: string
+}
+
+type PaymentOutcome = { declined: string } | { event: StripeEvent }
+
+// ---------------------------------------------------------------------------
+// The stand-in
+// ---------------------------------------------------------------------------
+
+export class StripeStandIn {
+  webhookUrl?: string
+  /** Every event created, in order (including ones built with `event()`). */
+  readonly events: StripeEvent[] = []
+  readonly refunds: Refund[] = []
+  /** Every `/v1` API call, in order. */
+  readonly requests: RecordedRequest[] = []
+  /** Automatic deliveries that didn't get a 2xx (Stripe would retry these later). */
+  readonly failedDeliveries: FailedDelivery[] = []
+
+  readonly #secretKey: string
+  readonly #webhookSecret: string
+  readonly #port: number
+  #server?: Server
+  #address?: { host: string; port: number; url: string }
+
+  readonly #sessions = new Map<string, SessionRecord>()
+  readonly #paymentIntents = new Map<string, PaymentIntent>()
+  readonly #charges = new Map<string, Charge>()
+  readonly #balanceTransactions = new Map<string, BalanceTransaction>()
+  readonly #refundsById = new Map<string, Refund>()
+  readonly #accounts = new Map<string, Account>()
+  readonly #products = new Map<string, Product>()
+  readonly #prices = new Map<string, Price>()
+  readonly #idempotency = new Map<string, IdempotentResult>()
+  /** Deliveries in flight, so `settled()`/`stop()` can wait for them. */
+  readonly #inFlight = new Set<Promise<void>>()
+  readonly #routes: Route[]
+
+  constructor(options: StripeStandInOptions) {
+    this.#secretKey = options.secretKey
+    this.#webhookSecret = options.webhookSecret
+    this.webhookUrl = options.webhookUrl
+    this.#port = options.port ?? 0
+    this.#routes = [
+      { method: 'POST', pattern: /^\/v1\/checkout\/sessions$/, handle: (c) => this.#createSession(c) },
+      { method: 'GET', pattern: /^\/v1\/checkout\/sessions\/([^/]+)$/, handle: (c, [id]) => this.#retrieveSession(c, id) },
+      {
+        method: 'GET',
+        pattern: /^\/v1\/checkout\/sessions\/([^/]+)\/line_items$/,
+        handle: (c, [id]) => this.#listLineItems(c, id),
+      },
+      {
+        method: 'POST',
+        pattern: /^\/v1\/checkout\/sessions\/([^/]+)\/expire$/,
+        handle: (c, [id]) => this.#expireSession(c, id),
+      },
+      {
+        method: 'GET',
+        pattern: /^\/v1\/payment_intents\/([^/]+)$/,
+        handle: (c, [id]) => this.#retrieve(c, this.#paymentIntents.get(id), 'payment_intent', id, 'intent'),
+      },
+      {
+        method: 'GET',
+        pattern: /^\/v1\/charges\/([^/]+)$/,
+        handle: (c, [id]) => this.#retrieve(c, this.#charges.get(id), 'charge', id, 'charge'),
+      },
+      {
+        method: 'GET',
+        pattern: /^\/v1\/balance_transactions\/([^/]+)$/,
+        handle: (c, [id]) => this.#retrieve(c, this.#balanceTransactions.get(id), 'balance_transaction', id, 'id'),
+      },
+      { method: 'POST', pattern: /^\/v1\/refunds$/, handle: (c) => this.#createRefund(c) },
+      {
+        method: 'GET',
+        pattern: /^\/v1\/refunds\/([^/]+)$/,
+        handle: (c, [id]) => this.#retrieve(c, this.#refundsById.get(id), 'refund', id, 'refund'),
+      },
+      {
+        method: 'GET',
+        pattern: /^\/v1\/events\/([^/]+)$/,
+        handle: (c, [id]) => this.#retrieve(c, this.events.find((e) => e.id === id), 'event', id, 'id'),
+      },
+      { method: 'POST', pattern: /^\/v1\/accounts$/, handle: (c) => this.#createAccount(c) },
+      { method: 'GET', pattern: /^\/v1\/accounts\/([^/]+)$/, handle: (c, [id]) => this.#retrieveAccount(c, id) },
+      { method: 'POST', pattern: /^\/v1\/accounts\/([^/]+)$/, handle: (c, [id]) => this.#updateAccount(c, id) },
+      { method: 'POST', pattern: /^\/v1\/account_links$/, handle: (c) => this.#createAccountLink(c) },
+    ]
+  }
+
+  // ---- lifecycle ----------------------------------------------------------
+
+  async start(): Promise<{ host: string; port: number; url: string }> {
+    if (this.#address) return { ...this.#address }
+    const server = createServer((req, res) => {
+      this.#handle(req, res).catch((error: unknown) => this.#crash(res, error))
+    })
+    // The SDK keeps sockets alive; a long server-side timeout avoids racing
+    // its reuse of a socket we are about to close (stop() closes them all).
+    server.keepAliveTimeout = 60_000
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(this.#port, HOST, () => {
+        server.off('error', reject)
+        resolve()
+      })
+    })
+    const { port } = server.address() as AddressInfo
+    this.#server = server
+    this.#address = { host: HOST, port, url: `http://${HOST}:${port}` }
+    return { ...this.#address }
+  }
+
+  /** Waits for in-flight webhook deliveries, then closes every connection. */
+  async stop(): Promise<void> {
+    await this.settled()
+    const server = this.#server
+    if (!server) return
+    this.#server = undefined
+    this.#address = undefined
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve())
+      server.closeAllConnections()
+    })
+  }
+
+  /** Base URL (`http://127.0.0.1:<port>`); throws before `start()`. */
+  get url(): string {
+    if (!this.#address) throw new Error('StripeStandIn is not started')
+    return this.#address.url
+  }
+
+  /** Config for the SDK: `new Stripe(key, standIn.sdkConfig)`. */
+  get sdkConfig(): { host: string; port: number; protocol: 'http' } {
+    if (!this.#address) throw new Error('StripeStandIn is not started')
+    return { host: this.#address.host, port: this.#address.port, protocol: 'http' }
+  }
+
+  /** Resolves once no webhook delivery is in flight (refund/expire events are sent after the API answers). */
+  async settled(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight])
+  }
+
+  /** Forgets all objects, events, requests and idempotency keys (keeps the server and webhookUrl). */
+  reset(): void {
+    this.events.length = 0
+    this.refunds.length = 0
+    this.requests.length = 0
+    this.failedDeliveries.length = 0
+    for (const map of [
+      this.#sessions, this.#paymentIntents, this.#charges, this.#balanceTransactions, this.#refundsById,
+      this.#accounts, this.#products, this.#prices, this.#idempotency,
+    ]) {
+      map.clear()
+    }
+  }
+
+  // ---- look-ups for assertions (live objects, not copies) ------------------
+
+  checkoutSession(id: string): CheckoutSession | undefined {
+    return this.#sessions.get(id)?.session
+  }
+
+  paymentIntent(id: string): PaymentIntent | undefined {
+    return this.#paymentIntents.get(id)
+  }
+
+  charge(id: string): Charge | undefined {
+    return this.#charges.get(id)
+  }
+
+  balanceTransaction(id: string): BalanceTransaction | undefined {
+    return this.#balanceTransactions.get(id)
+  }
+
+  account(id: string): Account | undefined {
+    return this.#accounts.get(id)
+  }
+
+  // ---- events & webhooks --------------------------------------------------
+
+  /**
+   * Builds (and records in `events`) an event without sending it. `data.object`
+   * is a snapshot, as in a real event: later changes don't leak into it.
+   */
+  event(
+    type: string,
+    object: Record<string, unknown>,
+    options: {
+      previousAttributes?: Record<string, unknown>
+      request?: { id: string | null; idempotency_key: string | null }
+      account?: string
+    } = {}
+  ): StripeEvent {
+    const event: StripeEvent = {
+      id: randomId('evt_'),
+      object: 'event',
+      api_version: API_VERSION,
+      created: unix(),
+      type,
+      data: { object: structuredClone(object) },
+      livemode: false,
+      pending_webhooks: 1,
+      request: options.request ?? { id: null, idempotency_key: null },
+    }
+    if (options.previousAttributes) event.data.previous_attributes = structuredClone(options.previousAttributes)
+    if (options.account) event.account = options.account
+    this.events.push(event)
+    return event
+  }
+
+  /** The `Stripe-Signature` header value for `payload`, computed exactly as Stripe does. */
+  sign(payload: string, options: { timestamp?: number; secret?: string } = {}): string {
+    return Stripe.webhooks.generateTestHeaderString({
+      payload,
+      secret: options.secret ?? this.#webhookSecret,
+      timestamp: options.timestamp,
+    })
+  }
+
+  /**
+   * POSTs a signed event to `webhookUrl`. Retries network errors and 5xx up
+   * to 3 times with a short backoff, re-signing each attempt like Stripe.
+   * Resolves with the last answer; rejects if the endpoint was never reached.
+   */
+  async deliver(event: StripeEvent, options: DeliverOptions = {}): Promise<{ status: number; body: string }> {
+    if (!this.webhookUrl) throw new Error('StripeStandIn: set webhookUrl before delivering events')
+    const target = new URL(this.webhookUrl)
+    if (target.protocol !== 'http:') throw new Error(`StripeStandIn only delivers to http:// URLs (got ${this.webhookUrl})`)
+    // Stripe sends pretty-printed JSON; apps that re-serialize the parsed body
+    // before verifying the signature break on it, as they would in production.
+    const payload = options.payload ?? JSON.stringify(event, null, 2)
+    let lastError: unknown
+    for (let attempt = 0; attempt <= DELIVERY_RETRIES; attempt++) {
+      if (attempt > 0) await sleep(DELIVERY_BACKOFF_MS * 2 ** (attempt - 1))
+      const headers = {
+        'Content-Type': 'application/json; charset=utf-8',
+        'Stripe-Signature': this.sign(payload, { timestamp: options.timestamp, secret: options.secret }),
+        'User-Agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
+        'Accept': '*/*; q=0.5, application/xml',
+        'Cache-Control': 'no-cache',
+      }
+      try {
+        const result = await postOnce(target, payload, headers)
+        if (result.status < 500 || attempt === DELIVERY_RETRIES) return result
+      } catch (error) {
+        lastError = error
+      }
+    }
+    throw lastError
+  }
+
+  /**
+   * Pays an open session as the hosted page would, then delivers and returns
+   * `checkout.session.completed`. A declined card throws with Stripe's message.
+   */
+  async pay(sessionId: string, options: { card?: string; email?: string } = {}): Promise<StripeEvent> {
+    const record = this.#sessions.get(sessionId)
+    if (!record) throw new Error(`StripeStandIn: no checkout session ${sessionId}`)
+    if (record.session.status !== 'open') {
+      throw new Error(`StripeStandIn: checkout session ${sessionId} is ${record.session.status}, not open`)
+    }
+    const outcome = this.#attemptPayment(record, options.card ?? TEST_CARDS.success, options.email ?? '')
+    if ('declined' in outcome) throw new Error(outcome.declined)
+    await this.#dispatch(outcome.event)
+    return outcome.event
+  }
+
+  /** Settles an async (card 4000 0000 0000 3220) payment: delivers `checkout.session.async_payment_succeeded`. */
+  async succeedAsync(sessionId: string): Promise<StripeEvent> {
+    const { record, intent, charge } = this.#pendingAsync(sessionId)
+    this.#settleCharge(intent, charge)
+    record.session.payment_status = 'paid'
+    const event = this.event('checkout.session.async_payment_succeeded', record.session)
+    await this.#dispatch(event)
+    return event
+  }
+
+  /** Fails an async payment: delivers `checkout.session.async_payment_failed` (payment_status stays 'unpaid'). */
+  async failAsync(sessionId: string): Promise<StripeEvent> {
+    const { record, intent, charge } = this.#pendingAsync(sessionId)
+    charge.status = 'failed'
+    charge.failure_code = 'generic_decline'
+    charge.failure_message = 'Your card was declined.'
+    intent.status = 'requires_payment_method'
+    record.session.payment_status = 'unpaid'
+    const event = this.event('checkout.session.async_payment_failed', record.session)
+    await this.#dispatch(event)
+    return event
+  }
+
+  // ---- HTTP plumbing -------------------------------------------------------
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', `http://${HOST}`)
+    const method = (req.method ?? 'GET').toUpperCase()
+    const body = await readBody(req)
+    const path = url.pathname
+    if (path === '/v1' || path.startsWith('/v1/')) {
+      this.#handleApi(req, res, method, path, method === 'POST' ? body : url.search.slice(1))
+      return
+    }
+    let match = /^\/c\/pay\/([^/]+)$/.exec(path)
+    if (match) return this.#checkoutPage(res, method, decodeURIComponent(match[1]), body)
+    match = /^\/connect\/onboard\/([^/]+)$/.exec(path)
+    if (match) return this.#onboardingPage(res, method, decodeURIComponent(match[1]), url)
+    this.#sendHtml(res, 404, htmlPage('Not found', '<h1>Not found</h1>'))
+  }
+
+  #handleApi(req: IncomingMessage, res: ServerResponse, method: string, path: string, rawParams: string): void {
+    const requestId = randomId('req_', 14)
+    const params = parseStripeForm(rawParams)
+    // Only POSTs are idempotent on Stripe; the SDK adds a key to every POST.
+    const idempotencyKey = method === 'POST' ? headerValue(req, 'idempotency-key') : undefined
+    const stripeVersion = headerValue(req, 'stripe-version')
+    const entry: RecordedRequest = { method, path, params: listify(params) as Record<string, any>, requestId }
+    if (idempotencyKey !== undefined) entry.idempotencyKey = idempotencyKey
+    if (stripeVersion !== undefined) entry.stripeVersion = stripeVersion
+    this.requests.push(entry)
+
+    const headers: Record<string, string> = { 'Request-Id': requestId, 'Stripe-Version': stripeVersion ?? API_VERSION }
+    if (idempotencyKey !== undefined) headers['Idempotency-Key'] = idempotencyKey
+    const send = (status: number, payload: unknown, extra: Record<string, string> = {}) => {
+      entry.status = status
+      this.#sendJson(res, status, payload, { ...headers, ...extra })
+    }
+
+    try {
+      this.#authenticate(req)
+      const fingerprint = canonicalJson({ method, path, params })
+      if (idempotencyKey !== undefined) {
+        if (idempotencyKey.length > 255) throw invalid('Idempotency-Key must be at most 255 characters long.')
+        const stored = this.#idempotency.get(idempotencyKey)
+        if (stored) {
+          if (stored.fingerprint !== fingerprint) {
+            throw new ApiError(400, {
+              type: 'idempotency_error',
+              message:
+                'Keys for idempotent requests can only be used with the same parameters they were first used with. ' +
+                `Try using a key other than '${idempotencyKey}' if you meant to execute a different request.`,
+            })
+          }
+          send(stored.status, stored.body, { 'Idempotent-Replayed': 'true', 'Original-Request': stored.requestId })
+          return
+        }
+      }
+
+      let handled: Record<string, unknown> | undefined
+      for (const route of this.#routes) {
+        const match = route.method === method ? route.pattern.exec(path) : null
+        if (!match) continue
+        const context: ApiContext = { params, requestId, idempotencyKey: idempotencyKey ?? null }
+        const stripeAccount = headerValue(req, 'stripe-account')
+        if (stripeAccount !== undefined) context.stripeAccount = stripeAccount
+        handled = route.handle(context, match.slice(1).map(decodeURIComponent))
+        break
+      }
+      if (!handled) {
+        throw new ApiError(404, {
+          type: 'invalid_request_error',
+          message: `Unrecognized request URL (${method}: ${path}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`,
+        })
+      }
+      const paths = (asArray(params.expand, 'expand') ?? []).map((value, index) => {
+        if (typeof value !== 'string') throw invalid('Invalid string', `expand[${index}]`)
+        return value
+      })
+      const responseBody = this.#expand(handled, paths)
+      // Stripe only saves results of requests that actually executed, so
+      // validation errors can be retried with the same key after a fix.
+      if (idempotencyKey !== undefined) {
+        this.#idempotency.set(idempotencyKey, { fingerprint, status: 200, body: responseBody, requestId })
+      }
+      send(200, responseBody)
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error
+      const extra: Record<string, string> = error.status === 401 ? { 'WWW-Authenticate': 'Bearer realm="Stripe"' } : {}
+      send(error.status, { error: error.body }, extra)
+    }
+  }
+
+  #authenticate(req: IncomingMessage): void {
+    const header = headerValue(req, 'authorization') ?? ''
+    let key = ''
+    if (/^bearer /i.test(header)) key = header.slice(7).trim()
+    // Stripe also takes the key as the Basic-auth username (curl -u sk_...:).
+    else if (/^basic /i.test(header)) key = Buffer.from(header.slice(6), 'base64').toString('utf8').split(':')[0]
+    if (!key) {
+      throw invalid(
+        "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See https://stripe.com/docs/api#authentication for details, or we can help at https://support.stripe.com/.",
+        undefined,
+        undefined,
+        401
+      )
+    }
+    if (key !== this.#secretKey) throw invalid(`Invalid API Key provided: ${redactKey(key)}`, undefined, undefined, 401)
+  }
+
+  #sendJson(res: ServerResponse, status: number, payload: unknown, headers: Record<string, string>): void {
+    // Stripe pretty-prints its JSON responses.
+    const body = JSON.stringify(payload, null, 2)
+    res.writeHead(status, {
+      ...headers,
+      'Content-Type': 'application/json',
+      'Content-Length': String(Buffer.byteLength(body)),
+      'Cache-Control': 'no-cache, no-store',
+    })
+    res.end(body)
+  }
+
+  #sendHtml(res: ServerResponse, status: number, html: string): void {
+    res.writeHead(status, {
+      'Content-Type': 'text/html; charset=utf-8',
+      'Content-Length': String(Buffer.byteLength(html)),
+      'Cache-Control': 'no-store',
+    })
+    res.end(html)
+  }
+
+  #redirect(res: ServerResponse, location: string): void {
+    res.writeHead(303, { 'Location': location, 'Content-Length': '0' })
+    res.end()
+  }
+
+  /** A bug in the stand-in itself: answer like Stripe's 500 and say so loudly. */
+  #crash(res: ServerResponse, error: unknown): void {
+    console.error('[stripe-stand-in] internal error:', error)
+    if (res.headersSent) {
+      res.destroy()
+      return
+    }
+    const message = error instanceof Error ? error.message : String(error)
+    this.#sendJson(res, 500, { error: { type: 'api_error', message: `Stripe stand-in internal error: ${message}` } }, {})
+  }
+
+  /** Runs a delivery after the current API response is written (Stripe sends webhooks asynchronously). */
+  #later(task: () => Promise<void>): void {
+    this.#track(
+      new Promise<void>((resolve) => {
+        setImmediate(() => {
+          task().then(
+            () => resolve(),
+            () => resolve()
+          )
+        })
+      })
+    )
+  }
+
+  #track(promise: Promise<void>): Promise<void> {
+    this.#inFlight.add(promise)
+    void promise.finally(() => this.#inFlight.delete(promise))
+    return promise
+  }
+
+  /** Delivers an event the stand-in triggered itself; failures are recorded, never thrown. */
+  #dispatch(event: StripeEvent): Promise<void> {
+    const run = async () => {
+      try {
+        const { status, body } = await this.deliver(event)
+        if (status < 200 || status >= 300) this.failedDeliveries.push({ event, status, body })
+      } catch (error) {
+        this.failedDeliveries.push({ event, error: error instanceof Error ? error.message : String(error) })
+      }
+    }
+    return this.#track(run())
+  }
+
+  // ---- expansion -----------------------------------------------------------
+
+  #findObject(id: string): Record<string, unknown> | undefined {
+    return (
+      this.#sessions.get(id)?.session ??
+      this.#paymentIntents.get(id) ??
+      this.#charges.get(id) ??
+      this.#balanceTransactions.get(id) ??
+      this.#refundsById.get(id) ??
+      this.#accounts.get(id) ??
+      this.#products.get(id) ??
+      this.#prices.get(id)
+    )
+  }
+
+  /** Returns a copy of `object` with each dotted `expand` path's ids replaced by objects. */
+  #expand(object: Record<string, unknown>, paths: string[]): Record<string, unknown> {
+    const copy = structuredClone(object)
+    for (const path of paths) {
+      const parts = path.split('.')
+      if (parts.length > 4) {
+        throw invalid(`You cannot expand more than 4 levels of a property. Property: ${path}`, 'expand')
+      }
+      this.#expandPath(copy, parts, path)
+    }
+    return copy
+  }
+
+  #expandPath(node: Record<string, unknown>, parts: string[], path: string): void {
+    const [key, ...rest] = parts
+    const cannot = () => invalid(`This property cannot be expanded (${path}).`, 'expand')
+    // Lists expand element-wise through `data`.
+    if (node.object === 'list' && key === 'data' && Array.isArray(node.data)) {
+      if (rest.length === 0) return
+      for (const item of node.data as Array<Record<string, unknown>>) this.#expandPath(item, rest, path)
+      return
+    }
+    let value = node[key]
+    if (node.object === 'checkout.session' && key === 'line_items') {
+      value = this.#lineItemList(String(node.id))
+    } else if (typeof value === 'string') {
+      const found = this.#findObject(value)
+      if (!found) throw cannot()
+      value = structuredClone(found)
+    } else if (value === undefined || (value !== null && typeof value !== 'object')) {
+      throw cannot()
+    }
+    node[key] = value
+    if (rest.length > 0 && value !== null && typeof value === 'object') {
+      this.#expandPath(value as Record<string, unknown>, rest, path)
+    }
+  }
+
+  // ---- Checkout ------------------------------------------------------------
+
+  #createSession({ params, stripeAccount }: ApiContext): CheckoutSession {
+    checkKnown(params, SESSION_CREATE_PARAMS)
+    const mode = readString(params, 'mode', '', true)!
+    if (!['payment', 'setup', 'subscription'].includes(mode)) {
+      throw invalid('Invalid mode: must be one of payment, setup, or subscription', 'mode')
+    }
+    if (mode !== 'payment') throw invalid(`The Stripe stand-in only supports mode=payment (got ${mode}).`, 'mode')
+    const uiMode = readString(params, 'ui_mode')
+    if (uiMode !== undefined && uiMode !== 'hosted') {
+      throw invalid(`The Stripe stand-in only supports ui_mode=hosted (got ${uiMode}).`, 'ui_mode')
+    }
+    const successUrl = readUrl(params, 'success_url', true)!
+    const cancelUrl = readUrl(params, 'cancel_url') ?? null
+    const customer = readString(params, 'customer')
+    if (customer !== undefined) throw invalid(`No such customer: '${customer}'`, 'customer', 'resource_missing')
+
+    const customerEmail = readString(params, 'customer_email') ?? null
+    if (customerEmail !== null && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(customerEmail)) {
+      throw invalid(`Invalid email address: ${customerEmail}`, 'customer_email', 'email_invalid')
+    }
+    const clientReferenceId = readString(params, 'client_reference_id') ?? null
+    if (clientReferenceId !== null && clientReferenceId.length > 200) {
+      throw invalid('client_reference_id can be at most 200 characters.', 'client_reference_id')
+    }
+    const metadata = readMetadata(params, 'metadata') ?? {}
+
+    const now = unix()
+    const expiresAt = readInteger(params, 'expires_at')
+    // Stripe requires 30 min – 24 h from creation; a few seconds of slack absorbs clock skew.
+    if (expiresAt !== undefined && (expiresAt < now + 30 * 60 - 5 || expiresAt > now + 24 * 3600 + 5)) {
+      throw invalid(
+        'The `expires_at` timestamp must be between 30 minutes and 24 hours after the Checkout Session is created.',
+        'expires_at'
+      )
+    }
+
+    // Line items: only ad-hoc `price_data` is supported (no Price objects exist here).
+    const rawItems = asArray(params.line_items, 'line_items')
+    if (!rawItems || rawItems.length === 0) throw missing('line_items')
+    const lineItems: LineItem[] = []
+    const productNames: string[] = []
+    let currency = ''
+    rawItems.forEach((raw, index) => {
+      const prefix = `line_items[${index}]`
+      if (typeof raw === 'string' || Array.isArray(raw)) throw invalid('Invalid object', prefix)
+      checkKnown(raw, LINE_ITEM_PARAMS, prefix)
+      const price = readString(raw, 'price', prefix)
+      if (price !== undefined) throw invalid(`No such price: '${price}'`, `${prefix}[price]`, 'resource_missing')
+      const priceData = readObject(raw, 'price_data', prefix)
+      if (!priceData) throw missing(`${prefix}[price_data]`)
+      const pricePrefix = `${prefix}[price_data]`
+      checkKnown(priceData, PRICE_DATA_PARAMS, pricePrefix)
+      const itemCurrency = readCurrency(priceData, 'currency', pricePrefix)
+      if (priceData.recurring !== undefined) {
+        throw invalid(
+          'You specified `payment` mode but passed a recurring price. Either switch to `subscription` mode or use only one-time prices.',
+          `${pricePrefix}[recurring]`
+        )
+      }
+      const unitAmount = readInteger(priceData, 'unit_amount', pricePrefix, { required: true, min: 0 })!
+      const quantity = readInteger(raw, 'quantity', prefix, { required: true, min: 1 })!
+      if (currency && itemCurrency !== currency) {
+        throw invalid(
+          `All line items must use the same currency: line_items[0] is in ${currency} but ${prefix} is in ${itemCurrency}.`,
+          `${pricePrefix}[currency]`
+        )
+      }
+      currency = itemCurrency
+
+      const product = this.#productFor(priceData, pricePrefix)
+      const priceObject: Price = {
+        id: randomId('price_'),
+        object: 'price',
+        active: false,
+        currency: itemCurrency,
+        unit_amount: unitAmount,
+        product: product.id,
+        type: 'one_time',
+        created: now,
+        livemode: false,
+      }
+      this.#prices.set(priceObject.id, priceObject)
+      productNames.push(product.name)
+      lineItems.push({
+        id: randomId('li_'),
+        object: 'item',
+        amount_discount: 0,
+        amount_subtotal: unitAmount * quantity,
+        amount_tax: 0,
+        amount_total: unitAmount * quantity,
+        currency: itemCurrency,
+        description: product.name,
+        quantity,
+        price: priceObject,
+        metadata: readMetadata(raw, 'metadata', prefix) ?? {},
+      })
+    })
+    const amountTotal = lineItems.reduce((sum, item) => sum + item.amount_total, 0)
+    const minimum = MINIMUM_AMOUNTS[currency] ?? 50
+    if (amountTotal < minimum) {
+      throw invalid(
+        `The Checkout Session's total amount due must add up to at least ${formatMoney(minimum, currency)} ${currency}`,
+        undefined,
+        'amount_too_small'
+      )
+    }
+    if (amountTotal > MAXIMUM_AMOUNT) {
+      throw invalid(
+        `The Checkout Session's total amount due must be no more than ${formatMoney(MAXIMUM_AMOUNT, currency)} ${currency}`,
+        undefined,
+        'amount_too_large'
+      )
+    }
+
+    const paymentIntentData = this.#readPaymentIntentData(params, amountTotal, stripeAccount)
+    const id = randomId('cs_test_', 58)
+    const session: CheckoutSession = {
+      id,
+      object: 'checkout.session',
+      url: `${this.url}/c/pay/${id}`,
+      status: 'open',
+      payment_status: 'unpaid',
+      amount_subtotal: amountTotal,
+      amount_total: amountTotal,
+      currency,
+      client_reference_id: clientReferenceId,
+      customer: null,
+      customer_email: customerEmail,
+      customer_details: null,
+      metadata,
+      mode: 'payment',
+      payment_intent: null,
+      payment_method_types: ['card'],
+      success_url: successUrl,
+      cancel_url: cancelUrl,
+      ui_mode: 'hosted',
+      expires_at: expiresAt ?? now + 24 * 3600,
+      created: now,
+      livemode: false,
+    }
+    this.#sessions.set(id, { session, lineItems, productNames, paymentIntentData })
+    return session
+  }
+
+  #productFor(priceData: FormObject, pricePrefix: string): Product {
+    const productId = readString(priceData, 'product', pricePrefix)
+    if (productId !== undefined) {
+      const existing = this.#products.get(productId)
+      if (!existing) throw invalid(`No such product: '${productId}'`, `${pricePrefix}[product]`, 'resource_missing')
+      return existing
+    }
+    const productPrefix = `${pricePrefix}[product_data]`
+    const productData = readObject(priceData, 'product_data', pricePrefix)
+    if (!productData) throw missing(productPrefix)
+    checkKnown(productData, PRODUCT_DATA_PARAMS, productPrefix)
+    const product: Product = {
+      id: randomId('prod_', 14),
+      object: 'product',
+      active: true,
+      name: readString(productData, 'name', productPrefix, true)!,
+      description: readString(productData, 'description', productPrefix) ?? null,
+      metadata: readMetadata(productData, 'metadata', productPrefix) ?? {},
+      created: unix(),
+      livemode: false,
+    }
+    this.#products.set(product.id, product)
+    return product
+  }
+
+  #readPaymentIntentData(params: FormObject, amountTotal: number, stripeAccount?: string): SessionRecord['paymentIntentData'] {
+    const prefix = 'payment_intent_data'
+    const data = readObject(params, prefix) ?? {}
+    checkKnown(data, PAYMENT_INTENT_DATA_PARAMS, prefix)
+    const captureMethod = readString(data, 'capture_method', prefix)
+    if (captureMethod !== undefined && captureMethod !== 'automatic' && captureMethod !== 'automatic_async') {
+      throw invalid(`The Stripe stand-in does not support capture_method=${captureMethod}.`, `${prefix}[capture_method]`)
+    }
+    const onBehalfOf = readString(data, 'on_behalf_of', prefix) ?? null
+    if (onBehalfOf !== null) this.#connectedAccount(onBehalfOf, `${prefix}[on_behalf_of]`)
+
+    let transferData: TransferData | null = null
+    const rawTransfer = readObject(data, 'transfer_data', prefix)
+    if (rawTransfer) {
+      const transferPrefix = `${prefix}[transfer_data]`
+      checkKnown(rawTransfer, ['amount', 'destination'], transferPrefix)
+      const destination = readString(rawTransfer, 'destination', transferPrefix, true)!
+      this.#connectedAccount(destination, `${transferPrefix}[destination]`)
+      transferData = { destination }
+      const amount = readInteger(rawTransfer, 'amount', transferPrefix, { min: 0 })
+      if (amount !== undefined) {
+        if (amount > amountTotal) {
+          throw invalid('The transfer amount cannot be greater than the amount of the charge.', `${transferPrefix}[amount]`)
+        }
+        transferData.amount = amount
+      }
+    }
+
+    const feeParam = `${prefix}[application_fee_amount]`
+    const applicationFeeAmount = readInteger(data, 'application_fee_amount', prefix, { min: 0 }) ?? null
+    if (applicationFeeAmount !== null) {
+      if (!transferData && !onBehalfOf && !stripeAccount) {
+        throw invalid(
+          'Can only apply an application_fee_amount when the PaymentIntent is attempting a direct payment (using an OAuth key or Stripe-Account header) or destination payment (using `transfer_data[destination]`).',
+          feeParam
+        )
+      }
+      if (applicationFeeAmount > amountTotal) {
+        throw invalid(`The application fee amount (${applicationFeeAmount}) cannot be greater than the amount (${amountTotal}).`, feeParam)
+      }
+    }
+    return {
+      metadata: readMetadata(data, 'metadata', prefix) ?? {},
+      description: readString(data, 'description', prefix) ?? null,
+      applicationFeeAmount,
+      onBehalfOf,
+      transferData,
+      transferGroup: readString(data, 'transfer_group', prefix) ?? null,
+    }
+  }
+
+  /** Destination charges need an existing account whose `transfers` capability is active (i.e. onboarded). */
+  #connectedAccount(id: string, param: string): Account {
+    const account = this.#accounts.get(id)
+    if (!account) throw invalid(`No such destination: '${id}'`, param, 'resource_missing')
+    if (account.capabilities.transfers !== 'active') {
+      throw invalid(
+        'Your destination account needs to have at least one of the following capabilities enabled: transfers, crypto_transfers, legacy_payments',
+        param,
+        'insufficient_capabilities_for_transfer'
+      )
+    }
+    return account
+  }
+
+  #requireSession(id: string): SessionRecord {
+    const record = this.#sessions.get(id)
+    if (!record) throw invalid(`No such checkout.session: '${id}'`, 'session', 'resource_missing', 404)
+    return record
+  }
+
+  #retrieveSession({ params }: ApiContext, id: string): CheckoutSession {
+    checkKnown(params, ['expand'])
+    return this.#requireSession(id).session
+  }
+
+  #lineItemList(sessionId: string): Record<string, unknown> {
+    const record = this.#requireSession(sessionId)
+    return {
+      object: 'list',
+      data: structuredClone(record.lineItems),
+      has_more: false,
+      url: `/v1/checkout/sessions/${sessionId}/line_items`,
+    }
+  }
+
+  #listLineItems({ params }: ApiContext, id: string): Record<string, unknown> {
+    checkKnown(params, ['ending_before', 'expand', 'limit', 'starting_after'])
+    return this.#lineItemList(id)
+  }
+
+  #expireSession({ params, requestId, idempotencyKey }: ApiContext, id: string): CheckoutSession {
+    checkKnown(params, ['expand'])
+    const record = this.#requireSession(id)
+    const { session } = record
+    if (session.status !== 'open') {
+      throw invalid(`Only Checkout Sessions with a status in ["open"] can be expired. This session has status "${session.status}".`)
+    }
+    session.status = 'expired'
+    session.url = null
+    const event = this.event('checkout.session.expired', session, {
+      request: { id: requestId, idempotency_key: idempotencyKey },
+    })
+    this.#later(() => this.#dispatch(event))
+    return session
+  }
+
+  /** The hosted page's "Pay" button: charges the card and completes the session (no I/O). */
+  #attemptPayment(record: SessionRecord, card: string, email: string): PaymentOutcome {
+    const digits = card.replace(/[\s-]/g, '')
+    if (!/^\d{12,19}$/.test(digits) || !luhnValid(digits)) return { declined: 'Your card number is invalid.' }
+    const decline = DECLINES[digits]
+    if (decline) return { declined: decline }
+
+    const { session, paymentIntentData: data } = record
+    const now = unix()
+    const intent: PaymentIntent = {
+      id: randomId('pi_'),
+      object: 'payment_intent',
+      amount: session.amount_total,
+      amount_received: 0,
+      currency: session.currency,
+      status: 'processing',
+      description: data.description,
+      metadata: { ...data.metadata },
+      latest_charge: null,
+      application_fee_amount: data.applicationFeeAmount,
+      on_behalf_of: data.onBehalfOf,
+      transfer_data: data.transferData ? { ...data.transferData } : null,
+      transfer_group: data.transferGroup,
+      payment_method_types: ['card'],
+      created: now,
+      livemode: false,
+    }
+    const charge: Charge = {
+      id: randomId('ch_'),
+      object: 'charge',
+      amount: intent.amount,
+      amount_captured: 0,
+      amount_refunded: 0,
+      application_fee_amount: intent.application_fee_amount,
+      balance_transaction: null,
+      captured: false,
+      currency: intent.currency,
+      description: intent.description,
+      failure_code: null,
+      failure_message: null,
+      // Stripe copies the PaymentIntent's metadata onto the charge it creates.
+      metadata: { ...intent.metadata },
+      paid: false,
+      payment_intent: intent.id,
+      refunded: false,
+      refunds: { object: 'list', data: [], has_more: false, total_count: 0, url: '' },
+      status: 'pending',
+      transfer_data: intent.transfer_data ? { ...intent.transfer_data } : null,
+      created: now,
+      livemode: false,
+    }
+    charge.refunds.url = `/v1/charges/${charge.id}/refunds`
+    intent.latest_charge = charge.id
+    this.#paymentIntents.set(intent.id, intent)
+    this.#charges.set(charge.id, charge)
+
+    const asyncPayment = digits === ASYNC_CARD
+    if (!asyncPayment) this.#settleCharge(intent, charge)
+    session.status = 'complete'
+    session.url = null
+    session.payment_status = asyncPayment ? 'unpaid' : 'paid'
+    session.payment_intent = intent.id
+    session.customer_details = { email: email || session.customer_email }
+    return { event: this.event('checkout.session.completed', session) }
+  }
+
+  /** Marks the charge captured and books its balance transaction (amount, fee, net). */
+  #settleCharge(intent: PaymentIntent, charge: Charge): void {
+    const fee = stripeFee(charge.amount)
+    const now = unix()
+    const transaction: BalanceTransaction = {
+      id: randomId('txn_'),
+      object: 'balance_transaction',
+      amount: charge.amount,
+      fee,
+      net: charge.amount - fee,
+      currency: charge.currency,
+      type: 'charge',
+      source: charge.id,
+      status: 'pending',
+      fee_details: [{ amount: fee, currency: charge.currency, type: 'stripe_fee', description: 'Stripe processing fees' }],
+      created: now,
+      available_on: now + 2 * 24 * 3600,
+    }
+    this.#balanceTransactions.set(transaction.id, transaction)
+    charge.balance_transaction = transaction.id
+    charge.status = 'succeeded'
+    charge.paid = true
+    charge.captured = true
+    charge.amount_captured = charge.amount
+    intent.status = 'succeeded'
+    intent.amount_received = intent.amount
+  }
+
+  #pendingAsync(sessionId: string): { record: SessionRecord; intent: PaymentIntent; charge: Charge } {
+    const record = this.#sessions.get(sessionId)
+    const intent = record?.session.payment_intent ? this.#paymentIntents.get(record.session.payment_intent) : undefined
+    const charge = intent?.latest_charge ? this.#charges.get(intent.latest_charge) : undefined
+    if (!record || !intent || !charge || intent.status !== 'processing') {
+      throw new Error(`StripeStandIn: checkout session ${sessionId} has no pending async payment (pay it with card ${TEST_CARDS.async})`)
+    }
+    return { record, intent, charge }
+  }
+
+  async #checkoutPage(res: ServerResponse, method: string, id: string, body: string): Promise<void> {
+    const record = this.#sessions.get(id)
+    if (!record) {
+      this.#sendHtml(res, 404, htmlPage('Checkout session not found', '<h1>Checkout session not found</h1>'))
+      return
+    }
+    if (method === 'GET') {
+      this.#sendHtml(res, 200, this.#checkoutHtml(record))
+      return
+    }
+    if (method !== 'POST') {
+      this.#sendHtml(res, 405, htmlPage('Method not allowed', '<h1>Method not allowed</h1>'))
+      return
+    }
+    if (record.session.status !== 'open') {
+      this.#sendHtml(res, 400, this.#checkoutHtml(record))
+      return
+    }
+    const form = parseStripeForm(body)
+    const card = typeof form.card === 'string' ? form.card : ''
+    const email = typeof form.email === 'string' ? form.email.trim() : ''
+    const outcome = this.#attemptPayment(record, card, email)
+    if ('declined' in outcome) {
+      // Nothing changes on a decline; the buyer can try another card.
+      this.#sendHtml(res, 402, this.#checkoutHtml(record, { error: outcome.declined, card, email }))
+      return
+    }
+    // Stripe doesn't wait for the webhook before redirecting, but tests are far
+    // easier to reason about if the app has seen the event by the time the
+    // browser lands on success_url. A failed delivery still redirects.
+    await this.#dispatch(outcome.event)
+    this.#redirect(res, record.session.success_url.replaceAll('{CHECKOUT_SESSION_ID}', id))
+  }
+
+  #checkoutHtml(record: SessionRecord, state: { error?: string; card?: string; email?: string } = {}): string {
+    const { session, lineItems, productNames } = record
+    const name = productNames.length > 1 ? `${productNames[0]} and ${productNames.length - 1} more` : productNames[0]
+    const total = `${formatMoney(session.amount_total, session.currency)} ${session.currency.toUpperCase()}`
+    const items = lineItems
+      .map(
+        (item) =>
+          `<li><span class="product">${escapeHtml(item.description)}</span>` +
+          (item.quantity > 1 ? ` × ${item.quantity}` : '') +
+          ` — <span class="line-amount">${escapeHtml(formatMoney(item.amount_total, item.currency))}</span></li>`
+      )
+      .join('\n')
+    const header = `<h1>Pay ${escapeHtml(name)}</h1>
+<ul class="line-items">
+${items}
+</ul>
+<p>Total due <strong class="amount" data-testid="amount-total">${escapeHtml(total)}</strong></p>`
+
+    if (session.status !== 'open') {
+      const message =
+        session.status === 'complete'
+          ? '<h2 class="status">Payment complete</h2><p class="muted">This checkout session is complete.</p>'
+          : '<h2 class="status">Session expired</h2><p class="muted">This checkout session has expired.</p>'
+      return htmlPage(`Pay ${name}`, `${header}\n${message}`)
+    }
+
+    const email = state.email ?? session.customer_email ?? ''
+    const error = state.error ? `<p class="error" role="alert">${escapeHtml(state.error)}</p>` : ''
+    const cancel = session.cancel_url
+      ? `<p><a href="${escapeHtml(session.cancel_url)}">Cancel</a></p>`
+      : ''
+    const form = `${error}
+<form method="post" action="/c/pay/${escapeHtml(session.id)}">
+  <label for="email">Email</label>
+  <input id="email" name="email" type="email" autocomplete="email" value="${escapeHtml(email)}"${session.customer_email ? ' readonly' : ''}>
+  <label for="card">Card number</label>
+  <input id="card" name="card" inputmode="numeric" autocomplete="cc-number" value="${escapeHtml(state.card ?? TEST_CARDS.success)}">
+  <button type="submit">Pay</button>
+</form>
+${cancel}`
+    return htmlPage(`Pay ${name}`, `${header}\n${form}`)
+  }
+
+  // ---- PaymentIntents, Charges, Refunds --------------------------------------
+
+  #retrieve(
+    { params }: ApiContext,
+    object: Record<string, unknown> | undefined,
+    kind: string,
+    id: string,
+    param: string
+  ): Record<string, unknown> {
+    checkKnown(params, ['expand'])
+    if (!object) throw invalid(`No such ${kind}: '${id}'`, param, 'resource_missing', 404)
+    return object
+  }
+
+  #createRefund({ params, requestId, idempotencyKey }: ApiContext): Refund {
+    checkKnown(params, REFUND_CREATE_PARAMS)
+    const intentId = readString(params, 'payment_intent')
+    const chargeId = readString(params, 'charge')
+    if (intentId === undefined && chargeId === undefined) {
+      throw invalid('One of the following params should be provided for this request: payment_intent or charge.', undefined, 'parameter_missing')
+    }
+    let charge: Charge | undefined
+    if (intentId !== undefined) {
+      const intent = this.#paymentIntents.get(intentId)
+      if (!intent) throw invalid(`No such payment_intent: '${intentId}'`, 'payment_intent', 'resource_missing')
+      charge = intent.latest_charge ? this.#charges.get(intent.latest_charge) : undefined
+    }
+    if (chargeId !== undefined) {
+      const byId = this.#charges.get(chargeId)
+      if (!byId) throw invalid(`No such charge: '${chargeId}'`, 'charge', 'resource_missing')
+      if (charge && charge.id !== byId.id) {
+        throw invalid(`Charge ${chargeId} does not belong to PaymentIntent ${intentId}.`, 'charge')
+      }
+      charge = byId
+    }
+    if (!charge || charge.status !== 'succeeded') {
+      throw invalid(
+        intentId !== undefined
+          ? `This PaymentIntent (${intentId}) does not have a successful charge to refund.`
+          : `Charge ${chargeId} has not succeeded and cannot be refunded.`,
+        intentId !== undefined ? 'payment_intent' : 'charge',
+        'charge_not_refundable'
+      )
+    }
+    const remaining = charge.amount - charge.amount_refunded
+    if (remaining <= 0) throw invalid(`Charge ${charge.id} has already been refunded.`, undefined, 'charge_already_refunded')
+    const amount = readInteger(params, 'amount', '', { min: 1 }) ?? remaining
+    if (amount > remaining) {
+      throw invalid(
+        `Refund amount (${formatMoney(amount, charge.currency)}) is greater than unrefunded amount on charge (${formatMoney(remaining, charge.currency)})`,
+        'amount',
+        'amount_too_large'
+      )
+    }
+    const reason = readString(params, 'reason') ?? null
+    if (reason !== null && !['duplicate', 'fraudulent', 'requested_by_customer'].includes(reason)) {
+      throw invalid('Invalid reason: must be one of duplicate, fraudulent, or requested_by_customer', 'reason')
+    }
+    const metadata = readMetadata(params, 'metadata') ?? {}
+
+    const now = unix()
+    const refundId = randomId('re_')
+    const transaction: BalanceTransaction = {
+      id: randomId('txn_'),
+      object: 'balance_transaction',
+      amount: -amount,
+      fee: 0,
+      net: -amount,
+      currency: charge.currency,
+      type: 'refund',
+      source: refundId,
+      status: 'pending',
+      fee_details: [],
+      created: now,
+      available_on: now,
+    }
+    this.#balanceTransactions.set(transaction.id, transaction)
+    const refund: Refund = {
+      id: refundId,
+      object: 'refund',
+      amount,
+      balance_transaction: transaction.id,
+      charge: charge.id,
+      currency: charge.currency,
+      metadata,
+      payment_intent: charge.payment_intent,
+      reason,
+      status: 'succeeded',
+      created: now,
+    }
+    this.refunds.push(refund)
+    this.#refundsById.set(refund.id, refund)
+
+    const previousAttributes = { amount_refunded: charge.amount_refunded, refunded: charge.refunded }
+    charge.amount_refunded += amount
+    charge.refunded = charge.amount_refunded === charge.amount
+    charge.refunds.data.unshift(structuredClone(refund))
+    charge.refunds.total_count += 1
+
+    const event = this.event('charge.refunded', charge, {
+      previousAttributes,
+      request: { id: requestId, idempotency_key: idempotencyKey },
+    })
+    this.#later(() => this.#dispatch(event))
+    return refund
+  }
+
+  // ---- Connect ---------------------------------------------------------------
+
+  #createAccount({ params }: ApiContext): Account {
+    checkKnown(params, ACCOUNT_CREATE_PARAMS)
+    const type = readString(params, 'type')
+    if (type === undefined && params.controller === undefined) throw missing('type')
+    if (type !== undefined && !['custom', 'express', 'standard'].includes(type)) {
+      throw invalid('Invalid type: must be one of custom, express, or standard', 'type')
+    }
+    const capabilities: Account['capabilities'] = {}
+    const requested = readObject(params, 'capabilities') ?? {}
+    for (const [name, value] of Object.entries(requested)) {
+      if (typeof value === 'object' && !Array.isArray(value) && value.requested === 'true') capabilities[name] = 'inactive'
+    }
+    const country = (readString(params, 'country') ?? 'US').toUpperCase()
+    const account: Account = {
+      id: randomId('acct_', 16),
+      object: 'account',
+      type: type ?? 'none',
+      country,
+      default_currency: readString(params, 'default_currency')?.toLowerCase() ?? 'usd',
+      email: readString(params, 'email') ?? null,
+      metadata: readMetadata(params, 'metadata') ?? {},
+      charges_enabled: false,
+      details_submitted: false,
+      payouts_enabled: false,
+      capabilities,
+      requirements: {
+        currently_due: ['business_profile.url', 'external_account', 'tos_acceptance.date'],
+        disabled_reason: 'requirements.past_due',
+      },
+      created: unix(),
+    }
+    this.#accounts.set(account.id, account)
+    return account
+  }
+
+  /** Stripe answers an unknown/unreachable connected account with 403 `account_invalid`. */
+  #requireAccount(id: string): Account {
+    const account = this.#accounts.get(id)
+    if (!account) {
+      throw invalid(
+        `The provided key '${redactKey(this.#secretKey)}' does not have access to account '${id}' (or that account does not exist). Application access may have been revoked.`,
+        undefined,
+        'account_invalid',
+        403
+      )
+    }
+    return account
+  }
+
+  #retrieveAccount({ params }: ApiContext, id: string): Account {
+    checkKnown(params, ['expand'])
+    return this.#requireAccount(id)
+  }
+
+  #updateAccount({ params }: ApiContext, id: string): Account {
+    checkKnown(params, ACCOUNT_UPDATE_PARAMS)
+    const account = this.#requireAccount(id)
+    const email = readString(params, 'email')
+    if (email !== undefined) account.email = email
+    // Metadata updates merge; '' removes a key.
+    const raw = readObject(params, 'metadata')
+    if (raw !== undefined) {
+      const updates = readMetadata(params, 'metadata') ?? {}
+      for (const key of Object.keys(raw)) delete account.metadata[key]
+      Object.assign(account.metadata, updates)
+    }
+    return account
+  }
+
+  #createAccountLink({ params }: ApiContext): Record<string, unknown> {
+    checkKnown(params, ACCOUNT_LINK_PARAMS)
+    const accountId = readString(params, 'account', '', true)!
+    const account = this.#accounts.get(accountId)
+    if (!account) throw invalid(`No such account: '${accountId}'`, 'account', 'resource_missing')
+    const type = readString(params, 'type', '', true)!
+    if (!['account_onboarding', 'account_update'].includes(type)) {
+      throw invalid('Invalid type: must be one of account_onboarding or account_update', 'type')
+    }
+    if (type === 'account_update' && account.type !== 'custom') {
+      throw invalid(`You cannot create \`account_update\` type Account Links for ${account.type} accounts.`, 'type')
+    }
+    const refreshUrl = readUrl(params, 'refresh_url', true)!
+    const returnUrl = readUrl(params, 'return_url', true)!
+    const created = unix()
+    const query = new URLSearchParams({ return: returnUrl, refresh: refreshUrl })
+    return {
+      object: 'account_link',
+      created,
+      expires_at: created + 300,
+      url: `${this.url}/connect/onboard/${account.id}?${query}`,
+    }
+  }
+
+  async #onboardingPage(res: ServerResponse, method: string, accountId: string, url: URL): Promise<void> {
+    const account = this.#accounts.get(accountId)
+    if (!account) {
+      this.#sendHtml(res, 404, htmlPage('Account not found', '<h1>Account not found</h1>'))
+      return
+    }
+    if (method === 'GET') {
+      const title = `Onboard ${account.email ?? account.id}`
+      const body = `<h1>${escapeHtml(title)}</h1>
+<p class="muted">Stripe stand-in: pretend to submit business details and a bank account.</p>
+<form method="post" action="${escapeHtml(url.pathname + url.search)}">
+  <button type="submit">Finish onboarding</button>
+</form>`
+      this.#sendHtml(res, 200, htmlPage(title, body))
+      return
+    }
+    if (method !== 'POST') {
+      this.#sendHtml(res, 405, htmlPage('Method not allowed', '<h1>Method not allowed</h1>'))
+      return
+    }
+    const returnUrl = url.searchParams.get('return')
+    if (!returnUrl || !/^https?:\/\//.test(returnUrl)) {
+      this.#sendHtml(res, 400, htmlPage('Invalid link', '<h1>This onboarding link has no return URL</h1>'))
+      return
+    }
+    const previousAttributes = {
+      charges_enabled: account.charges_enabled,
+      details_submitted: account.details_submitted,
+      payouts_enabled: account.payouts_enabled,
+      capabilities: { ...account.capabilities },
+    }
+    account.charges_enabled = true
+    account.details_submitted = true
+    account.payouts_enabled = true
+    // Express accounts normally request these two; activate whatever was requested.
+    const names = Object.keys(account.capabilities)
+    for (const name of names.length > 0 ? names : ['card_payments', 'transfers']) account.capabilities[name] = 'active'
+    account.requirements = { currently_due: [], disabled_reason: null }
+    // Delivered before redirecting so the app already knows when the seller lands on return_url.
+    const event = this.event('account.updated', account, { previousAttributes, account: account.id })
+    await this.#dispatch(event)
+    this.#redirect(res, returnUrl)
+  }
+}
