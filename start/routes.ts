@@ -15,6 +15,11 @@ const PasswordResetsController = () => import('#controllers/password_resets_cont
 const AccountsController = () => import('#controllers/accounts_controller')
 const CreatorApplicationsController = () => import('#controllers/admin/creator_applications_controller')
 const AdminVideosController = () => import('#controllers/admin/videos_controller')
+const AdminCommerceController = () => import('#controllers/admin/commerce_controller')
+const CheckoutsController = () => import('#controllers/checkouts_controller')
+const LibraryController = () => import('#controllers/library_controller')
+const StudioSalesController = () => import('#controllers/studio_sales_controller')
+const AllowlistsController = () => import('#controllers/allowlists_controller')
 
 router.get('/', [VideosController, 'index']).as('home')
 router.get('/videos/:id', [VideosController, 'show']).as('videos.show')
@@ -28,6 +33,7 @@ router.post('/playback/:session/position', [PlaybackController, 'position'])
 router.delete('/playback/:session', [PlaybackController, 'destroy'])
 router.get('/play/:session/*', [PlayController, 'show']).as('play')
 router.get('/health', [HealthController, 'show']).as('health')
+router.get('/currency', [CheckoutsController, 'currency'])
 
 router
   .group(() => {
@@ -49,6 +55,13 @@ router
     router.get('/account', [AccountsController, 'show']).as('account')
     router.post('/account/password', [AccountsController, 'updatePassword'])
     router.post('/account/creator-application', [AccountsController, 'applyForCreator'])
+    // Buying: the price is read from the database, never from the form.
+    router.post('/videos/:id/checkout', [CheckoutsController, 'store']).as('checkout')
+    router.get('/orders/:id/complete', [CheckoutsController, 'complete'])
+    router.get('/orders/:id/cancel', [CheckoutsController, 'cancel'])
+    router.get('/orders/:id/status', [CheckoutsController, 'status'])
+    router.get('/library', [LibraryController, 'index']).as('library')
+    router.get('/library/orders/:id', [LibraryController, 'receipt'])
   })
   .use(middleware.auth())
 
@@ -61,6 +74,11 @@ router
     router.post('/videos/:id', [StudioVideosController, 'update'])
     router.post('/videos/:id/delete', [StudioVideosController, 'destroy'])
     router.post('/videos/:id/retry', [StudioVideosController, 'retry'])
+    router.get('/videos/:id/access', [AllowlistsController, 'show']).as('studio.access')
+    router.post('/videos/:id/access', [AllowlistsController, 'store'])
+    router.post('/videos/:id/access/:userId/delete', [AllowlistsController, 'destroy']).where('userId', router.matchers.number())
+    router.get('/sales', [StudioSalesController, 'index']).as('studio.sales')
+    router.post('/orders/:id/refund', [StudioSalesController, 'refund'])
     // tus resumable uploads: creation, PATCH chunks, HEAD offsets, DELETE.
     router.any('/uploads', [UploadsController, 'handle']).as('studio.uploads')
     router.any('/uploads/*', [UploadsController, 'handle']).as('studio.uploads.item')
@@ -73,6 +91,10 @@ router
     router.get('/videos', [AdminVideosController, 'index']).as('admin.videos')
     router.post('/videos/:id/takedown', [AdminVideosController, 'takedown'])
     router.post('/videos/:id/restore', [AdminVideosController, 'restore'])
+    router.get('/orders', [AdminCommerceController, 'orders']).as('admin.orders')
+    router.get('/allowlists', [AdminCommerceController, 'allowlists']).as('admin.allowlists')
+    router.get('/audit', [AdminCommerceController, 'audit']).as('admin.audit')
+    router.get('/plugins', [AdminCommerceController, 'plugins']).as('admin.plugins')
     router.get('/creator-applications', [CreatorApplicationsController, 'index']).as('admin.creator_applications')
     router.post('/creator-applications/:id/approve', [CreatorApplicationsController, 'approve']).where('id', router.matchers.number())
     router.post('/creator-applications/:id/reject', [CreatorApplicationsController, 'reject']).where('id', router.matchers.number())

@@ -18,6 +18,7 @@ vine.messagesProvider = new SimpleMessagesProvider(
     'title.required': 'Give the video a title',
     'title.minLength': 'Give the video a title',
     'enum': 'Choose one of the options for {{ field }}',
+    'user.required': 'Enter a username or an email address',
     'file.size': 'The file must be smaller than {{ size }}',
     'file.extname': 'The file must be one of: {{ extnames }}',
   },

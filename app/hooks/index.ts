@@ -15,6 +15,7 @@ export type {
 } from './define_plugin.js'
 export * from './contracts.js'
 export { contentTypeFor } from './media_types.js'
+export { escapeHtml } from './html.js'
 export { ACTION_HOOK_DOCS, ACTION_HOOK_NAMES, FILTER_HOOK_DOCS, FILTER_HOOK_NAMES } from './hook_names.js'
 export type { ActionHooks, ActionName, FilterHooks, FilterName, HookUser } from './hook_names.js'
 export type { PluginSettings } from './plugin_settings.js'

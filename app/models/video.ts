@@ -61,7 +61,8 @@ export default class Video extends VideoSchema {
   }
 
   get isTakenDown() {
-    return this.takenDownAt !== null
+    // Undefined on a row created without it: not taken down.
+    return !!this.takenDownAt
   }
 
   get isPublic() {

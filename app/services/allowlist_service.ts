@@ -38,7 +38,7 @@ export class AllowlistService {
       throw new CommerceError(
         'unknown_user',
         422,
-        `No account has the ${byEmail ? 'email' : 'username'} "${needle}". Ask them to create an account first.`
+        `No account has the ${byEmail ? 'email' : 'username'} “${needle}”. Ask them to create an account first.`
       )
     }
     if (user.id === actor.id) throw new CommerceError('self', 422, 'You cannot add yourself: you can already watch this video')

@@ -464,6 +464,19 @@ export class OrderService {
     })
   }
 
+  /**
+   * The books' invariant: each order's ledger lines sum to its amount when
+   * paid and to zero otherwise. Returns the orders that break it (none).
+   */
+  async ledgerMismatches(): Promise<string[]> {
+    const result = await db.rawQuery(
+      `SELECT o.id FROM orders o LEFT JOIN ledger_entries le ON le.order_id = o.id
+       GROUP BY o.id, o.status, o.amount_minor
+       HAVING COALESCE(SUM(le.amount_minor), 0) <> CASE WHEN o.status = 'paid' THEN o.amount_minor ELSE 0 END`
+    )
+    return result.rows.map((row: { id: string }) => row.id)
+  }
+
   findForBuyer(buyer: User, orderId: string) {
     if (!isUuid(orderId)) return null
     return Order.query().where({ id: orderId, buyerId: buyer.id }).preload('video').first()

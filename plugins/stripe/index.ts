@@ -57,5 +57,8 @@ export default definePlugin({
     api.payments.register(provider)
     api.health(() => provider.health())
     registerConnectRoutes(api, stripe, provider.id)
+    api.hooks.addFilter('nav:items', (items, { role }) =>
+      role === 'creator' || role === 'admin' ? [...items, { label: 'Card payouts', href: '/plugins/stripe/connect' }] : items
+    )
   },
 })

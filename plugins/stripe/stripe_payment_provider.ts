@@ -1,5 +1,6 @@
 import Stripe from 'stripe'
 import {
+  escapeHtml,
   PaymentProviderError,
   WebhookVerificationError,
   type BuyButtonInput,
@@ -12,6 +13,7 @@ import {
   type RefundRequest,
   type VerifiedPaymentEvent,
 } from '@matinee/plugin-kit'
+import { fromStripeAmount, toStripeAmount } from './amounts.js'
 
 export interface StripeProviderOptions {
   webhookSecret: string
@@ -22,9 +24,6 @@ export interface StripeProviderOptions {
 /** Stripe refuses Checkout Sessions that expire sooner than 30 minutes or later than 24 hours. */
 const MIN_EXPIRY_SECONDS = 31 * 60
 const MAX_EXPIRY_SECONDS = 24 * 3600 - 60
-
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
 
 /**
  * Cards through Stripe Checkout. The price comes from the core's order;
@@ -64,7 +63,7 @@ export class StripePaymentProvider implements PaymentProvider {
               quantity: 1,
               price_data: {
                 currency: order.price.currency.toLowerCase(),
-                unit_amount: order.price.amount,
+                unit_amount: toStripeAmount(order.price.amount, order.price.currency),
                 product_data: { name: order.videoTitle.slice(0, 250) || 'Video' },
               },
             },
@@ -80,7 +79,9 @@ export class StripePaymentProvider implements PaymentProvider {
             ...(destination
               ? {
                   transfer_data: { destination },
-                  ...(order.platformFee.amount > 0 ? { application_fee_amount: order.platformFee.amount } : {}),
+                  ...(order.platformFee.amount > 0
+                    ? { application_fee_amount: toStripeAmount(order.platformFee.amount, order.platformFee.currency) }
+                    : {}),
                 }
               : {}),
           },
@@ -127,7 +128,7 @@ export class StripePaymentProvider implements PaymentProvider {
             type: 'payment.refunded',
             orderId: charge.metadata?.orderId,
             paymentReference: typeof charge.payment_intent === 'string' ? charge.payment_intent : charge.payment_intent?.id,
-            amount: { amount: charge.amount_refunded, currency: charge.currency.toUpperCase() },
+            amount: { amount: fromStripeAmount(charge.amount_refunded, charge.currency), currency: charge.currency.toUpperCase() },
           },
         ]
       }
@@ -190,7 +191,7 @@ export class StripePaymentProvider implements PaymentProvider {
     return {
       ...this.#sessionRef(eventId, session),
       type: 'payment.succeeded',
-      amount: { amount: session.amount_total ?? -1, currency: (session.currency ?? '').toUpperCase() },
+      amount: { amount: fromStripeAmount(session.amount_total ?? Number.NaN, session.currency ?? 'USD'), currency: (session.currency ?? '').toUpperCase() },
       providerFee: paymentIntent ? await this.#feeOf(paymentIntent) : undefined,
       paymentReference: paymentIntent,
     }
@@ -203,7 +204,7 @@ export class StripePaymentProvider implements PaymentProvider {
       const charge = intent.latest_charge
       const balance = charge && typeof charge !== 'string' ? charge.balance_transaction : null
       if (!balance || typeof balance === 'string') return undefined
-      return { amount: balance.fee, currency: balance.currency.toUpperCase() }
+      return { amount: fromStripeAmount(balance.fee, balance.currency, { round: true }), currency: balance.currency.toUpperCase() }
     } catch (error) {
       this.#remember(error)
       return undefined

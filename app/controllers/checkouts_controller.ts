@@ -1,0 +1,47 @@
+import type { HttpContext } from '@adonisjs/core/http'
+import orders from '#services/order_service'
+import { checkoutValidator } from '#validators/commerce'
+import { DISPLAY_CURRENCY_COOKIE } from '#middleware/display_currency_middleware'
+import currencies from '#services/currency_service'
+
+export default class CheckoutsController {
+  /** POST /videos/:id/checkout: the price comes from the database, the provider from the form. */
+  async store({ params, request, response, auth }: HttpContext) {
+    const { provider } = await request.validateUsing(checkoutValidator)
+    const order = await orders.checkout(auth.getUserOrFail(), String(params.id), provider)
+    if (order.checkoutUrl) return response.redirect().status(303).toPath(order.checkoutUrl)
+    // Client-side payments (wallets) continue on the provider's own page.
+    return response.redirect().status(303).toPath(`/orders/${order.id}/complete`)
+  }
+
+  /** Where a provider sends the buyer back; shows the order until it is paid. */
+  async complete({ params, view, auth, response }: HttpContext) {
+    const order = await orders.findForBuyer(auth.getUserOrFail(), String(params.id))
+    if (!order) return response.notFound('There is no such order')
+    return view.render('pages/orders/complete', { order })
+  }
+
+  async cancel({ params, view, auth, response }: HttpContext) {
+    const order = await orders.findForBuyer(auth.getUserOrFail(), String(params.id))
+    if (!order) return response.notFound('There is no such order')
+    return view.render('pages/orders/cancelled', { order })
+  }
+
+  /** GET /orders/:id/status: what the completion page polls. */
+  async status({ params, auth, response }: HttpContext) {
+    const order = await orders.findForBuyer(auth.getUserOrFail(), String(params.id))
+    if (!order) return response.notFound({ error: 'not_found' })
+    return { status: order.status, videoId: order.videoId }
+  }
+
+  /** GET /currency?code=IDR: remember the viewer's display currency (empty clears it). */
+  async currency({ request, response }: HttpContext) {
+    const code = String(request.input('code', '')).toUpperCase()
+    if (currencies.isSupported(code)) {
+      response.plainCookie(DISPLAY_CURRENCY_COOKIE, code, { maxAge: '1y', httpOnly: true, sameSite: 'lax' })
+    } else {
+      response.clearCookie(DISPLAY_CURRENCY_COOKIE)
+    }
+    return response.redirect().back()
+  }
+}

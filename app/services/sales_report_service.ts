@@ -1,0 +1,134 @@
+import db from '@adonisjs/lucid/services/db'
+import { DateTime } from 'luxon'
+import Order from '#models/order'
+
+export interface MoneyTotals {
+  currency: string
+  /** What buyers paid, less refunds. */
+  gross: number
+  platformFees: number
+  providerFees: number
+  /** The creator's share. */
+  net: number
+  /** The part of `net` the platform collected and still owes the creator. */
+  owed: number
+}
+
+export interface VideoSales extends MoneyTotals {
+  videoId: string
+  title: string
+  sales: number
+  refunds: number
+}
+
+export interface RevenueDay {
+  day: string
+  currency: string
+  gross: number
+  net: number
+}
+
+const num = (value: unknown) => Number(value ?? 0)
+
+/**
+ * Sales figures read from the ledger (never recomputed from prices), so
+ * what a creator sees is what the books say. Amounts stay per currency.
+ */
+export class SalesReportService {
+  #totalsSelect() {
+    return [
+      'le.currency',
+      db.raw('SUM(le.amount_minor) AS gross'),
+      db.raw(`COALESCE(SUM(le.amount_minor) FILTER (WHERE le.account = 'platform'), 0) AS platform_fees`),
+      db.raw(`COALESCE(SUM(le.amount_minor) FILTER (WHERE le.account = 'provider_fee'), 0) AS provider_fees`),
+      db.raw(`COALESCE(SUM(le.amount_minor) FILTER (WHERE le.account = 'creator'), 0) AS net`),
+      db.raw(`COALESCE(SUM(le.amount_minor) FILTER (WHERE le.account = 'creator' AND o.creator_payout = 'owed'), 0) AS owed`),
+    ]
+  }
+
+  #totals(row: any): MoneyTotals {
+    return {
+      currency: row.currency,
+      gross: num(row.gross),
+      platformFees: num(row.platform_fees),
+      providerFees: num(row.provider_fees),
+      net: num(row.net),
+      owed: num(row.owed),
+    }
+  }
+
+  /** Totals per currency; all creators when `creatorId` is omitted (admins). */
+  async totals(creatorId?: number): Promise<MoneyTotals[]> {
+    const query = db.from('ledger_entries as le').join('orders as o', 'o.id', 'le.order_id').select(this.#totalsSelect()).groupBy('le.currency').orderBy('le.currency')
+    if (creatorId !== undefined) query.where('o.creator_id', creatorId)
+    return (await query).map((row) => this.#totals(row))
+  }
+
+  async perVideo(creatorId: number): Promise<VideoSales[]> {
+    const [money, counts] = await Promise.all([
+      db
+        .from('ledger_entries as le')
+        .join('orders as o', 'o.id', 'le.order_id')
+        .join('videos as v', 'v.id', 'o.video_id')
+        .where('o.creator_id', creatorId)
+        .select(['o.video_id', 'v.title', ...this.#totalsSelect()])
+        .groupBy('o.video_id', 'v.title', 'le.currency'),
+      db
+        .from('orders')
+        .where('creator_id', creatorId)
+        .select('video_id', 'currency')
+        .select(db.raw(`COUNT(*) FILTER (WHERE status = 'paid') AS sales`))
+        .select(db.raw(`COUNT(*) FILTER (WHERE status = 'refunded') AS refunds`))
+        .groupBy('video_id', 'currency'),
+    ])
+    return money
+      .map((row) => {
+        const count = counts.find((c) => c.video_id === row.video_id && c.currency === row.currency)
+        return { videoId: row.video_id, title: row.title, sales: num(count?.sales), refunds: num(count?.refunds), ...this.#totals(row) }
+      })
+      .sort((a, b) => b.gross - a.gross)
+  }
+
+  /** Gross and net per day for the last `days` days, per currency. */
+  async revenueByDay(creatorId: number | undefined, days = 30): Promise<RevenueDay[]> {
+    const since = DateTime.utc().startOf('day').minus({ days: days - 1 })
+    const query = db
+      .from('ledger_entries as le')
+      .join('orders as o', 'o.id', 'le.order_id')
+      .where('le.created_at', '>=', since.toJSDate())
+      .select(db.raw(`to_char(date_trunc('day', le.created_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD') AS day`), 'le.currency')
+      .select(db.raw('SUM(le.amount_minor) AS gross'))
+      .select(db.raw(`COALESCE(SUM(le.amount_minor) FILTER (WHERE le.account = 'creator'), 0) AS net`))
+      .groupBy('day', 'le.currency')
+      .orderBy('day')
+    if (creatorId !== undefined) query.where('o.creator_id', creatorId)
+    const rows = await query
+    return rows.map((row) => ({ day: row.day, currency: row.currency, gross: num(row.gross), net: num(row.net) }))
+  }
+
+  /** Bars for a revenue chart of one currency: every day present, heights in 0..1. */
+  chart(days: RevenueDay[], currency: string, span = 30) {
+    const byDay = new Map(days.filter((d) => d.currency === currency).map((d) => [d.day, d]))
+    const start = DateTime.utc().startOf('day').minus({ days: span - 1 })
+    const bars = Array.from({ length: span }, (_, i) => {
+      const day = start.plus({ days: i }).toISODate()!
+      return { day, gross: byDay.get(day)?.gross ?? 0, net: byDay.get(day)?.net ?? 0 }
+    })
+    const max = Math.max(1, ...bars.map((bar) => bar.gross))
+    return { currency, max, bars: bars.map((bar) => ({ ...bar, height: Math.max(0, bar.gross) / max, netHeight: Math.max(0, bar.net) / max })) }
+  }
+
+  /** Recent buyers of a creator's videos (paid and refunded orders). */
+  buyers(creatorId: number, limit = 100) {
+    return Order.query()
+      .where('creatorId', creatorId)
+      .whereIn('status', ['paid', 'refunded'])
+      .preload('buyer')
+      .preload('video')
+      .orderBy('createdAt', 'desc')
+      .limit(limit)
+  }
+}
+
+const salesReports = new SalesReportService()
+export default salesReports

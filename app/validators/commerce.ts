@@ -1,0 +1,16 @@
+import vine from '@vinejs/vine'
+
+export const checkoutValidator = vine.create({
+  provider: vine.string().trim().maxLength(64).regex(/^[a-z0-9][a-z0-9_-]*$/),
+})
+
+export const allowlistGrantValidator = vine.create({
+  /** A username or an email address. */
+  user: vine.string().trim().minLength(1).maxLength(254),
+})
+
+export const orderFiltersValidator = vine.create({
+  status: vine.enum(['pending', 'paid', 'refunded', 'expired', 'failed', 'underpaid'] as const).optional(),
+  provider: vine.string().trim().maxLength(64).optional(),
+  page: vine.number().withoutDecimals().min(1).max(100_000).optional(),
+})

@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto'
+import db from '@adonisjs/lucid/services/db'
+import env from '#start/env'
+import Video from '#models/video'
+import type User from '#models/user'
+import Order from '#models/order'
+import { StripeStandIn } from '#tests/helpers/stripe_stand_in'
+
+/**
+ * The Stripe stand-in where .env.test points the Stripe plugin
+ * (STRIPE_API_BASE), delivering webhooks to this test server.
+ */
+export async function startStripe() {
+  const base = new URL(env.get('STRIPE_API_BASE')!)
+  const stripe = new StripeStandIn({
+    secretKey: env.get('STRIPE_SECRET_KEY')!.release(),
+    webhookSecret: env.get('STRIPE_WEBHOOK_SECRET')!.release(),
+    webhookUrl: `${env.get('APP_URL')}/webhooks/stripe`,
+    port: Number(base.port),
+  })
+  await stripe.start()
+  return stripe
+}
+
+/**
+ * A published, ready video row (no media): enough for selling it. Tests
+ * that play video use `readyVideo`, which transcodes for real.
+ */
+export async function listedVideo(
+  owner: User,
+  options: { priceMinor?: number; currency?: string; visibility?: 'draft' | 'published'; title?: string } = {}
+) {
+  const id = randomUUID()
+  return Video.create({
+    id,
+    ownerId: owner.id,
+    title: options.title ?? 'A film for sale',
+    status: 'ready',
+    priceMinor: options.priceMinor ?? 1000,
+    currency: options.currency ?? 'USD',
+    visibility: options.visibility ?? 'published',
+    sourceKey: `videos/${id}/source/master.mp4`,
+    sourceFilename: 'master.mp4',
+    sourceSize: 1,
+    durationSeconds: 6,
+    renditions: [],
+  })
+}
+
+/** The ledger lines of an order, as account → amount (payments and refunds summed). */
+export async function ledgerOf(orderId: string) {
+  const rows = await db.from('ledger_entries').where('order_id', orderId).select('account', 'kind', 'amount_minor')
+  const byAccount: Record<string, number> = {}
+  for (const row of rows) byAccount[row.account] = (byAccount[row.account] ?? 0) + Number(row.amount_minor)
+  return { rows, byAccount, sum: rows.reduce((total, row) => total + Number(row.amount_minor), 0) }
+}
+
+export async function onlyOrder() {
+  const orders = await Order.all()
+  if (orders.length !== 1) throw new Error(`expected one order, found ${orders.length}`)
+  return orders[0]
+}
+
+export async function paymentEventOutcomes() {
+  const rows = await db.from('payment_events').orderBy('id').select('event_id', 'type', 'outcome', 'detail')
+  return rows
+}
