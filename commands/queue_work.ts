@@ -95,6 +95,18 @@ export default class QueueWork extends BaseCommand {
       await purge()
       every(playbackConfig.watermark.purgeIntervalMs, purge)
     }
+
+    // Checkouts nobody finished become expired (providers that report expiry do it sooner).
+    {
+      const { default: orders } = await import('#services/order_service')
+      const { withLock } = await import('#services/lock_service')
+      const expire = () =>
+        withLock('expire-orders', 60_000, () => orders.expireStale()).catch((error) =>
+          this.logger.error(`order expiry: ${error.message}`)
+        )
+      await expire()
+      every(5 * 60_000, expire)
+    }
     process.once('SIGINT', () => this.app.terminate())
   }
 }
