@@ -4,28 +4,13 @@ import type { ChildProcess } from 'node:child_process'
 import { mkdir } from 'node:fs/promises'
 import app from '@adonisjs/core/services/app'
 import env from '#start/env'
-import { chromium, type Browser } from 'playwright-core'
+import type { Browser } from 'playwright-core'
+import { launchChromium, logIn } from '#tests/helpers/browser'
 import queues from '#services/queue_service'
 import { resetState } from '#tests/helpers/state'
 import { media } from '#tests/helpers/media_fixtures'
 import { loggedIn, readyVideo } from '#tests/helpers/videos'
 import { startAce, stopProcess, waitForOutput } from '#tests/helpers/processes'
-
-/** Debian's Chromium, headless, never a downloaded browser. */
-export function launchChromium() {
-  return chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--autoplay-policy=no-user-gesture-required',
-    ],
-  })
-}
 
 test.group('Browser: watching a watermarked video', (group) => {
   let worker: ChildProcess
@@ -59,10 +44,7 @@ test.group('Browser: watching a watermarked video', (group) => {
       if (match) segments.push(match[1])
     })
 
-    await page.goto('/login')
-    await page.fill('input[name="login"]', 'vera')
-    await page.fill('input[name="password"]', 'correct horse battery')
-    await Promise.all([page.waitForURL('/'), page.click('button[type="submit"]')])
+    await logIn(page, 'vera')
 
     await page.goto(`/videos/${video.id}`)
     await page.waitForSelector('[data-player][data-state="playing"]')
