@@ -501,3 +501,38 @@ test.group('Commerce: allowlists', (group) => {
     assert.lengthOf(await db.from('allowlist_entries'), 1)
   })
 })
+
+test.group('Commerce: admin pages', (group) => {
+  group.each.setup(() => resetState())
+
+  test('admins see orders, allowlists, the audit log and plugin health; others get 403', async ({ assert }) => {
+    const { user: creator } = await loggedIn('maker', 'creator')
+    const { user: viewer } = await loggedIn('buyer')
+    const video = await listedVideo(creator, { title: 'Sold once' })
+    await Order.create({
+      id: randomUUID(), videoId: video.id, buyerId: viewer.id, creatorId: creator.id, provider: 'stripe', status: 'pending',
+      amountMinor: 1000, currency: 'USD', platformFeeBps: 1000, platformFeeMinor: 100, creatorPayout: 'owed',
+      expiresAt: DateTime.now().plus({ hours: 1 }),
+    })
+    const { client: admin } = await loggedIn('boss', 'admin')
+
+    const list = await admin.visit('/admin/orders?status=pending&provider=stripe')
+    assert.include(list.text, 'Sold once')
+    assert.notInclude((await admin.visit('/admin/orders?status=paid')).text, 'Sold once')
+    const bad = await admin.request('GET', '/admin/orders?status=stolen')
+    assert.equal(bad.status, 302)
+
+    const health = await admin.visit('/admin/plugins')
+    // "On (...)", or the last failed Stripe call when an earlier test made one fail.
+    assert.match(health.text, /data-plugin="stripe"[\s\S]*?data-plugin-health="(ok|off)">\s*(✔ On \(|✘ Stripe call failed)/)
+    assert.include(health.text, 'Card (Stripe)')
+    assert.equal((await admin.visit('/admin/audit')).status, 200)
+
+    for (const role of ['viewer', 'creator'] as const) {
+      const { client } = await loggedIn(`not_admin_${role}`, role)
+      for (const path of ['/admin/orders', '/admin/allowlists', '/admin/audit', '/admin/plugins']) {
+        assert.equal((await client.request('GET', path)).status, 403, `${role} ${path}`)
+      }
+    }
+  })
+})

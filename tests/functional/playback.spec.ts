@@ -339,7 +339,8 @@ test.group('Playback: pages and controls', (group) => {
     const stranger = await loggedIn('window-shopper')
     const page = await stranger.client.get(`/videos/${video.id}`)
     assert.include(page.text, 'data-access="payment_required"')
-    assert.include(page.text, 'Buy to watch: $2.50')
+    assert.match(page.text, /Buy to watch: <strong data-price>\$2\.50<\/strong>/)
+    assert.include(page.text, 'Pay $2.50 by card')
 
     const own = await owner.client.get(`/videos/${video.id}`)
     assert.include(own.text, `data-player data-video-id="${video.id}"`)
