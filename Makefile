@@ -56,7 +56,7 @@ bench: deps services-test
 	ENV_FILE=.env.test scripts/services.sh nginx wrk
 	$(BENCH_ENV) node ace db:create
 	$(BENCH_ENV) node ace migration:run --force
-	@for name in $(if $(B),$(B),transcode upload faults playback); do \
+	@for name in $(if $(B),$(B),transcode upload faults playback webhooks); do \
 	  echo "== bench $$name"; \
 	  $(BENCH_ENV) X264_PRESET=$${X264_PRESET:-veryfast} node --import @poppinss/ts-exec bench/run.ts $$name || exit 1; \
 	done

@@ -11,7 +11,13 @@ export type ScannedRoutes = {
     'videos.show': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'videos.poster': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'vendor.show': { paramsTuple: [ParamValue]; params: {'file': ParamValue} }
+    'playback.open': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'playback.renew': { paramsTuple: [ParamValue]; params: {'session': ParamValue} }
+    'playback.position': { paramsTuple: [ParamValue]; params: {'session': ParamValue} }
+    'playback.destroy': { paramsTuple: [ParamValue]; params: {'session': ParamValue} }
+    'play': { paramsTuple: [ParamValue,...ParamValue[]]; params: {'session': ParamValue,'*': ParamValue[]} }
     'health': { paramsTuple?: []; params?: {} }
+    'checkouts.currency': { paramsTuple?: []; params?: {} }
     'register': { paramsTuple?: []; params?: {} }
     'registrations.store': { paramsTuple?: []; params?: {} }
     'login': { paramsTuple?: []; params?: {} }
@@ -24,6 +30,12 @@ export type ScannedRoutes = {
     'account': { paramsTuple?: []; params?: {} }
     'accounts.update_password': { paramsTuple?: []; params?: {} }
     'accounts.apply_for_creator': { paramsTuple?: []; params?: {} }
+    'checkout': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'checkouts.complete': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'checkouts.cancel': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'checkouts.status': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'library': { paramsTuple?: []; params?: {} }
+    'library.receipt': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio': { paramsTuple?: []; params?: {} }
     'studio.videos': { paramsTuple?: []; params?: {} }
     'studio.videos.new': { paramsTuple?: []; params?: {} }
@@ -31,9 +43,20 @@ export type ScannedRoutes = {
     'studio_videos.update': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio_videos.destroy': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio_videos.retry': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'studio.access': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'allowlists.store': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'allowlists.destroy': { paramsTuple: [ParamValue,ParamValue]; params: {'id': ParamValue,'userId': ParamValue} }
+    'studio.sales': { paramsTuple?: []; params?: {} }
+    'studio_sales.refund': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio.uploads': { paramsTuple?: []; params?: {} }
     'studio.uploads.item': { paramsTuple: [...ParamValue[]]; params: {'*': ParamValue[]} }
     'admin.videos': { paramsTuple?: []; params?: {} }
+    'admin_videos.takedown': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'admin_videos.restore': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'admin.orders': { paramsTuple?: []; params?: {} }
+    'admin.allowlists': { paramsTuple?: []; params?: {} }
+    'admin.audit': { paramsTuple?: []; params?: {} }
+    'admin.plugins': { paramsTuple?: []; params?: {} }
     'admin.creator_applications': { paramsTuple?: []; params?: {} }
     'creator_applications.approve': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'creator_applications.reject': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
@@ -44,19 +67,32 @@ export type ScannedRoutes = {
     'videos.show': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'videos.poster': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'vendor.show': { paramsTuple: [ParamValue]; params: {'file': ParamValue} }
+    'play': { paramsTuple: [ParamValue,...ParamValue[]]; params: {'session': ParamValue,'*': ParamValue[]} }
     'health': { paramsTuple?: []; params?: {} }
+    'checkouts.currency': { paramsTuple?: []; params?: {} }
     'register': { paramsTuple?: []; params?: {} }
     'login': { paramsTuple?: []; params?: {} }
     'password.forgot': { paramsTuple?: []; params?: {} }
     'password.reset': { paramsTuple: [ParamValue]; params: {'token': ParamValue} }
     'account': { paramsTuple?: []; params?: {} }
+    'checkouts.complete': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'checkouts.cancel': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'checkouts.status': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'library': { paramsTuple?: []; params?: {} }
+    'library.receipt': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio': { paramsTuple?: []; params?: {} }
     'studio.videos': { paramsTuple?: []; params?: {} }
     'studio.videos.new': { paramsTuple?: []; params?: {} }
     'studio.videos.edit': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'studio.access': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'studio.sales': { paramsTuple?: []; params?: {} }
     'studio.uploads': { paramsTuple?: []; params?: {} }
     'studio.uploads.item': { paramsTuple: [...ParamValue[]]; params: {'*': ParamValue[]} }
     'admin.videos': { paramsTuple?: []; params?: {} }
+    'admin.orders': { paramsTuple?: []; params?: {} }
+    'admin.allowlists': { paramsTuple?: []; params?: {} }
+    'admin.audit': { paramsTuple?: []; params?: {} }
+    'admin.plugins': { paramsTuple?: []; params?: {} }
     'admin.creator_applications': { paramsTuple?: []; params?: {} }
   }
   HEAD: {
@@ -65,24 +101,40 @@ export type ScannedRoutes = {
     'videos.show': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'videos.poster': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'vendor.show': { paramsTuple: [ParamValue]; params: {'file': ParamValue} }
+    'play': { paramsTuple: [ParamValue,...ParamValue[]]; params: {'session': ParamValue,'*': ParamValue[]} }
     'health': { paramsTuple?: []; params?: {} }
+    'checkouts.currency': { paramsTuple?: []; params?: {} }
     'register': { paramsTuple?: []; params?: {} }
     'login': { paramsTuple?: []; params?: {} }
     'password.forgot': { paramsTuple?: []; params?: {} }
     'password.reset': { paramsTuple: [ParamValue]; params: {'token': ParamValue} }
     'account': { paramsTuple?: []; params?: {} }
+    'checkouts.complete': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'checkouts.cancel': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'checkouts.status': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'library': { paramsTuple?: []; params?: {} }
+    'library.receipt': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio': { paramsTuple?: []; params?: {} }
     'studio.videos': { paramsTuple?: []; params?: {} }
     'studio.videos.new': { paramsTuple?: []; params?: {} }
     'studio.videos.edit': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'studio.access': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'studio.sales': { paramsTuple?: []; params?: {} }
     'studio.uploads': { paramsTuple?: []; params?: {} }
     'studio.uploads.item': { paramsTuple: [...ParamValue[]]; params: {'*': ParamValue[]} }
     'admin.videos': { paramsTuple?: []; params?: {} }
+    'admin.orders': { paramsTuple?: []; params?: {} }
+    'admin.allowlists': { paramsTuple?: []; params?: {} }
+    'admin.audit': { paramsTuple?: []; params?: {} }
+    'admin.plugins': { paramsTuple?: []; params?: {} }
     'admin.creator_applications': { paramsTuple?: []; params?: {} }
   }
   POST: {
     'subscribe': { paramsTuple?: []; params?: {} }
     'unsubscribe': { paramsTuple?: []; params?: {} }
+    'playback.open': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'playback.renew': { paramsTuple: [ParamValue]; params: {'session': ParamValue} }
+    'playback.position': { paramsTuple: [ParamValue]; params: {'session': ParamValue} }
     'registrations.store': { paramsTuple?: []; params?: {} }
     'sessions.store': { paramsTuple?: []; params?: {} }
     'password_resets.store': { paramsTuple?: []; params?: {} }
@@ -90,13 +142,24 @@ export type ScannedRoutes = {
     'logout': { paramsTuple?: []; params?: {} }
     'accounts.update_password': { paramsTuple?: []; params?: {} }
     'accounts.apply_for_creator': { paramsTuple?: []; params?: {} }
+    'checkout': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio_videos.update': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio_videos.destroy': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio_videos.retry': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'allowlists.store': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'allowlists.destroy': { paramsTuple: [ParamValue,ParamValue]; params: {'id': ParamValue,'userId': ParamValue} }
+    'studio_sales.refund': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio.uploads': { paramsTuple?: []; params?: {} }
     'studio.uploads.item': { paramsTuple: [...ParamValue[]]; params: {'*': ParamValue[]} }
+    'admin_videos.takedown': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'admin_videos.restore': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'creator_applications.approve': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'creator_applications.reject': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+  }
+  DELETE: {
+    'playback.destroy': { paramsTuple: [ParamValue]; params: {'session': ParamValue} }
+    'studio.uploads': { paramsTuple?: []; params?: {} }
+    'studio.uploads.item': { paramsTuple: [...ParamValue[]]; params: {'*': ParamValue[]} }
   }
   OPTIONS: {
     'studio.uploads': { paramsTuple?: []; params?: {} }
@@ -107,10 +170,6 @@ export type ScannedRoutes = {
     'studio.uploads.item': { paramsTuple: [...ParamValue[]]; params: {'*': ParamValue[]} }
   }
   PATCH: {
-    'studio.uploads': { paramsTuple?: []; params?: {} }
-    'studio.uploads.item': { paramsTuple: [...ParamValue[]]; params: {'*': ParamValue[]} }
-  }
-  DELETE: {
     'studio.uploads': { paramsTuple?: []; params?: {} }
     'studio.uploads.item': { paramsTuple: [...ParamValue[]]; params: {'*': ParamValue[]} }
   }
