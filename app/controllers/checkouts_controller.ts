@@ -42,6 +42,8 @@ export default class CheckoutsController {
     } else {
       response.clearCookie(DISPLAY_CURRENCY_COOKIE)
     }
-    return response.redirect().back()
+    // Back to the page the picker was on; only a local path (no open redirect).
+    const returnTo = String(request.input('return_to', '/'))
+    return response.redirect().toPath(/^\/(?![/\\])/.test(returnTo) ? returnTo : '/')
   }
 }

@@ -420,8 +420,11 @@ test.group('Commerce: prices', (group) => {
     assert.match(indonesian.text, /≈ IDR\s?84,830, approximate; you are charged in USD/)
 
     // An explicit choice wins over the browser's language.
-    const chosen = await client.request('GET', '/currency?code=EUR', undefined, { referer: `/videos/${video.id}` })
+    const chosen = await client.request('GET', `/currency?code=EUR&return_to=/videos/${video.id}`)
     assert.equal(chosen.status, 302)
+    assert.equal(chosen.location, `/videos/${video.id}`)
+    const elsewhere = await client.request('GET', '/currency?code=EUR&return_to=//evil.example/x')
+    assert.equal(elsewhere.location, '/')
     const euros = await client.request('GET', `/videos/${video.id}`, undefined, { 'accept-language': 'id-ID' })
     assert.match(euros.text, /≈ €4\.59, approximate/)
 
