@@ -3,6 +3,7 @@ import orders from '#services/order_service'
 import { checkoutValidator } from '#validators/commerce'
 import { DISPLAY_CURRENCY_COOKIE } from '#middleware/display_currency_middleware'
 import currencies from '#services/currency_service'
+import { safeReturnPath } from '#services/redirects'
 
 export default class CheckoutsController {
   /** POST /videos/:id/checkout: the price comes from the database, the provider from the form. */
@@ -42,8 +43,7 @@ export default class CheckoutsController {
     } else {
       response.clearCookie(DISPLAY_CURRENCY_COOKIE)
     }
-    // Back to the page the picker was on; only a local path (no open redirect).
-    const returnTo = String(request.input('return_to', '/'))
-    return response.redirect().toPath(/^\/(?![/\\])/.test(returnTo) ? returnTo : '/')
+    // Back to the page the picker was on (a local path only).
+    return response.redirect().toPath(safeReturnPath(request.input('return_to')))
   }
 }

@@ -4,6 +4,7 @@ import { loginValidator } from '#validators/account'
 import { loginFailures } from '#start/limiter'
 import plugins from '#services/plugins'
 import playback from '#services/playback_service'
+import { safeReturnPath } from '#services/redirects'
 
 export default class SessionsController {
   async create({ view }: HttpContext) {
@@ -20,6 +21,10 @@ export default class SessionsController {
 
     const [throttled, user] = await loginFailures().penalize(key, () => User.verifyCredentials(login, password))
     if (throttled) throw throttled
+    if (user.bannedAt) {
+      session.flash('error', 'This account is banned.')
+      return response.redirect().toPath('/login')
+    }
     await auth.use('web').login(user)
     await plugins.hooks.doAction('user:logged_in', { user: user.toHookUser() })
     session.flash('success', `Welcome back, ${user.username}.`)
@@ -34,9 +39,4 @@ export default class SessionsController {
     session.flash('success', 'You are logged out.')
     return response.redirect('/')
   }
-}
-
-/** Only same-site paths: never redirect a login to another origin. */
-function safeReturnPath(value: unknown) {
-  return typeof value === 'string' && /^\/(?![/\\])/.test(value) ? value : '/'
 }

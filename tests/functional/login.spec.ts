@@ -32,6 +32,16 @@ test.group('Login and logout', (group) => {
     }
   })
 
+  test('a banned user cannot log in', async ({ assert }) => {
+    const { default: User } = await import('#models/user')
+    const { DateTime } = await import('luxon')
+    await User.query().where('username', 'Maria').update({ bannedAt: DateTime.now().toSQL() })
+    const { response, page } = await loginPage(new WebClient(), 'maria', 'correct horse battery')
+    assert.equal(response.location, '/login')
+    assert.include(page.text, 'This account is banned.')
+    assert.notInclude(page.text, 'href="/account"')
+  })
+
   test('wrong password and unknown user get the same message', async ({ assert }) => {
     const wrong = await loginPage(new WebClient(), 'maria', 'not the password')
     const unknown = await loginPage(new WebClient(), 'nobody', 'not the password')
