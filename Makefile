@@ -44,6 +44,7 @@ typecheck: deps
 	npx tsc --noEmit
 
 test: deps services-test typecheck
+	npm run test:contracts
 	NODE_ENV=test node ace db:create
 	NODE_ENV=test node ace test
 
