@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
-import env from '#start/env'
 import User from '#models/user'
 import Video from '#models/video'
 import Order from '#models/order'
 import orders from '#services/order_service'
 import { platformFeeFor } from '#services/commerce/ledger'
-import { StripeStandIn, type StripeEvent } from '#tests/helpers/stripe_stand_in'
+import type { StripeEvent } from '#tests/helpers/stripe_stand_in'
+import { startStripe } from '#tests/helpers/commerce'
 import { figure } from './helpers.js'
 import { benchCreator, startProductionServer } from './fixtures.js'
 
@@ -44,13 +44,7 @@ export default async function webhooksBench() {
   // Unique events: one completion per order, plus the out-of-order refunds.
   const orderCount = uniqueCount - outOfOrderCount
 
-  const stripe = new StripeStandIn({
-    secretKey: env.get('STRIPE_SECRET_KEY')!.release(),
-    webhookSecret: env.get('STRIPE_WEBHOOK_SECRET')!.release(),
-    webhookUrl: `${env.get('APP_URL')}/webhooks/stripe`,
-    port: Number(new URL(env.get('STRIPE_API_BASE')!).port),
-  })
-  await stripe.start()
+  const stripe = await startStripe()
   const server = await startProductionServer()
   try {
     const creator = await benchCreator()

@@ -17,6 +17,7 @@ const CreatorApplicationsController = () => import('#controllers/admin/creator_a
 const AdminVideosController = () => import('#controllers/admin/videos_controller')
 const AdminCommerceController = () => import('#controllers/admin/commerce_controller')
 const CheckoutsController = () => import('#controllers/checkouts_controller')
+const DisplayCurrenciesController = () => import('#controllers/display_currencies_controller')
 const LibraryController = () => import('#controllers/library_controller')
 const StudioSalesController = () => import('#controllers/studio_sales_controller')
 const AllowlistsController = () => import('#controllers/allowlists_controller')
@@ -33,7 +34,7 @@ router.post('/playback/:session/position', [PlaybackController, 'position'])
 router.delete('/playback/:session', [PlaybackController, 'destroy'])
 router.get('/play/:session/*', [PlayController, 'show']).as('play')
 router.get('/health', [HealthController, 'show']).as('health')
-router.get('/currency', [CheckoutsController, 'currency'])
+router.get('/currency', [DisplayCurrenciesController, 'update'])
 
 router
   .group(() => {

@@ -1,9 +1,6 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import orders from '#services/order_service'
 import { checkoutValidator } from '#validators/commerce'
-import { DISPLAY_CURRENCY_COOKIE } from '#middleware/display_currency_middleware'
-import currencies from '#services/currency_service'
-import { safeReturnPath } from '#services/redirects'
 
 export default class CheckoutsController {
   /** POST /videos/:id/checkout: the price comes from the database, the provider from the form. */
@@ -33,17 +30,5 @@ export default class CheckoutsController {
     const order = await orders.findForBuyer(auth.getUserOrFail(), String(params.id))
     if (!order) return response.notFound({ error: 'not_found' })
     return { status: order.status, videoId: order.videoId }
-  }
-
-  /** GET /currency?code=IDR: remember the viewer's display currency (empty clears it). */
-  async currency({ request, response }: HttpContext) {
-    const code = String(request.input('code', '')).toUpperCase()
-    if (currencies.isSupported(code)) {
-      response.plainCookie(DISPLAY_CURRENCY_COOKIE, code, { maxAge: '1y', httpOnly: true, sameSite: 'lax' })
-    } else {
-      response.clearCookie(DISPLAY_CURRENCY_COOKIE)
-    }
-    // Back to the page the picker was on (a local path only).
-    return response.redirect().toPath(safeReturnPath(request.input('return_to')))
   }
 }

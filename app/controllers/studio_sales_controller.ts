@@ -1,6 +1,7 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import salesReports from '#services/sales_report_service'
 import orders from '#services/order_service'
+import { safeReturnPath } from '#services/redirects'
 
 export default class StudioSalesController {
   /** The creator's dashboard: totals, per-video sales, buyers and a revenue chart. */
@@ -26,6 +27,6 @@ export default class StudioSalesController {
   async refund({ params, response, session, auth, request }: HttpContext) {
     const order = await orders.refund(auth.getUserOrFail(), String(params.id))
     session.flash('success', `Order ${order.receiptNumber} was refunded; the buyer no longer has access.`)
-    return response.redirect().toPath(request.input('return_to') === 'admin' ? '/admin/orders' : '/studio/sales')
+    return response.redirect().toPath(safeReturnPath(request.input('return_to'), '/studio/sales'))
   }
 }

@@ -57,6 +57,19 @@ export class PluginKernel {
     this.hooks = new HookBus(deps.logger)
   }
 
+  /** Each plugin with what its health probe says now (null without a probe); a throwing probe is a failure. */
+  async statuses(): Promise<Array<PluginInfo & { status: PluginHealth | null }>> {
+    return Promise.all(
+      this.plugins.map(async (plugin) => {
+        try {
+          return { ...plugin, status: plugin.health ? await plugin.health() : null }
+        } catch (error) {
+          return { ...plugin, status: { ok: false, message: `Health check failed: ${(error as Error).message}` } }
+        }
+      })
+    )
+  }
+
   /** Loads and registers the plugins; safe to call more than once. */
   boot(entries: PluginEntry[]): Promise<void> {
     this.#loading ??= this.#boot(entries)

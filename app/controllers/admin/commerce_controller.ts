@@ -45,17 +45,7 @@ export default class AdminCommerceController {
 
   /** Which plugins run, and what their health probes say ("Stripe: no keys"). */
   async plugins({ view }: HttpContext) {
-    const list = await Promise.all(
-      plugins.plugins.map(async (plugin) => {
-        let health = null
-        try {
-          health = plugin.health ? await plugin.health() : null
-        } catch (error) {
-          health = { ok: false, message: `Health check failed: ${(error as Error).message}` }
-        }
-        return { ...plugin, health }
-      })
-    )
+    const list = await plugins.statuses()
     return view.render('pages/admin/plugins', { plugins: list, payments: plugins.payments.all() })
   }
 }
