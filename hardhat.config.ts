@@ -11,6 +11,7 @@
  *
  *   npx hardhat compile
  *   npx hardhat test            (or: npm run test:contracts)
+ *   npx hardhat node            (a local chain on 127.0.0.1:8545; scripts/chain.sh)
  */
 import { createRequire } from 'node:module'
 import { defineConfig } from 'hardhat/config'
@@ -44,5 +45,15 @@ export default defineConfig({
   },
   test: {
     mocha: { timeout: 60_000 },
+  },
+  networks: {
+    // `hardhat node` (make dev, the app's tests, the chain bench): a block per
+    // transaction and one every second, so confirmations keep coming.
+    node: {
+      type: 'edr-simulated',
+      chainType: 'l1',
+      chainId: 31337,
+      mining: { auto: true, interval: 1000 },
+    },
   },
 })

@@ -30,6 +30,30 @@ configured.push({
   },
 })
 
+// Wallets. Without an RPC URL and a quote signer key the plugin stays off.
+configured.push({
+  source: './plugins/x402',
+  options: {
+    rpcUrl: env.get('X402_RPC_URL') || undefined,
+    publicRpcUrl: env.get('X402_PUBLIC_RPC_URL') || undefined,
+    chainId: env.get('X402_CHAIN_ID', 31337),
+    chainName: env.get('X402_CHAIN_NAME') || undefined,
+    nativeSymbol: env.get('X402_NATIVE_SYMBOL') || undefined,
+    quoteSignerKey: env.get('X402_QUOTE_SIGNER_KEY')?.release() || undefined,
+    deployerKey: env.get('X402_DEPLOYER_KEY')?.release() || undefined,
+    feeRecipient: env.get('X402_FEE_RECIPIENT') || undefined,
+    contractAddress: env.get('X402_CONTRACT_ADDRESS') || undefined,
+    tokenAddress: env.get('X402_TOKEN_ADDRESS') || undefined,
+    tokenCurrency: env.get('X402_TOKEN_CURRENCY') || undefined,
+    nativeRates: env.get('X402_NATIVE_RATES') || undefined,
+    confirmations: env.get('X402_CONFIRMATIONS'),
+    quoteTtlMinutes: env.get('X402_QUOTE_TTL_MINUTES'),
+    blockRange: env.get('X402_BLOCK_RANGE'),
+    pollIntervalMs: env.get('X402_POLL_INTERVAL_MS'),
+    startBlock: env.get('X402_START_BLOCK'),
+  },
+})
+
 if (env.get('S3_BUCKET')) {
   configured.push({
     source: './plugins/storage-s3',

@@ -220,6 +220,19 @@ export class PluginSettingSchema extends BaseModel {
   declare values: any
 }
 
+export class PluginStateSchema extends BaseModel {
+  static $columns = ['key', 'plugin', 'updatedAt', 'value'] as const
+  $columns = PluginStateSchema.$columns
+  @column()
+  declare key: string
+  @column({ isPrimary: true })
+  declare plugin: string
+  @column.dateTime({ autoCreate: true, autoUpdate: true })
+  declare updatedAt: DateTime
+  @column()
+  declare value: any
+}
+
 export class UserSchema extends BaseModel {
   static $columns = ['banReason', 'bannedAt', 'createdAt', 'creatorAppliedAt', 'creatorStatus', 'email', 'id', 'password', 'role', 'updatedAt', 'username'] as const
   $columns = UserSchema.$columns

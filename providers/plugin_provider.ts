@@ -27,6 +27,10 @@ export default class PluginProvider {
           return new PaymentWebhooksController().handle(ctx, providerId)
         },
         payoutAccounts: (await import('#services/payout_account_service')).default,
+        deliverPaymentEvents: async (providerId, events) => {
+          const { default: orders } = await import('#services/order_service')
+          return orders.receive(providerId, events)
+        },
       })
     })
   }

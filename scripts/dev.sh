@@ -1,22 +1,29 @@
 #!/usr/bin/env bash
-# Runs the web server and a worker side by side; Ctrl-C (or either one
-# exiting) stops both.
+# Runs the whole product for development: the local chain (scripts/chain.sh),
+# the web server, a worker and the chain watcher. Ctrl-C (or any of them
+# exiting) stops them all.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
+pids=()
+chain_pid="$(scripts/chain.sh | tail -n 1)" || { echo "[dev] the local chain did not start" >&2; exit 1; }
+[ -n "$chain_pid" ] && pids+=("$chain_pid")
+
 node ace serve --watch &
-web=$!
+pids+=($!)
 node ace queue:work &
-worker=$!
+pids+=($!)
+node ace x402:watch &
+pids+=($!)
 
 stop() {
   trap - INT TERM
-  kill -TERM "$web" "$worker" 2>/dev/null
-  wait "$web" "$worker" 2>/dev/null
+  kill -TERM "${pids[@]}" 2>/dev/null
+  wait "${pids[@]}" 2>/dev/null
   exit 0
 }
 trap stop INT TERM
 
-wait -n "$web" "$worker"
-echo "[dev] a process exited; stopping the other" >&2
+wait -n "${pids[@]}"
+echo "[dev] a process exited; stopping the others" >&2
 stop

@@ -77,4 +77,27 @@ export default await Env.create(new URL('../', import.meta.url), {
   STRIPE_WEBHOOK_SECRET: Env.schema.secret.optional(),
   STRIPE_API_BASE: Env.schema.string.optional({ format: 'url', tld: false }),
   STRIPE_WEBHOOK_TOLERANCE_SECONDS: Env.schema.number.optional(),
+
+  /*
+  |----------------------------------------------------------
+  | Wallet payments (plugins/x402)
+  |----------------------------------------------------------
+  */
+  X402_RPC_URL: Env.schema.string.optional({ format: 'url', tld: false }),
+  X402_PUBLIC_RPC_URL: Env.schema.string.optional({ format: 'url', tld: false }),
+  X402_CHAIN_ID: Env.schema.number.optional(),
+  X402_CHAIN_NAME: Env.schema.string.optional(),
+  X402_NATIVE_SYMBOL: Env.schema.string.optional(),
+  X402_QUOTE_SIGNER_KEY: Env.schema.secret.optional(),
+  X402_DEPLOYER_KEY: Env.schema.secret.optional(),
+  X402_FEE_RECIPIENT: Env.schema.string.optional(),
+  X402_CONTRACT_ADDRESS: Env.schema.string.optional(),
+  X402_TOKEN_ADDRESS: Env.schema.string.optional(),
+  X402_TOKEN_CURRENCY: Env.schema.string.optional(),
+  X402_NATIVE_RATES: Env.schema.string.optional(),
+  X402_CONFIRMATIONS: Env.schema.number.optional(),
+  X402_QUOTE_TTL_MINUTES: Env.schema.number.optional(),
+  X402_BLOCK_RANGE: Env.schema.number.optional(),
+  X402_POLL_INTERVAL_MS: Env.schema.number.optional(),
+  X402_START_BLOCK: Env.schema.number.optional(),
 })

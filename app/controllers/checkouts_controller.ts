@@ -1,5 +1,7 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import orders from '#services/order_service'
+import plugins from '#services/plugins'
+import { formatMoney } from '#services/money'
 import { checkoutValidator } from '#validators/commerce'
 
 export default class CheckoutsController {
@@ -13,10 +15,24 @@ export default class CheckoutsController {
   }
 
   /** Where a provider sends the buyer back; shows the order until it is paid. */
-  async complete({ params, view, auth, response }: HttpContext) {
+  async complete({ params, view, auth, response, request }: HttpContext) {
     const order = await orders.findForBuyer(auth.getUserOrFail(), String(params.id))
     if (!order) return response.notFound('There is no such order')
-    return view.render('pages/orders/complete', { order })
+    // A wallet-style checkout is finished here, in the provider's own panel.
+    const provider = plugins.payments.get(order.provider)
+    const checkoutPanel =
+      order.status === 'pending' && order.checkoutAction && provider?.renderCheckout
+        ? provider.renderCheckout({
+            orderId: order.id,
+            action: order.checkoutAction,
+            videoTitle: order.video.title,
+            priceText: formatMoney(order.amountMinor, order.currency),
+            statusUrl: `/orders/${order.id}/status`,
+            csrfToken: request.csrfToken,
+            expiresAt: order.expiresAt.toJSDate(),
+          })
+        : null
+    return view.render('pages/orders/complete', { order, checkoutPanel })
   }
 
   async cancel({ params, view, auth, response }: HttpContext) {

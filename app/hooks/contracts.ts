@@ -98,8 +98,10 @@ export interface CheckoutOrder {
     payoutAccount: string | null
   }
   price: Money
-  /** The platform's share (PLATFORM_FEE_BPS of the price), for providers that split at source. */
+  /** The platform's share (PLATFORM_FEE_BPS of the price, rounded down), for providers that split at source. */
   platformFee: Money
+  /** The platform's fee rate in basis points (PLATFORM_FEE_BPS when the order was made). */
+  platformFeeBps: number
   /** Where the buyer returns. Providers may append their own query parameters. */
   successUrl: string
   cancelUrl: string
@@ -125,6 +127,12 @@ export type PaymentEventType =
   | 'payment.expired'
   | 'payment.refunded'
   | 'payment.underpaid'
+  /**
+   * The provider saw money arrive that matches no checkout it started, or
+   * disagrees with it (a chain log with another amount, payer or creator
+   * than the quote). Recorded for admins; grants nothing.
+   */
+  | 'payment.unmatched'
 
 /**
  * A provider event whose authenticity the provider has verified. The core
@@ -145,8 +153,17 @@ export interface VerifiedPaymentEvent {
   providerFee?: Money
   /** The provider's id for the payment itself (what `refund` needs). */
   paymentReference?: string
-  /** failed / expired: why, in words a buyer may read. */
+  /** failed / expired / unmatched: why, in words a buyer (or an admin) may read. */
   reason?: string
+  /**
+   * succeeded, when the provider itself paid the creator and the platform
+   * their shares (a splitter contract): what each side received, in the
+   * order's minor units, summing to `amount` minus `providerFee`. The ledger
+   * then records these instead of the platform's fee rule.
+   */
+  split?: { creator: number; platform: number }
+  /** Facts admins may want to see with the event (transaction hash, payer...). Stored as given. */
+  details?: Record<string, string | number | boolean | null>
 }
 
 /** Thrown by `handleWebhook` when a request is not authentic (the core answers 400). */
@@ -196,14 +213,31 @@ export interface PaymentProvider {
    * the core then marks the order refunded (a later refund event is ignored).
    */
   refund?(request: RefundRequest): Promise<{ refundReference: string }>
-  /** Long-running background watcher (chains); resolves when `signal` aborts. */
-  watch?(emit: (event: VerifiedPaymentEvent) => Promise<void>, signal: AbortSignal): Promise<void>
   health?(): Promise<PluginHealth>
   /**
    * The provider's own buy button (HTML). Without it the core renders a
    * plain button labelled with `label`. Must submit the form it is given.
    */
   renderBuyButton?(input: BuyButtonInput): string
+  /**
+   * For `client_action` checkouts: the HTML the buyer's order page shows
+   * while the order is pending (a wallet's connect-and-pay panel). It is
+   * given the action `createCheckout` returned, as stored on the order.
+   */
+  renderCheckout?(input: ClientCheckoutInput): string
+}
+
+export interface ClientCheckoutInput {
+  orderId: string
+  action: Record<string, unknown>
+  videoTitle: string
+  /** The price as the buyer sees it, formatted. */
+  priceText: string
+  /** GET: `{ status }` of the order (pending, paid...), for polling. */
+  statusUrl: string
+  /** The CSRF token for POSTs to the plugin's own routes (header `x-csrf-token`). */
+  csrfToken: string
+  expiresAt: Date
 }
 
 /* ------------------------------------------------------------- watermarks */

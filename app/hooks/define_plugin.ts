@@ -3,8 +3,15 @@ import type { HttpContext } from '@adonisjs/core/http'
 import type { BaseCommand } from '@adonisjs/core/ace'
 import type { Infer, SchemaTypes } from '@vinejs/vine/types'
 import type { ActionListener, FilterFn } from './hook_bus.js'
-import type { ActionName, FilterName } from './hook_names.js'
-import type { EntitlementSource, PaymentProvider, PluginHealth, StorageBackend, Watermarker } from './contracts.js'
+import type { ActionName, FilterHooks, FilterName } from './hook_names.js'
+import type {
+  EntitlementSource,
+  PaymentProvider,
+  PluginHealth,
+  StorageBackend,
+  VerifiedPaymentEvent,
+  Watermarker,
+} from './contracts.js'
 import type { PluginSettings } from './plugin_settings.js'
 
 export const PLUGIN_MARK = Symbol.for('matinee.plugin')
@@ -44,6 +51,14 @@ export interface PluginApi<Options = unknown> {
     register(provider: PaymentProvider): void
     /** Accounts creators connected at a provider (Stripe Connect...), keyed by provider id. */
     payoutAccounts: PayoutAccounts
+    /**
+     * Hands the core verified events of one of this plugin's providers that
+     * did not come through its webhook (a chain watcher, an admin's manual
+     * confirmation). Same rules as webhooks: each event id is applied once.
+     * Resolves when they are durably recorded; throws if they could not be
+     * (the caller retries them later).
+     */
+    deliver(providerId: string, events: VerifiedPaymentEvent[]): Promise<DeliveryResult[]>
   }
   storage: { register(backend: StorageBackend): void }
   watermarks: { register(watermarker: Watermarker): void }
@@ -53,8 +68,12 @@ export interface PluginApi<Options = unknown> {
     onAction<N extends ActionName>(name: N, listener: ActionListener<N>): void
     /** Lower priority runs first (default 10). */
     addFilter<N extends FilterName>(name: N, filter: FilterFn<N>, priority?: number): void
+    /** Runs a filter hook (every plugin's filters for it) over `value`. */
+    applyFilters<N extends FilterName>(name: N, value: FilterHooks[N]['value'], context: FilterHooks[N]['context']): Promise<FilterHooks[N]['value']>
   }
   router: PluginRouter
+  /** Durable key/value records of this plugin (JSON values), kept in PostgreSQL. */
+  state: PluginState
   commands: { add(command: typeof BaseCommand): void }
   settings: {
     /**
@@ -69,6 +88,22 @@ export interface PluginApi<Options = unknown> {
    */
   health(probe: () => PluginHealth | Promise<PluginHealth>): void
   logger: Logger
+}
+
+export interface DeliveryResult {
+  eventId: string
+  /** applied, duplicate (already received), ignored, deferred (waits for the payment) or rejected. */
+  outcome: 'applied' | 'duplicate' | 'ignored' | 'deferred' | 'rejected'
+  orderId?: string
+  detail?: string
+}
+
+export interface PluginState {
+  get<T = unknown>(key: string): Promise<T | null>
+  set(key: string, value: unknown): Promise<void>
+  delete(key: string): Promise<void>
+  /** Every record whose key starts with `prefix`, by key. */
+  list<T = unknown>(prefix: string): Promise<Array<{ key: string; value: T; updatedAt: Date }>>
 }
 
 export interface PayoutAccount {

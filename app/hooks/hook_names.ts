@@ -38,6 +38,7 @@ export interface FilterHooks {
   'watermark:text': { value: string; context: { sessionId: string; userId: number; username: string } }
   'player:config': { value: Record<string, unknown>; context: { videoId: string | number; userId: number } }
   'nav:items': { value: Array<{ label: string; href: string }>; context: { role?: string } }
+  'crypto:rate': { value: string | null; context: { token: string; symbol: string; currency: string; chainId: number } }
 }
 
 export type ActionName = keyof ActionHooks
@@ -62,6 +63,8 @@ export const FILTER_HOOK_DOCS: Record<FilterName, string> = {
   'watermark:text': 'The text drawn by the visible watermark of a session.',
   'player:config': 'The configuration handed to the browser player.',
   'nav:items': 'Extra links in the main navigation.',
+  'crypto:rate':
+    'The price of one whole token in a currency, as a decimal string ("3120.55"), used to quote crypto payments; null means the token cannot be used for that currency.',
 }
 
 export const ACTION_HOOK_NAMES = Object.keys(ACTION_HOOK_DOCS) as ActionName[]

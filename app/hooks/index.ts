@@ -4,6 +4,7 @@
 */
 export { definePlugin, isPlugin, PLUGIN_MARK } from './define_plugin.js'
 export type {
+  DeliveryResult,
   MatineePlugin,
   PayoutAccount,
   PayoutAccounts,
@@ -12,10 +13,12 @@ export type {
   PluginRouteHandler,
   PluginRouteOptions,
   PluginRouter,
+  PluginState,
 } from './define_plugin.js'
 export * from './contracts.js'
 export { contentTypeFor } from './media_types.js'
 export { escapeHtml } from './html.js'
+export { minorDigits } from './money.js'
 export { ACTION_HOOK_DOCS, ACTION_HOOK_NAMES, FILTER_HOOK_DOCS, FILTER_HOOK_NAMES } from './hook_names.js'
 export type { ActionHooks, ActionName, FilterHooks, FilterName, HookUser } from './hook_names.js'
 export type { PluginSettings } from './plugin_settings.js'

@@ -5,9 +5,18 @@ import type { SchemaTypes, Infer } from '@vinejs/vine/types'
 import { HookBus } from './hook_bus.js'
 import { ProviderRegistry } from './registry.js'
 import { PluginSettings } from './plugin_settings.js'
+import { PluginStateStore } from './plugin_state.js'
 import { loadPlugins, PluginBootError, type LoadedPlugin, type PluginEntry } from './plugin_loader.js'
-import type { EntitlementSource, PaymentProvider, PluginHealth, StorageBackend, Watermarker } from './contracts.js'
 import type {
+  EntitlementSource,
+  PaymentProvider,
+  PluginHealth,
+  StorageBackend,
+  VerifiedPaymentEvent,
+  Watermarker,
+} from './contracts.js'
+import type {
+  DeliveryResult,
   PayoutAccounts,
   PluginApi,
   PluginRouteHandler,
@@ -52,6 +61,8 @@ export class PluginKernel {
       /** The core's handler for a payment provider's webhook (mounted at /webhooks/<id>). */
       paymentWebhook?: (providerId: string) => PluginRouteHandler
       payoutAccounts?: PayoutAccounts
+      /** The core's entry for verified payment events (the same as webhooks use). */
+      deliverPaymentEvents?: (providerId: string, events: VerifiedPaymentEvent[]) => Promise<DeliveryResult[]>
     }
   ) {
     this.hooks = new HookBus(deps.logger)
@@ -107,6 +118,14 @@ export class PluginKernel {
           if (handler) this.deps.router?.post(`/webhooks/${provider.id}`, handler as any)
         },
         payoutAccounts: this.deps.payoutAccounts ?? UNAVAILABLE_PAYOUT_ACCOUNTS,
+        deliver: async (providerId, events) => {
+          // A plugin speaks only for its own providers.
+          if (this.payments.ownerOf(providerId) !== owner) {
+            throw new Error(`${owner}: payment provider "${providerId}" is not registered by this plugin`)
+          }
+          if (!this.deps.deliverPaymentEvents) throw new Error('Payment events cannot be delivered here')
+          return this.deps.deliverPaymentEvents(providerId, events)
+        },
       },
       storage: { register: (backend) => this.storage.register(backend, owner) },
       watermarks: { register: (watermarker) => this.watermarks.register(watermarker, owner) },
@@ -114,8 +133,10 @@ export class PluginKernel {
       hooks: {
         onAction: (name, fn) => this.hooks.onAction(name, fn, owner),
         addFilter: (name, fn, priority) => this.hooks.addFilter(name, fn, owner, priority),
+        applyFilters: (name, value, context) => this.hooks.applyFilters(name, value, context),
       },
       router: this.#routerFor(owner),
+      state: new PluginStateStore(owner),
       commands: { add: (command) => this.commands.push({ owner, command }) },
       settings: {
         define: <Schema extends SchemaTypes>(schema: Schema, defaults: Infer<Schema>) => {

@@ -2,9 +2,9 @@
  * Money is an integer count of a currency's minor unit (cents for USD, none
  * for JPY, ...). Conversion from what a person types happens here, once.
  */
-export function minorDigits(currency: string) {
-  return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2
-}
+import { minorDigits } from '#hooks/money'
+
+export { minorDigits }
 
 /**
  * "4.99" USD → 499; refuses negatives, too many decimals and non-numbers

@@ -45,12 +45,20 @@ const EVENT_TYPES: PaymentEventType[] = [
   'payment.expired',
   'payment.refunded',
   'payment.underpaid',
+  'payment.unmatched',
 ]
 
 /** Advisory lock namespace: one checkout at a time per buyer and video. */
 const CHECKOUT_LOCK = 7402
 
 const result = (outcome: EventOutcome, detail?: string, orderId?: string) => ({ outcome, detail, orderId })
+
+/** A provider's reported split, if it is two non-negative integers summing to `total`; null otherwise. */
+function paidSplit(split: { creator: number; platform: number }, total: number) {
+  const { creator, platform } = split
+  const valid = [creator, platform].every((n) => Number.isSafeInteger(n) && n >= 0) && creator + platform === total
+  return valid ? { creator, platform } : null
+}
 
 /**
  * Orders, their state machine and their ledger. Providers only start
@@ -160,6 +168,7 @@ export class OrderService {
         creator: { id: video.ownerId, username: video.owner.username, payoutAccount: order.payoutAccount },
         price,
         platformFee: { amount: order.platformFeeMinor, currency: order.currency },
+        platformFeeBps: order.platformFeeBps,
         successUrl: `${appUrl}/orders/${order.id}/complete`,
         cancelUrl: `${appUrl}/orders/${order.id}/cancel`,
         expiresAt: order.expiresAt.toJSDate(),
@@ -225,6 +234,10 @@ export class OrderService {
   }
 
   async #apply(trx: TransactionClientContract, providerId: string, event: VerifiedPaymentEvent, after: AfterCommit) {
+    if (event.type === 'payment.unmatched') {
+      // Kept in payment_events for the admin (with the provider's details); grants nothing.
+      return result('rejected', `unmatched payment: ${event.reason ?? 'no reason given'}`, isUuid(event.orderId) ? event.orderId : undefined)
+    }
     const order = await this.#lockOrder(trx, providerId, event)
     if (!order) return result('rejected', 'no order matches this event')
     if (order.provider !== providerId) return result('rejected', `the order belongs to ${order.provider}`, order.id)
@@ -245,7 +258,10 @@ export class OrderService {
         const wrongAmount = mismatch(event.amount, true)
         if (wrongAmount) return result('rejected', wrongAmount, order.id)
         const fee = event.providerFee && String(event.providerFee.currency).toUpperCase() === order.currency ? event.providerFee.amount : 0
-        await this.#markPaid(trx, order, { providerFeeMinor: Number.isSafeInteger(fee) ? fee : 0, paymentReference: event.paymentReference })
+        const providerFeeMinor = Number.isSafeInteger(fee) && fee > 0 ? Math.min(fee, order.amountMinor) : 0
+        const split = event.split ? paidSplit(event.split, order.amountMinor - providerFeeMinor) : undefined
+        if (split === null) return result('rejected', 'the split the provider reports does not add up to the amount paid', order.id)
+        await this.#markPaid(trx, order, { providerFeeMinor, paymentReference: event.paymentReference, split })
         const earlier = await Order.query({ client: trx })
           .where({ buyerId: order.buyerId, videoId: order.videoId, status: 'paid' })
           .whereNot('id', order.id)
@@ -294,13 +310,25 @@ export class OrderService {
     return null
   }
 
-  async #markPaid(trx: TransactionClientContract, order: Order, input: { providerFeeMinor: number; paymentReference?: string }) {
-    const lines = splitPayment({
-      amountMinor: order.amountMinor,
-      platformFeeMinor: order.platformFeeMinor,
-      providerFeeMinor: input.providerFeeMinor,
-      payout: order.creatorPayout,
-    })
+  async #markPaid(
+    trx: TransactionClientContract,
+    order: Order,
+    input: { providerFeeMinor: number; paymentReference?: string; split?: { creator: number; platform: number } }
+  ) {
+    // A provider that paid both sides itself (a splitter contract) says what
+    // each received; otherwise the platform's fee rule decides.
+    const lines = input.split
+      ? [
+          { account: 'creator' as const, amountMinor: input.split.creator },
+          { account: 'platform' as const, amountMinor: input.split.platform },
+          ...(input.providerFeeMinor > 0 ? [{ account: 'provider_fee' as const, amountMinor: input.providerFeeMinor }] : []),
+        ]
+      : splitPayment({
+          amountMinor: order.amountMinor,
+          platformFeeMinor: order.platformFeeMinor,
+          providerFeeMinor: input.providerFeeMinor,
+          payout: order.creatorPayout,
+        })
     await this.#writeLedger(trx, order, 'payment', lines)
     order.merge({
       paidAt: DateTime.now(),

@@ -1,0 +1,38 @@
+import { definePlugin } from '@matinee/plugin-kit'
+import { x402Options, resolveOptions } from './options.js'
+import { X402Runtime } from './x402_runtime.js'
+import { X402PaymentProvider } from './x402_payment_provider.js'
+import { registerRoutes } from './routes.js'
+import { x402Commands } from './commands.js'
+
+/**
+ * Wallet payments: an X402-style splitter contract pays the creator and the
+ * platform in one transaction; `node ace x402:watch` turns confirmed `Paid`
+ * logs into completed orders; `node ace x402:deploy` puts the contract on a
+ * chain. Without an RPC URL and a quote signer key the plugin registers
+ * nothing and tells admins why.
+ */
+export default definePlugin({
+  name: 'x402',
+  version: '1.0.0',
+  description: 'Crypto wallet payments through the X402 splitter contract',
+  options: x402Options,
+  register(api) {
+    const config = resolveOptions(api.options)
+    if (!config.rpcUrl || !config.quoteSignerKey) {
+      const missing = [!config.rpcUrl && 'X402_RPC_URL', !config.quoteSignerKey && 'X402_QUOTE_SIGNER_KEY'].filter(Boolean)
+      api.logger.info('x402 is off: not configured')
+      api.health(() => ({ ok: false, message: `Off: set ${missing.join(' and ')} to accept wallet payments.` }))
+      return
+    }
+    const runtime = new X402Runtime({ ...config, rpcUrl: config.rpcUrl }, api.state)
+    const provider = new X402PaymentProvider(runtime, api, config.quoteSignerKey)
+    api.payments.register(provider)
+    api.health(() => provider.health())
+    registerRoutes(api, runtime, provider)
+    for (const command of x402Commands(api, runtime, provider)) api.commands.add(command)
+    api.hooks.addFilter('nav:items', (items, { role }) =>
+      role === 'creator' || role === 'admin' ? [...items, { label: 'Crypto payouts', href: '/plugins/x402/wallet' }] : items
+    )
+  },
+})

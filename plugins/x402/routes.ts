@@ -1,0 +1,114 @@
+import { readFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import { escapeHtml, type PluginApi } from '@matinee/plugin-kit'
+import { normalizeAddress } from './chain.js'
+import { QuoteError, termsKey, type OrderTerms, type X402PaymentProvider } from './x402_payment_provider.js'
+import type { X402Runtime } from './x402_runtime.js'
+
+const CHECKOUT_SCRIPT = fileURLToPath(new URL('./public/checkout.js', import.meta.url))
+const TX_HASH = /^0x[0-9a-fA-F]{64}$/
+
+/**
+ * The plugin's pages and endpoints, under /plugins/x402:
+ *   POST /orders/:id/quote      a quote signed for the buyer's wallet and token
+ *   GET  /orders/:id/progress   confirmations of the buyer's transaction
+ *   GET  /checkout.js           the wallet script of the order page
+ *   GET|POST /wallet            a creator's payout wallet
+ */
+export function registerRoutes(api: PluginApi<any>, runtime: X402Runtime, provider: X402PaymentProvider) {
+  api.router.post(
+    '/orders/:id/quote',
+    async ({ params, request, response, auth }) => {
+      try {
+        const signed = await provider.quoteFor({
+          orderId: String(params.id),
+          buyerId: auth.getUserOrFail().id,
+          payer: request.input('payer'),
+          token: request.input('token'),
+        })
+        return response.json(signed)
+      } catch (error) {
+        if (error instanceof QuoteError) return response.status(error.status).json({ error: error.message })
+        throw error
+      }
+    },
+    { auth: true }
+  )
+
+  api.router.get(
+    '/orders/:id/progress',
+    async ({ params, request, response, auth }) => {
+      const terms = await api.state.get<OrderTerms>(termsKey(String(params.id)))
+      if (!terms || terms.buyerId !== auth.getUserOrFail().id) return response.notFound({ error: 'There is no such order' })
+      const tx = String(request.input('tx', ''))
+      if (!TX_HASH.test(tx)) return response.unprocessableEntity({ error: 'tx must be a transaction hash' })
+      const required = runtime.config.confirmations
+      try {
+        const receipt = await runtime.provider.getTransactionReceipt(tx)
+        if (!receipt) return { state: 'pending', confirmations: 0, required }
+        if (receipt.status !== 1) return { state: 'reverted', confirmations: 0, required }
+        if (!receipt.to || receipt.to.toLowerCase() !== terms.contract.toLowerCase()) {
+          return response.unprocessableEntity({ error: 'This transaction is not a payment to the contract of this order' })
+        }
+        const head = await runtime.provider.getBlockNumber()
+        return { state: 'mined', confirmations: Math.max(0, head - receipt.blockNumber + 1), required, block: receipt.blockNumber }
+      } catch {
+        return response.serviceUnavailable({ error: 'The blockchain node cannot be reached right now' })
+      }
+    },
+    { auth: true }
+  )
+
+  api.router.get('/checkout.js', async ({ response }) => {
+    response.header('content-type', 'text/javascript; charset=utf-8')
+    response.header('cache-control', 'public, max-age=300')
+    return response.send(await readFile(CHECKOUT_SCRIPT, 'utf8'))
+  })
+
+  api.router.get(
+    '/wallet',
+    async ({ auth, request, response }) => {
+      const user = auth.getUserOrFail()
+      const account = await api.payments.payoutAccounts.get(provider.id, user.id)
+      return response.send(walletPage({ address: account?.accountRef ?? null, csrf: request.csrfToken, flash: request.qs().saved ? 'Saved.' : null }))
+    },
+    { roles: ['creator', 'admin'] }
+  )
+
+  api.router.post(
+    '/wallet',
+    async ({ auth, request, response }) => {
+      const user = auth.getUserOrFail()
+      const raw = String(request.input('address', '')).trim()
+      if (!raw) {
+        await api.payments.payoutAccounts.remove(provider.id, user.id)
+        return response.redirect('/plugins/x402/wallet?saved=1')
+      }
+      const address = normalizeAddress(raw)
+      if (!address) {
+        return response
+          .status(422)
+          .send(walletPage({ address: raw, csrf: request.csrfToken, error: 'That is not a wallet address (0x followed by 40 hexadecimal characters, not the zero address).' }))
+      }
+      await api.payments.payoutAccounts.set(provider.id, user.id, { accountRef: address, ready: true })
+      return response.redirect('/plugins/x402/wallet?saved=1')
+    },
+    { roles: ['creator', 'admin'] }
+  )
+}
+
+function walletPage(input: { address: string | null; csrf: string; error?: string; flash?: string | null }) {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Crypto payouts · Matinee</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="stylesheet" href="/css/app.css"></head>
+<body><main class="narrow"><h1>Crypto payouts</h1>
+<p>Wallet payments for your videos pay your share straight to this address, in the same transaction as the platform's fee.
+Without one, the platform collects the whole payment and owes you your share.</p>
+${input.flash ? `<p class="alert success" role="status">${escapeHtml(input.flash)}</p>` : ''}
+${input.error ? `<p class="alert error" role="alert">${escapeHtml(input.error)}</p>` : ''}
+<form method="post" action="/plugins/x402/wallet">
+<input type="hidden" name="_csrf" value="${escapeHtml(input.csrf)}">
+<label>Your wallet address <input name="address" value="${escapeHtml(input.address ?? '')}" placeholder="0x…" size="44" autocomplete="off"></label>
+<button class="button" type="submit">Save</button></form>
+<p class="muted">Leave it empty and save to remove it.</p>
+<p><a href="/studio/sales">Back to your sales</a></p></main></body></html>`
+}
