@@ -1,5 +1,6 @@
 import { hostname } from 'node:os'
 import Queue from 'bee-queue'
+import app from '@adonisjs/core/services/app'
 import redis from '@adonisjs/redis/services/main'
 import queueConfig from '#config/queue'
 import { JOBS, type QueueName } from '#jobs/registry'
@@ -97,4 +98,7 @@ export class QueueService {
 }
 
 const queues = new QueueService()
+// Producer connections keep a process alive: a command that queued jobs (the
+// demo seeder) would never exit without this.
+app.terminating(() => queues.closeAll())
 export default queues

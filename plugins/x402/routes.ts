@@ -1,4 +1,6 @@
 import { readFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { escapeHtml, type PluginApi } from '@matinee/plugin-kit'
 import { normalizeAddress } from './chain.js'
@@ -6,6 +8,8 @@ import { QuoteError, termsKey, type OrderTerms, type X402PaymentProvider } from 
 import type { X402Runtime } from './x402_runtime.js'
 
 const CHECKOUT_SCRIPT = fileURLToPath(new URL('./public/checkout.js', import.meta.url))
+/** ethers' browser build (an ES module with named exports), from the installed package: lib.commonjs/ → dist/. */
+const ETHERS_BUNDLE = join(dirname(createRequire(import.meta.url).resolve('ethers')), '..', 'dist', 'ethers.min.js')
 const TX_HASH = /^0x[0-9a-fA-F]{64}$/
 
 /**
@@ -13,6 +17,7 @@ const TX_HASH = /^0x[0-9a-fA-F]{64}$/
  *   POST /orders/:id/quote      a quote signed for the buyer's wallet and token
  *   GET  /orders/:id/progress   confirmations of the buyer's transaction
  *   GET  /checkout.js           the wallet script of the order page
+ *   GET  /ethers.js             ethers v6 for that script (the package's browser build)
  *   GET|POST /wallet            a creator's payout wallet
  */
 export function registerRoutes(api: PluginApi<any>, runtime: X402Runtime, provider: X402PaymentProvider) {
@@ -63,6 +68,12 @@ export function registerRoutes(api: PluginApi<any>, runtime: X402Runtime, provid
     response.header('content-type', 'text/javascript; charset=utf-8')
     response.header('cache-control', 'public, max-age=300')
     return response.send(await readFile(CHECKOUT_SCRIPT, 'utf8'))
+  })
+
+  api.router.get('/ethers.js', async ({ response }) => {
+    response.header('content-type', 'text/javascript; charset=utf-8')
+    response.header('cache-control', 'public, max-age=86400')
+    return response.send(await readFile(ETHERS_BUNDLE, 'utf8'))
   })
 
   api.router.get(
