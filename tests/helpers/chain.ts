@@ -76,9 +76,19 @@ export class TestChain {
     return chain
   }
 
-  /** Puts the recorded deployment back after `resetState()` emptied the tables. */
+  /**
+   * Puts the recorded deployment back after `resetState()` emptied the
+   * tables, with the watcher's cursor at the next block: earlier tests'
+   * payments are history the new test's database never knew.
+   */
   async restore() {
     await db.table('plugin_state').insert({ ...this.#stateRow, value: JSON.stringify(this.#stateRow.value) }).onConflict(['plugin', 'key']).merge()
+    const cursor = { nextBlock: (await this.head()) + 1 }
+    await db
+      .table('plugin_state')
+      .insert({ plugin: 'x402', key: `cursor:${env.get('X402_CHAIN_ID')}:${this.deployment.contract.toLowerCase()}`, value: JSON.stringify(cursor), updated_at: new Date() })
+      .onConflict(['plugin', 'key'])
+      .merge()
   }
 
   /** Test wallet i (0-based), sending through this node. */
