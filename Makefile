@@ -51,13 +51,14 @@ test: deps services-test typecheck
 # Benchmarks use .env.test with their own database, Redis db and storage
 # folder, so a test run (which resets all of those) never disturbs them.
 BENCH_ENV = NODE_ENV=test DB_DATABASE=matinee_bench REDIS_DB=2 QUEUE_PREFIX=matinee-bench \
-	STORAGE_LOCAL_ROOT=tmp/bench-storage UPLOAD_TMP_DIR=tmp/bench-uploads
+	STORAGE_LOCAL_ROOT=tmp/bench-storage UPLOAD_TMP_DIR=tmp/bench-uploads X402_RPC_URL=http://127.0.0.1:18547
 
 bench: deps services-test
 	ENV_FILE=.env.test scripts/services.sh nginx wrk
 	$(BENCH_ENV) node ace db:create
 	$(BENCH_ENV) node ace migration:run --force
-	@for name in $(if $(B),$(B),transcode upload faults playback webhooks); do \
+	npx hardhat build --quiet
+	@for name in $(if $(B),$(B),transcode upload faults playback webhooks chain); do \
 	  echo "== bench $$name"; \
 	  $(BENCH_ENV) X264_PRESET=$${X264_PRESET:-veryfast} node --import @poppinss/ts-exec bench/run.ts $$name || exit 1; \
 	done

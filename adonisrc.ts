@@ -60,5 +60,8 @@ export default defineConfig({
     // Plugin packages (and the plugin kit) keep their package.json in the build.
     { pattern: 'app/hooks/package.json', reloadServer: false },
     { pattern: 'plugins/*/package.json', reloadServer: false },
+    // The x402 plugin's contract ABIs and its browser script.
+    { pattern: 'plugins/*/contracts/*.json', reloadServer: false },
+    { pattern: 'plugins/*/public/**', reloadServer: false },
   ],
 })

@@ -10,7 +10,7 @@ import { createIgnitor } from '../bin/ignitor.js'
 
 const name = process.argv[2]
 if (!name || !/^[a-z_]+$/.test(name)) {
-  console.error('usage: bench/run.ts <transcode|upload|faults|playback|webhooks>')
+  console.error('usage: bench/run.ts <transcode|upload|faults|playback|webhooks|chain>')
   process.exit(2)
 }
 

@@ -80,7 +80,7 @@ test.group('Crypto payments: faults and bad input', (group) => {
     const { user: creator } = await loggedIn('maker', 'creator')
     await payoutAccounts.set('x402', creator.id, { accountRef: await chain.address(2), ready: true })
     const buyers = [await loggedIn('buyer0'), await loggedIn('buyer1')]
-    const quoted = []
+    const quoted: Array<Awaited<ReturnType<typeof quotedOrder>>> = []
     for (let i = 0; i < 20; i++) quoted.push(await quotedOrder(chain, creator, buyers[i % 2], i % 2))
 
     watcher = await startWatcher()

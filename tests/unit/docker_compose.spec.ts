@@ -22,10 +22,11 @@ async function composeConfig(envLines: string[]) {
 }
 
 test.group('docker-compose.yml', () => {
-  test('describes app, worker, PostgreSQL and Redis with health checks and volumes', async ({ assert }) => {
+  test('describes app, worker, chain watcher, PostgreSQL and Redis with health checks and volumes', async ({ assert }) => {
     const { stdout } = await composeConfig(['APP_KEY=an-example-key-of-enough-length-123'])
-    for (const service of ['app:', 'worker:', 'postgres:', 'redis:']) assert.include(stdout, `  ${service}`)
+    for (const service of ['app:', 'worker:', 'chain-watcher:', 'postgres:', 'redis:']) assert.include(stdout, `  ${service}`)
     assert.include(stdout, 'queue:work')
+    assert.include(stdout, 'x402:watch')
     assert.include(stdout, 'pg_isready')
     assert.include(stdout, 'redis-cli')
     assert.match(stdout, /volumes:\s*\n\s+pgdata:/)
