@@ -505,6 +505,22 @@ export class OrderService {
     return result.rows.map((row: { id: string }) => row.id)
   }
 
+  /**
+   * Money a provider saw that matched no checkout, or disagreed with its
+   * quote (chain payments): kept for admins to settle by hand, newest first.
+   */
+  async unmatchedPayments(limit = 50) {
+    const rows = await db.from('payment_events').where('type', 'payment.unmatched').orderBy('id', 'desc').limit(limit)
+    return rows.map((row) => ({
+      provider: row.provider as string,
+      eventId: row.event_id as string,
+      orderId: row.order_id as string | null,
+      reason: (row.event?.reason ?? row.detail ?? '') as string,
+      details: (row.event?.details ?? {}) as Record<string, string | number | boolean | null>,
+      receivedAt: new Date(row.received_at),
+    }))
+  }
+
   findForBuyer(buyer: User, orderId: string) {
     if (!isUuid(orderId)) return null
     return Order.query().where({ id: orderId, buyerId: buyer.id }).preload('video').first()

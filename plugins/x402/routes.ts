@@ -72,7 +72,7 @@ export function registerRoutes(api: PluginApi<any>, runtime: X402Runtime, provid
 
   api.router.get('/ethers.js', async ({ response }) => {
     response.header('content-type', 'text/javascript; charset=utf-8')
-    response.header('cache-control', 'public, max-age=86400')
+    response.header('cache-control', 'public, max-age=300')
     return response.send(await readFile(ETHERS_BUNDLE, 'utf8'))
   })
 

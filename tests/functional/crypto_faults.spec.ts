@@ -246,6 +246,13 @@ test.group('Crypto payments: faults and bad input', (group) => {
     assert.equal(await statusOf(order.id), 'pending')
     assert.lengthOf(await db.from('ledger_entries'), 0)
     assert.isNull(watcher.exitCode)
+
+    // The admin sees them, with the transaction to look up.
+    const { client: admin } = await loggedIn('root', 'admin')
+    const page = await admin.get('/admin/orders')
+    assert.include(page.text, 'data-unmatched-payments')
+    assert.include(page.text, events[3].event.details.txHash)
+    assert.include(page.text, 'no quote was signed for payer')
   }).timeout(90_000)
 
   test('the RPC is down: the watcher retries with a growing delay and the admin page says so', async ({ assert }) => {

@@ -24,6 +24,7 @@ export default class AdminCommerceController {
       totals: await salesReports.totals(),
       providers: plugins.payments.all().map((p) => p.id),
       canRefund: (order: Order) => orders.canRefund(admin, order),
+      unmatched: await orders.unmatchedPayments(),
     })
   }
 
