@@ -61,7 +61,7 @@ test.group('x402: chain arithmetic and encoding', () => {
   })
 
   test('a signed quote recovers to the signer under the domain of one chain and contract only', async ({ assert }) => {
-    const signer = Wallet.createRandom()
+    const signer = new Wallet(Wallet.createRandom().privateKey)
     const contract = '0x5FbDB2315678afecb367f032d93F642f64180aa3'
     const quote = {
       invoiceId: invoiceIdFor(ORDER_ID),
