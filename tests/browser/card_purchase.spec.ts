@@ -9,7 +9,7 @@ import { resetState } from '#tests/helpers/state'
 import { loggedIn, readyVideo } from '#tests/helpers/videos'
 import { startStripe } from '#tests/helpers/commerce'
 import type { StripeStandIn } from '#tests/helpers/stripe_stand_in'
-import { launchChromium, logIn } from '#tests/helpers/browser'
+import { launchChromium, logIn, watchNowPlays } from '#tests/helpers/browser'
 
 test.group('Browser: buying a video by card', (group) => {
   let browser: Browser
@@ -44,14 +44,7 @@ test.group('Browser: buying a video by card', (group) => {
     await Promise.all([viewer.waitForURL(/\/orders\/[0-9a-f-]+\/complete\?session_id=cs_test_/), viewer.click('button:text-is("Pay")')])
     assert.include(await viewer.textContent('main'), 'The video is yours')
 
-    await Promise.all([viewer.waitForURL(`/videos/${video.id}`), viewer.click('text=Watch now')])
-    await viewer.waitForSelector('[data-player][data-state="playing"]')
-    await viewer.evaluate(() => {
-      const element = document.querySelector('video')!
-      element.muted = true
-      return element.play()
-    })
-    await viewer.waitForFunction(() => document.querySelector('video')!.currentTime >= 2, null, { timeout: 30_000 })
+    await watchNowPlays(viewer, video.id)
     const library = await browser.newPage({ baseURL: env.get('APP_URL'), storageState: await viewer.context().storageState() })
     await library.goto('/library')
     assert.include(await library.textContent('[data-library="purchased"]'), 'For sale')

@@ -1,6 +1,5 @@
 /// <reference lib="dom" />
 import { test } from '@japa/runner'
-import type { ChildProcess } from 'node:child_process'
 import { mkdir } from 'node:fs/promises'
 import app from '@adonisjs/core/services/app'
 import env from '#start/env'
@@ -8,12 +7,10 @@ import { Interface, Wallet, getAddress, toQuantity, type Contract } from 'ethers
 import type { Browser, Page } from 'playwright-core'
 import Order from '#models/order'
 import payoutAccounts from '#services/payout_account_service'
-import { resetState } from '#tests/helpers/state'
 import { loggedIn, readyVideo } from '#tests/helpers/videos'
 import { ledgerOf, listedVideo } from '#tests/helpers/commerce'
-import { stopProcess } from '#tests/helpers/processes'
-import { TEST_KEYS, TestChain, startWatcher } from '#tests/helpers/chain'
-import { launchChromium, logIn } from '#tests/helpers/browser'
+import { TEST_KEYS, useTestChain, type TestChain } from '#tests/helpers/chain'
+import { launchChromium, logIn, watchNowPlays } from '#tests/helpers/browser'
 import { SPLITTER_ARTIFACT } from '#plugins/x402/chain'
 
 const CHAIN_ID = Number(env.get('X402_CHAIN_ID'))
@@ -163,41 +160,26 @@ async function buyWithWallet(page: Page, videoId: string) {
 
 test.group('Browser: buying a video with a crypto wallet', (group) => {
   let browser: Browser
-  let chain: TestChain
-  let watcher: ChildProcess | undefined
+  const fixture = useTestChain(group, { watcher: true })
 
   group.setup(async () => {
-    await resetState()
-    chain = await TestChain.start()
     browser = await launchChromium()
-    return async () => {
-      await browser.close()
-      await chain.stop()
-    }
-  })
-  group.each.setup(async () => {
-    await resetState()
-    await chain.restore()
-    watcher = await startWatcher()
-    return async () => {
-      await chain.intervalMining(0)
-      if (watcher) await stopProcess(watcher)
-    }
+    return () => browser.close()
   })
 
   test('Connect the wallet, pay in mUSD with a permit, watch the confirmations, the video plays', async ({ assert }) => {
     const { user: creator } = await loggedIn('studio', 'creator')
-    const creatorWallet = await chain.address(2)
+    const creatorWallet = await fixture.chain.address(2)
     await payoutAccounts.set('x402', creator.id, { accountRef: creatorWallet, ready: true })
     const video = await readyVideo(creator, { title: 'Paid on chain', priceMinor: 499, watermarkEnabled: false })
     await loggedIn('vera')
-    const payer = await chain.address(1)
-    const token = (await chain.stablecoin()) as Contract
+    const payer = await fixture.chain.address(1)
+    const token = (await fixture.chain.stablecoin()) as Contract
     const creatorBefore: bigint = await token.balanceOf(creatorWallet)
     const payerBefore: bigint = await token.balanceOf(payer)
 
     const viewer = await browser.newPage({ baseURL: env.get('APP_URL') })
-    const wallet = await injectWallet(viewer, chain, 1, { alignToBlocks: true })
+    const wallet = await injectWallet(viewer, fixture.chain, 1, { alignToBlocks: true })
     const pageErrors: string[] = []
     viewer.on('pageerror', (error) => pageErrors.push(error.message))
     await logIn(viewer, 'vera')
@@ -208,10 +190,10 @@ test.group('Browser: buying a video with a crypto wallet', (group) => {
     assert.isTrue(await payButton.isDisabled())
 
     // Blocks come by themselves from now on, as in make dev.
-    await chain.intervalMining(1000)
+    await fixture.chain.intervalMining(1000)
     await viewer.click('[data-x402-wallets] button:has-text("Test Wallet")')
     await viewer.waitForSelector(`[data-x402-account="${payer}"]`)
-    assert.equal((await viewer.inputValue('select[data-x402-token]')).toLowerCase(), chain.deployment.token.toLowerCase())
+    assert.equal((await viewer.inputValue('select[data-x402-token]')).toLowerCase(), fixture.chain.deployment.token.toLowerCase())
     await viewer.waitForSelector('button[data-x402-pay]:not([disabled]):text-is("Pay 4.99 mUSD")')
 
     await payButton.click()
@@ -221,7 +203,7 @@ test.group('Browser: buying a video with a crypto wallet', (group) => {
     await viewer.screenshot({ path: app.makePath('tmp/screenshots/crypto_checkout.png') })
 
     // A reload resumes following the same transaction (no second payment).
-    await chain.intervalMining(0)
+    await fixture.chain.intervalMining(0)
     const remembered = await viewer.evaluate((id) => sessionStorage.getItem(`x402:tx:${id}`), orderId)
     assert.lengthOf(wallet.sent, 1)
     assert.equal(remembered, wallet.sent[0].hash)
@@ -230,7 +212,7 @@ test.group('Browser: buying a video with a crypto wallet', (group) => {
       timeout: 10_000,
     })
     assert.isTrue(await payButton.isDisabled())
-    await chain.intervalMining(1000)
+    await fixture.chain.intervalMining(1000)
 
     await viewer.waitForSelector('text=Payment received', { timeout: 30_000 })
     assert.include(await viewer.textContent('main'), 'The video is yours')
@@ -240,10 +222,10 @@ test.group('Browser: buying a video with a crypto wallet', (group) => {
       wallet.signedTypedData.map((signed) => signed.primaryType),
       ['Permit']
     )
-    assert.equal(String(wallet.signedTypedData[0].message.spender).toLowerCase(), chain.deployment.contract.toLowerCase())
+    assert.equal(String(wallet.signedTypedData[0].message.spender).toLowerCase(), fixture.chain.deployment.contract.toLowerCase())
     assert.equal(String(wallet.signedTypedData[0].message.value), '4990000')
     assert.lengthOf(wallet.sent, 1)
-    assert.equal(wallet.sent[0].to.toLowerCase(), chain.deployment.contract.toLowerCase())
+    assert.equal(wallet.sent[0].to.toLowerCase(), fixture.chain.deployment.contract.toLowerCase())
     assert.equal(wallet.sent[0].selector, splitterInterface.getFunction('payERC20WithPermit')!.selector)
     assert.notInclude(wallet.requests, 'wallet_addEthereumChain')
 
@@ -253,20 +235,13 @@ test.group('Browser: buying a video with a crypto wallet', (group) => {
     assert.equal(paid.paymentReference, wallet.sent[0].hash)
     assert.equal((await token.balanceOf(creatorWallet)) - creatorBefore, 4_491_000n)
     assert.equal(payerBefore - (await token.balanceOf(payer)), 4_990_000n)
-    assert.equal(await token.allowance(payer, chain.deployment.contract), 0n)
+    assert.equal(await token.allowance(payer, fixture.chain.deployment.contract), 0n)
     const ledger = await ledgerOf(orderId)
     // 4.491 mUSD to the creator is 449.1 cents: the creator is rounded down, the remainder goes to the platform.
     assert.deepEqual(ledger.byAccount, { creator: 449, platform: 50 })
     assert.equal(ledger.sum, 499)
 
-    await Promise.all([viewer.waitForURL(`/videos/${video.id}`), viewer.click('text=Watch now')])
-    await viewer.waitForSelector('[data-player][data-state="playing"]')
-    await viewer.evaluate(() => {
-      const element = document.querySelector('video')!
-      element.muted = true
-      return element.play()
-    })
-    await viewer.waitForFunction(() => document.querySelector('video')!.currentTime >= 2, null, { timeout: 30_000 })
+    await watchNowPlays(viewer, video.id)
     assert.deepEqual(pageErrors, [])
 
     await viewer.screenshot({ path: app.makePath('tmp/screenshots/crypto_purchase.png') })
@@ -295,12 +270,12 @@ test.group('Browser: buying a video with a crypto wallet', (group) => {
 
   test('A wallet that cannot sign a permit approves first; a rejected transaction re-enables Pay', async ({ assert }) => {
     const { user: creator } = await loggedIn('studio', 'creator')
-    await payoutAccounts.set('x402', creator.id, { accountRef: await chain.address(2), ready: true })
+    await payoutAccounts.set('x402', creator.id, { accountRef: await fixture.chain.address(2), ready: true })
     const video = await listedVideo(creator, { priceMinor: 841 })
     await loggedIn('vera')
 
     const viewer = await browser.newPage({ baseURL: env.get('APP_URL') })
-    const wallet = await injectWallet(viewer, chain, 1, { typedData: 'unsupported', rejectOnce: ['eth_sendTransaction'] })
+    const wallet = await injectWallet(viewer, fixture.chain, 1, { typedData: 'unsupported', rejectOnce: ['eth_sendTransaction'] })
     await logIn(viewer, 'vera')
     const orderId = await buyWithWallet(viewer, video.id)
     await viewer.click('[data-x402-wallets] button:has-text("Test Wallet")')
@@ -316,15 +291,15 @@ test.group('Browser: buying a video with a crypto wallet', (group) => {
     // Again: approve, then payERC20 (automine: each transaction is mined at once; the test mines the rest).
     await payButton.click()
     await viewer.waitForSelector('[data-x402-status]:text-is("Confirming 1 / 3")', { timeout: 20_000 })
-    const token = (await chain.stablecoin()) as Contract
+    const token = (await fixture.chain.stablecoin()) as Contract
     assert.deepEqual(
       wallet.sent.map((sent) => [sent.to.toLowerCase(), sent.selector]),
       [
-        [chain.deployment.token.toLowerCase(), token.interface.getFunction('approve')!.selector],
-        [chain.deployment.contract.toLowerCase(), splitterInterface.getFunction('payERC20')!.selector],
+        [fixture.chain.deployment.token.toLowerCase(), token.interface.getFunction('approve')!.selector],
+        [fixture.chain.deployment.contract.toLowerCase(), splitterInterface.getFunction('payERC20')!.selector],
       ]
     )
-    await chain.mine(2)
+    await fixture.chain.mine(2)
     await viewer.waitForSelector('text=Payment received', { timeout: 20_000 })
     assert.equal((await Order.findOrFail(orderId)).paymentReference, wallet.sent[1].hash)
     assert.deepEqual((await ledgerOf(orderId)).byAccount, { creator: 756, platform: 85 })

@@ -1,15 +1,12 @@
 import { test } from '@japa/runner'
-import type { ChildProcess } from 'node:child_process'
 import db from '@adonisjs/lucid/services/db'
 import { ZeroAddress, type Contract } from 'ethers'
 import Order from '#models/order'
 import orders from '#services/order_service'
 import payoutAccounts from '#services/payout_account_service'
-import { resetState } from '#tests/helpers/state'
 import { loggedIn } from '#tests/helpers/videos'
 import { ledgerOf, listedVideo } from '#tests/helpers/commerce'
-import { stopProcess } from '#tests/helpers/processes'
-import { TestChain, startWatcher } from '#tests/helpers/chain'
+import { useTestChain, type TestChain } from '#tests/helpers/chain'
 import type { WebClient } from '#tests/helpers/web_client'
 import type Video from '#models/video'
 
@@ -53,26 +50,11 @@ async function waitForOrder(id: string, status: string, timeoutMs = 20_000) {
 }
 
 test.group('Crypto payments: wallet checkout and the chain watcher', (group) => {
-  let chain: TestChain
-  let watcher: ChildProcess | undefined
-
-  group.setup(async () => {
-    await resetState()
-    chain = await TestChain.start()
-    return () => chain.stop()
-  })
-  group.each.setup(async () => {
-    await resetState()
-    await chain.restore()
-    watcher = await startWatcher()
-    return async () => {
-      if (watcher) await stopProcess(watcher)
-    }
-  })
+  const fixture = useTestChain(group, { watcher: true })
 
   test('pay with the test stablecoin: split on chain, order paid after N confirmations, ledger equals what the chain paid', async ({ assert }) => {
     const { user: creator } = await loggedIn('maker', 'creator')
-    const creatorWallet = await chain.address(2)
+    const creatorWallet = await fixture.chain.address(2)
     await payoutAccounts.set('x402', creator.id, { accountRef: creatorWallet, ready: true })
     const video = await listedVideo(creator, { priceMinor: 841 })
     const { client } = await loggedIn('buyer')
@@ -82,19 +64,19 @@ test.group('Crypto payments: wallet checkout and the chain watcher', (group) => 
     assert.include(page.text, 'data-x402-checkout')
     assert.include(page.text, '8.41 mUSD')
 
-    const signed = await quote(client, order.id, await chain.address(0), chain.deployment.token)
+    const signed = await quote(client, order.id, await fixture.chain.address(0), fixture.chain.deployment.token)
     assert.equal(signed.status, 200, JSON.stringify(signed.body))
     assert.equal(signed.body.quote.amount, '8410000')
     assert.equal(signed.body.quote.creatorShareBps, 9000)
 
-    const token = (await chain.stablecoin()) as Contract
+    const token = (await fixture.chain.stablecoin()) as Contract
     const before = await token.balanceOf(creatorWallet)
-    await pay(chain, 0, signed.body)
+    await pay(fixture.chain, 0, signed.body)
     // One confirmation short: nothing yet.
-    await chain.mine(CONFIRMATIONS - 2)
+    await fixture.chain.mine(CONFIRMATIONS - 2)
     await new Promise((resolve) => setTimeout(resolve, 1000))
     assert.equal((await Order.findOrFail(order.id)).status, 'pending')
-    await chain.mine(1)
+    await fixture.chain.mine(1)
     const paid = await waitForOrder(order.id, 'paid')
 
     const chainCreator = (await token.balanceOf(creatorWallet)) - before
@@ -109,21 +91,21 @@ test.group('Crypto payments: wallet checkout and the chain watcher', (group) => 
 
   test('pay with the native coin at the configured rate, exactly split', async ({ assert }) => {
     const { user: creator } = await loggedIn('maker', 'creator')
-    const creatorWallet = await chain.address(2)
+    const creatorWallet = await fixture.chain.address(2)
     await payoutAccounts.set('x402', creator.id, { accountRef: creatorWallet, ready: true })
     const video = await listedVideo(creator, { priceMinor: 3000 })
     const { client } = await loggedIn('buyer')
     const order = await checkout(client, video)
 
-    const signed = await quote(client, order.id, await chain.address(1), ZeroAddress)
+    const signed = await quote(client, order.id, await fixture.chain.address(1), ZeroAddress)
     assert.equal(signed.status, 200, JSON.stringify(signed.body))
     // $30 at 3000 USD per ETH = 0.01 ETH.
     assert.equal(signed.body.quote.amount, 10n ** 16n + '')
-    const before = await chain.provider.getBalance(creatorWallet)
-    await pay(chain, 1, signed.body)
-    await chain.mine(CONFIRMATIONS)
+    const before = await fixture.chain.provider.getBalance(creatorWallet)
+    await pay(fixture.chain, 1, signed.body)
+    await fixture.chain.mine(CONFIRMATIONS)
     await waitForOrder(order.id, 'paid')
-    assert.equal((await chain.provider.getBalance(creatorWallet)) - before, 9n * 10n ** 15n)
+    assert.equal((await fixture.chain.provider.getBalance(creatorWallet)) - before, 9n * 10n ** 15n)
     assert.deepEqual((await ledgerOf(order.id)).byAccount, { creator: 2700, platform: 300 })
   })
 
@@ -132,10 +114,10 @@ test.group('Crypto payments: wallet checkout and the chain watcher', (group) => 
     const video = await listedVideo(creator, { priceMinor: 1000 })
     const { client } = await loggedIn('buyer')
     const order = await checkout(client, video)
-    const signed = await quote(client, order.id, await chain.address(0), chain.deployment.token)
+    const signed = await quote(client, order.id, await fixture.chain.address(0), fixture.chain.deployment.token)
     assert.equal(signed.body.quote.creatorShareBps, 0)
-    await pay(chain, 0, signed.body)
-    await chain.mine(CONFIRMATIONS)
+    await pay(fixture.chain, 0, signed.body)
+    await fixture.chain.mine(CONFIRMATIONS)
     const paid = await waitForOrder(order.id, 'paid')
     assert.equal(paid.creatorPayout, 'owed')
     assert.deepEqual((await ledgerOf(order.id)).byAccount, { creator: 900, platform: 100 })
@@ -147,13 +129,13 @@ test.group('Crypto payments: wallet checkout and the chain watcher', (group) => 
     const { client } = await loggedIn('buyer')
     const { client: other } = await loggedIn('other')
     const order = await checkout(client, video)
-    const payer = await chain.address(0)
+    const payer = await fixture.chain.address(0)
 
-    assert.equal((await quote(other, order.id, payer, chain.deployment.token)).status, 404)
-    assert.equal((await quote(client, order.id, 'not-an-address', chain.deployment.token)).status, 422)
-    assert.equal((await quote(client, order.id, ZeroAddress, chain.deployment.token)).status, 422)
+    assert.equal((await quote(other, order.id, payer, fixture.chain.deployment.token)).status, 404)
+    assert.equal((await quote(client, order.id, 'not-an-address', fixture.chain.deployment.token)).status, 422)
+    assert.equal((await quote(client, order.id, ZeroAddress, fixture.chain.deployment.token)).status, 422)
     assert.equal((await quote(client, order.id, payer, '0x000000000000000000000000000000000000dEaD')).status, 422)
-    assert.equal((await quote(client, '00000000-0000-0000-0000-000000000000', payer, chain.deployment.token)).status, 404)
+    assert.equal((await quote(client, '00000000-0000-0000-0000-000000000000', payer, fixture.chain.deployment.token)).status, 404)
     assert.lengthOf(await db.from('plugin_state').whereLike('key', 'quote:%'), 0)
   })
 })

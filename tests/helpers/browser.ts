@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 import { chromium, type Page } from 'playwright-core'
 
 /** Debian's Chromium, headless, never a downloaded browser. */
@@ -22,4 +23,16 @@ export async function logIn(page: Page, username: string) {
   await page.fill('input[name="login"]', username)
   await page.fill('input[name="password"]', 'correct horse battery')
   await Promise.all([page.waitForURL('/'), page.click('button[type="submit"]')])
+}
+
+/** From the order page: "Watch now", then the player plays at least 2 s (muted, so autoplay is allowed). */
+export async function watchNowPlays(page: Page, videoId: string) {
+  await Promise.all([page.waitForURL(`/videos/${videoId}`), page.click('text=Watch now')])
+  await page.waitForSelector('[data-player][data-state="playing"]')
+  await page.evaluate(() => {
+    const element = document.querySelector('video')!
+    element.muted = true
+    return element.play()
+  })
+  await page.waitForFunction(() => document.querySelector('video')!.currentTime >= 2, null, { timeout: 30_000 })
 }

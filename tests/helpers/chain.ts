@@ -4,7 +4,9 @@ import db from '@adonisjs/lucid/services/db'
 import app from '@adonisjs/core/services/app'
 import env from '#start/env'
 import { Contract, ContractFactory, JsonRpcProvider, NonceManager, Wallet, type InterfaceAbi } from 'ethers'
+import type { Group } from '@japa/runner/core'
 import { runAce, startAce, stopProcess } from '#tests/helpers/processes'
+import { resetState } from '#tests/helpers/state'
 
 /** Hardhat's public test accounts #1.. (#0 deploys, #9 is the fee recipient of .env.test). */
 export const TEST_KEYS = [
@@ -155,4 +157,29 @@ export async function startWatcher(env: Record<string, string> = {}, timeoutMs =
     }
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
+}
+
+/**
+ * The chain fixture of a test group: one Hardhat node for the group; before
+ * each test, empty tables with the deployment restored, and (with
+ * `watcher: true`) a running chain watcher, stopped after the test.
+ * Tests that start their own watcher assign `fixture.watcher` so it is stopped too.
+ */
+export function useTestChain(group: Group, options: { watcher?: boolean } = {}) {
+  const fixture = {} as { chain: TestChain; watcher?: ChildProcess }
+  group.setup(async () => {
+    await resetState()
+    fixture.chain = await TestChain.start()
+    return () => fixture.chain.stop()
+  })
+  group.each.setup(async () => {
+    await resetState()
+    await fixture.chain.restore()
+    fixture.watcher = options.watcher ? await startWatcher() : undefined
+    return async () => {
+      await fixture.chain.intervalMining(0)
+      if (fixture.watcher && fixture.watcher.exitCode === null) await stopProcess(fixture.watcher)
+    }
+  })
+  return fixture
 }

@@ -14,18 +14,9 @@ export const DOMAIN_VERSION = '1'
 export const QUOTE_TYPE_STRING =
   'Quote(bytes32 invoiceId,bytes32 videoIdHash,address payer,address token,uint256 amount,address creator,uint16 creatorShareBps,uint64 deadline)'
 
-export const QUOTE_TYPES: Record<string, TypedDataField[]> = {
-  Quote: [
-    { name: 'invoiceId', type: 'bytes32' },
-    { name: 'videoIdHash', type: 'bytes32' },
-    { name: 'payer', type: 'address' },
-    { name: 'token', type: 'address' },
-    { name: 'amount', type: 'uint256' },
-    { name: 'creator', type: 'address' },
-    { name: 'creatorShareBps', type: 'uint16' },
-    { name: 'deadline', type: 'uint64' },
-  ],
-}
+// The one definition of the quote's EIP-712 type: the one the server signs with.
+export { QUOTE_TYPES } from '../../../plugins/x402/chain.js'
+import { QUOTE_TYPES } from '../../../plugins/x402/chain.js'
 
 export interface Quote {
   invoiceId: string
