@@ -16,6 +16,7 @@ const AccountsController = () => import('#controllers/accounts_controller')
 const CreatorApplicationsController = () => import('#controllers/admin/creator_applications_controller')
 const AdminVideosController = () => import('#controllers/admin/videos_controller')
 const AdminCommerceController = () => import('#controllers/admin/commerce_controller')
+const AdminUsersController = () => import('#controllers/admin/users_controller')
 const CheckoutsController = () => import('#controllers/checkouts_controller')
 const DisplayCurrenciesController = () => import('#controllers/display_currencies_controller')
 const LibraryController = () => import('#controllers/library_controller')
@@ -89,6 +90,10 @@ router
 
 router
   .group(() => {
+    router.get('/users', [AdminUsersController, 'index']).as('admin.users')
+    router.post('/users/:id/role', [AdminUsersController, 'role']).where('id', router.matchers.number())
+    router.post('/users/:id/ban', [AdminUsersController, 'ban']).where('id', router.matchers.number())
+    router.post('/users/:id/unban', [AdminUsersController, 'unban']).where('id', router.matchers.number())
     router.get('/videos', [AdminVideosController, 'index']).as('admin.videos')
     router.post('/videos/:id/takedown', [AdminVideosController, 'takedown'])
     router.post('/videos/:id/restore', [AdminVideosController, 'restore'])

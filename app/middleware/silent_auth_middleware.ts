@@ -13,6 +13,11 @@ export default class SilentAuthMiddleware {
     next: NextFn,
   ) {
     await ctx.auth.check()
+    // A ban ends every session at once: the next request of a banned user is a guest's.
+    if (ctx.auth.user?.bannedAt) {
+      await ctx.auth.use('web').logout()
+      ctx.session?.flash('error', 'This account is banned.')
+    }
 
     return next()
   }

@@ -1,0 +1,17 @@
+import vine from '@vinejs/vine'
+import { ROLES } from '#models/user'
+
+export const userFiltersValidator = vine.create({
+  q: vine.string().trim().maxLength(100).optional(),
+  role: vine.enum([...ROLES, 'banned'] as const).optional(),
+  page: vine.number().withoutDecimals().min(1).max(100_000).optional(),
+})
+
+export const userRoleValidator = vine.create({
+  role: vine.enum(ROLES),
+})
+
+export const banValidator = vine.create({
+  /** Shown to admins in the audit log and the user list. */
+  reason: vine.string().trim().minLength(3).maxLength(500),
+})
