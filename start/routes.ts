@@ -97,6 +97,7 @@ router
     router.get('/videos', [AdminVideosController, 'index']).as('admin.videos')
     router.post('/videos/:id/takedown', [AdminVideosController, 'takedown'])
     router.post('/videos/:id/restore', [AdminVideosController, 'restore'])
+    router.post('/videos/:id/retry', [AdminVideosController, 'retry'])
     router.get('/orders', [AdminCommerceController, 'orders']).as('admin.orders')
     router.get('/allowlists', [AdminCommerceController, 'allowlists']).as('admin.allowlists')
     router.get('/audit', [AdminCommerceController, 'audit']).as('admin.audit')

@@ -105,3 +105,31 @@ test.group('Admin → Users', (group) => {
     assert.equal((await User.findByOrFail('username', 'someone')).role, 'admin')
   })
 })
+
+test.group('Admin → Videos: retrying a failed transcode', (group) => {
+  group.each.setup(() => resetState())
+
+  test('an admin requeues a failed video (audited); a ready one is refused; a creator gets 403', async ({ assert }) => {
+    const { client: admin } = await loggedIn('root', 'admin')
+    const { user: creator, client: creatorClient } = await loggedIn('maker', 'creator')
+    const failed = await listedVideo(creator, { title: 'Broke' })
+    failed.merge({ status: 'failed', lastError: 'ffmpeg exited with 1', attempts: 3 })
+    await failed.save()
+    const ready = await listedVideo(creator, { title: 'Fine' })
+
+    const page = await admin.get('/admin/videos')
+    assert.include(page.text, `/admin/videos/${failed.id}/retry`)
+    assert.notInclude(page.text, `/admin/videos/${ready.id}/retry`)
+
+    assert.equal((await creatorClient.api('POST', `/admin/videos/${failed.id}/retry`, {})).status, 403)
+    await admin.submit('/admin/videos', `/admin/videos/${failed.id}/retry`, {})
+    await failed.refresh()
+    assert.equal(failed.status, 'queued')
+    assert.equal(failed.attempts, 0)
+    await admin.submit('/admin/videos', `/admin/videos/${ready.id}/retry`, {})
+    await ready.refresh()
+    assert.equal(ready.status, 'ready')
+    const log = await db.from('audit_logs').orderBy('id')
+    assert.deepEqual(log.map((row) => [row.action, row.before?.status, row.after?.status]), [['video.retry', 'failed', 'queued']])
+  })
+})
