@@ -282,8 +282,13 @@ test.group('Commerce: buying with Stripe', (group) => {
 
     viewer.bannedAt = DateTime.now()
     await viewer.save()
+    // A ban logs the user out on their next request: they are a guest now.
     const banned = await client.api('POST', `/videos/${video.id}/checkout`, { provider: 'stripe' })
-    assert.equal(banned.status, 403)
+    assert.equal(banned.status, 401)
+    // And the rule itself holds wherever a checkout starts.
+    const refused = await orders.checkout(viewer, video.id, 'stripe').catch((error) => error)
+    assert.equal(refused.code, 'account_banned')
+    assert.equal(refused.status, 403)
 
     assert.lengthOf(await Order.all(), 0)
     assert.lengthOf(stripe.requests.filter((r) => r.path === '/v1/checkout/sessions'), 0)
