@@ -5,10 +5,8 @@
 */
 import { createRequire } from 'node:module'
 import {
-  AbiCoder,
   Interface,
   JsonRpcProvider,
-  TypedDataEncoder,
   ZeroAddress,
   getAddress,
   isAddress,
@@ -67,11 +65,6 @@ export function quoteDomain(chainId: number, contract: string): TypedDataDomain 
 
 export function signQuote(signer: Wallet, chainId: number, contract: string, quote: Quote) {
   return signer.signTypedData(quoteDomain(chainId, contract), QUOTE_TYPES, { ...quote, amount: BigInt(quote.amount) })
-}
-
-/** The address that signed `signature` over `quote` (for tests and diagnostics). */
-export function quoteDigest(chainId: number, contract: string, quote: Quote) {
-  return TypedDataEncoder.hash(quoteDomain(chainId, contract), QUOTE_TYPES, { ...quote, amount: BigInt(quote.amount) })
 }
 
 /**
@@ -191,7 +184,5 @@ export function decodePaidLog(log: { topics: readonly string[]; data: string }):
  * forever against a dead RPC) and no response cache (stale nonces and heads).
  */
 export function rpcProvider(url: string, chainId: number) {
-  return new JsonRpcProvider(url, chainId, { staticNetwork: true, cacheTimeout: -1, polling: false } as any)
+  return new JsonRpcProvider(url, chainId, { staticNetwork: true, cacheTimeout: -1 })
 }
-
-export const abiCoder = AbiCoder.defaultAbiCoder()

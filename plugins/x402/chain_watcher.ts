@@ -37,10 +37,6 @@ export class ChainWatcher {
     private deliver: (events: VerifiedPaymentEvent[]) => Promise<DeliveryResult[]>
   ) {}
 
-  get cursorPrefix() {
-    return `cursor:${this.runtime.config.chainId}:`
-  }
-
   async run(signal: AbortSignal) {
     let backoff = 0
     this.api.logger.info(`x402 watcher: chain ${this.runtime.config.chainId}, ${this.runtime.config.confirmations} confirmations`)
@@ -70,7 +66,7 @@ export class ChainWatcher {
       await this.#report({ ok: false, message: 'No contract deployed on this chain yet: run node ace x402:deploy' })
       return false
     }
-    const cursorKey = `${this.cursorPrefix}${contract.address.toLowerCase()}`
+    const cursorKey = `cursor:${config.chainId}:${contract.address.toLowerCase()}`
     const nextBlock = (await this.api.state.get<{ nextBlock: number }>(cursorKey))?.nextBlock ?? contract.startBlock
     const head = await rpc(() => this.runtime.provider.getBlockNumber())
     // A block's own inclusion is its first confirmation.

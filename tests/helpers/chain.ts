@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises'
 import db from '@adonisjs/lucid/services/db'
 import app from '@adonisjs/core/services/app'
 import env from '#start/env'
-import { Contract, ContractFactory, JsonRpcProvider, NonceManager, Wallet, type InterfaceAbi } from 'ethers'
+import { Contract, ContractFactory, NonceManager, Wallet, type InterfaceAbi, type JsonRpcProvider } from 'ethers'
+import { rpcProvider } from '../../plugins/x402/chain.js'
 import type { Group } from '@japa/runner/core'
 import { runAce, startAce, stopProcess } from '#tests/helpers/processes'
 import { resetState } from '#tests/helpers/state'
@@ -46,7 +47,7 @@ export class TestChain {
     private node: ChildProcess,
     readonly url: string
   ) {
-    this.provider = new JsonRpcProvider(url, Number(env.get('X402_CHAIN_ID')), { staticNetwork: true, cacheTimeout: -1 } as any)
+    this.provider = rpcProvider(url, Number(env.get('X402_CHAIN_ID')))
   }
 
   static async start() {
