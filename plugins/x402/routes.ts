@@ -3,7 +3,7 @@ import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { escapeHtml, type PluginApi } from '@matinee/plugin-kit'
-import { normalizeAddress } from './chain.js'
+import { SPLITTER_ARTIFACT, normalizeAddress } from './chain.js'
 import { QuoteError, termsKey, type OrderTerms, type X402PaymentProvider } from './x402_payment_provider.js'
 import type { X402Runtime } from './x402_runtime.js'
 
@@ -16,7 +16,7 @@ const TX_HASH = /^0x[0-9a-fA-F]{64}$/
  * The plugin's pages and endpoints, under /plugins/x402:
  *   POST /orders/:id/quote      a quote signed for the buyer's wallet and token
  *   GET  /orders/:id/progress   confirmations of the buyer's transaction
- *   GET  /checkout.js           the wallet script of the order page
+ *   GET  /checkout.js           the wallet script of the order page (with /ethers.js, /splitter-abi.json)
  *   GET  /ethers.js             ethers v6 for that script (the package's browser build)
  *   GET|POST /wallet            a creator's payout wallet
  */
@@ -74,6 +74,12 @@ export function registerRoutes(api: PluginApi<any>, runtime: X402Runtime, provid
     response.header('content-type', 'text/javascript; charset=utf-8')
     response.header('cache-control', 'public, max-age=300')
     return response.send(await readFile(ETHERS_BUNDLE, 'utf8'))
+  })
+
+  // The contract's ABI as the plugin ships it (one copy for the server and the browser).
+  api.router.get('/splitter-abi.json', async ({ response }) => {
+    response.header('cache-control', 'public, max-age=300')
+    return response.json(SPLITTER_ARTIFACT.abi)
   })
 
   api.router.get(

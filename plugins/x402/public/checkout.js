@@ -16,29 +16,10 @@
 */
 import * as ethers from '/plugins/x402/ethers.js'
 
-const QUOTE = '(bytes32 invoiceId, bytes32 videoIdHash, address payer, address token, uint256 amount, address creator, uint16 creatorShareBps, uint64 deadline)'
-
+// The splitter's ABI as the server ships it, plus the token errors that
+// bubble up through safeTransferFrom.
 const SPLITTER_ABI = [
-  `function payNative(${QUOTE} q, bytes signature) payable`,
-  `function payERC20(${QUOTE} q, bytes signature)`,
-  `function payERC20WithPermit(${QUOTE} q, bytes signature, uint256 permitDeadline, uint8 v, bytes32 r, bytes32 s)`,
-  'error InvoiceUsed(bytes32 invoiceId)',
-  'error QuoteExpired(uint64 deadline, uint256 nowTimestamp)',
-  'error InvalidSignature()',
-  'error WrongAmount(uint256 expected, uint256 actual)',
-  'error WrongPayer(address expected, address actual)',
-  'error WrongToken(address token)',
-  'error TokenNotAllowed(address token)',
-  'error BadShare(uint16 creatorShareBps)',
-  'error ZeroCreator()',
-  'error ZeroAmount()',
-  'error TransferAmountMismatch(uint256 expected, uint256 received)',
-  'error EnforcedPause()',
-  'error ReentrancyGuardReentrantCall()',
-  'error SafeERC20FailedOperation(address token)',
-  'error FailedCall()',
-  'error InsufficientBalance(uint256 balance, uint256 needed)',
-  // The token's own errors bubble up through safeTransferFrom.
+  ...(await (await fetch('/plugins/x402/splitter-abi.json')).json()),
   'error ERC20InsufficientBalance(address sender, uint256 balance, uint256 needed)',
   'error ERC20InsufficientAllowance(address spender, uint256 allowance, uint256 needed)',
 ]
