@@ -26,6 +26,7 @@ export interface ActionHooks {
   'purchase:completed': { orderId: string; videoId: string | number; buyerId: number; provider: string }
   'purchase:refunded': { orderId: string; videoId: string | number; buyerId: number; provider: string }
   'playback:started': { sessionId: string; videoId: string | number; userId: number }
+  'demo:seeded': { users: Array<{ id: number; username: string; role: string }> }
 }
 
 /**
@@ -56,6 +57,7 @@ export const ACTION_HOOK_DOCS: Record<ActionName, string> = {
   'purchase:completed': 'A payment was confirmed and access granted (fires once per order).',
   'purchase:refunded': 'A purchase was refunded and access revoked.',
   'playback:started': 'A playback session was opened.',
+  'demo:seeded': 'The demo seeder made its accounts (make dev); plugins may add their own demo data.',
 }
 
 export const FILTER_HOOK_DOCS: Record<FilterName, string> = {

@@ -36,7 +36,7 @@ export default class DemoSeeder extends BaseSeeder {
     }
 
     await this.#demoVideos()
-    await this.#demoPayoutWallet()
+    await this.#announce()
 
     if (created.length === 0) {
       console.log('Demo accounts already exist (their passwords were printed when they were made;')
@@ -52,16 +52,13 @@ export default class DemoSeeder extends BaseSeeder {
     console.log('')
   }
 
-  /**
-   * The creator's crypto payout wallet: Hardhat's public test account #3 on
-   * the local chain `make dev` runs, so wallet payments split on chain.
-   */
-  async #demoPayoutWallet() {
-    const creator = await User.findByEmail('creator@matinee.local')
-    if (!creator) return
-    const { default: payoutAccounts } = await import('#services/payout_account_service')
-    if (await payoutAccounts.get('x402', creator.id)) return
-    await payoutAccounts.set('x402', creator.id, { accountRef: '0x90F79bf6EB2c4f870365E785982E1f101E93b906', ready: true })
+  /** Plugins add their own demo data (a payout wallet on the local chain...). */
+  async #announce() {
+    const users = await User.query().whereIn('email', DEMO_ACCOUNTS.map((account) => account.email))
+    const { default: plugins } = await import('#services/plugins')
+    await plugins.hooks.doAction('demo:seeded', {
+      users: users.map((user) => ({ id: user.id, username: user.username, role: user.role })),
+    })
   }
 
   /**

@@ -34,6 +34,12 @@ export const PAID_TOPIC = splitterInterface.getEvent('Paid')!.topicHash
 
 export const NATIVE_TOKEN = ZeroAddress
 
+/** Development chains (Hardhat, Ganache): test tokens may be minted, demo wallets are public. */
+export const LOCAL_CHAIN_IDS = new Set([31337, 1337])
+
+/** Hardhat's public test account #3: the demo creator's payout wallet on a local chain. */
+export const DEMO_CREATOR_WALLET = '0x90F79bf6EB2c4f870365E785982E1f101E93b906'
+
 export const QUOTE_TYPES: Record<string, TypedDataField[]> = {
   Quote: [
     { name: 'invoiceId', type: 'bytes32' },

@@ -2,13 +2,10 @@ import { BaseCommand, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
 import { ContractFactory, NonceManager, Wallet, parseUnits } from 'ethers'
 import type { PluginApi } from '@matinee/plugin-kit'
-import { SPLITTER_ARTIFACT, TEST_STABLECOIN_ARTIFACT, normalizeAddress } from './chain.js'
+import { LOCAL_CHAIN_IDS, SPLITTER_ARTIFACT, TEST_STABLECOIN_ARTIFACT, normalizeAddress } from './chain.js'
 import { ChainWatcher } from './chain_watcher.js'
 import type { Deployment, X402Runtime } from './x402_runtime.js'
 import type { X402PaymentProvider } from './x402_payment_provider.js'
-
-/** The chains where `--local` may deploy a mintable test token. */
-const LOCAL_CHAIN_IDS = new Set([31337, 1337])
 
 /** The plugin's ace commands, bound to its runtime. */
 export function x402Commands(api: PluginApi<any>, runtime: X402Runtime, provider: X402PaymentProvider) {

@@ -1,5 +1,6 @@
 import { definePlugin } from '@matinee/plugin-kit'
 import { x402Options, resolveOptions } from './options.js'
+import { DEMO_CREATOR_WALLET, LOCAL_CHAIN_IDS } from './chain.js'
 import { X402Runtime } from './x402_runtime.js'
 import { X402PaymentProvider } from './x402_payment_provider.js'
 import { registerRoutes } from './routes.js'
@@ -31,6 +32,13 @@ export default definePlugin({
     api.health(() => provider.health())
     registerRoutes(api, runtime, provider)
     for (const command of x402Commands(api, runtime, provider)) api.commands.add(command)
+    // make dev: the demo creator is paid on the local chain (Hardhat's public account #3).
+    api.hooks.onAction('demo:seeded', async ({ users }) => {
+      const creator = users.find((user) => user.role === 'creator')
+      if (!creator || !LOCAL_CHAIN_IDS.has(config.chainId)) return
+      if (await api.payments.payoutAccounts.get(provider.id, creator.id)) return
+      await api.payments.payoutAccounts.set(provider.id, creator.id, { accountRef: DEMO_CREATOR_WALLET, ready: true })
+    })
     api.hooks.addFilter('nav:items', (items, { role }) =>
       role === 'creator' || role === 'admin' ? [...items, { label: 'Crypto payouts', href: '/plugins/x402/wallet' }] : items
     )
