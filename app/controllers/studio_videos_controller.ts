@@ -1,6 +1,5 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import videos from '#services/video_service'
-import transcoder from '#services/transcode_service'
 import mediaConfig from '#config/media'
 import { minorToInput } from '#services/money'
 import currencies from '#services/currency_service'
@@ -44,7 +43,7 @@ export default class StudioVideosController {
 
   async retry({ params, response, session, auth }: HttpContext) {
     const video = await videos.findOrFail(params.id, auth.user, { manage: true })
-    if (await transcoder.retry(video)) session.flash('success', 'Transcoding starts again.')
+    if (await videos.retryTranscode(auth.getUserOrFail(), video)) session.flash('success', 'Transcoding starts again.')
     return response.redirect('/studio/videos')
   }
 }

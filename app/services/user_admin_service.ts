@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
+import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import User, { ROLES, type Role } from '#models/user'
 import accounts from '#services/account_service'
 import audit from '#services/audit_service'
@@ -82,13 +83,13 @@ export class UserAdminService {
     })
   }
 
-  async #find(userId: number, trx: any) {
+  async #find(userId: number, trx: TransactionClientContract) {
     const user = Number.isSafeInteger(userId) ? await User.query({ client: trx }).where('id', userId).forUpdate().first() : null
     if (!user) throw new RefusedActionError('not_found', 404, 'There is no such user')
     return user
   }
 
-  async #otherActiveAdmins(user: User, trx: any) {
+  async #otherActiveAdmins(user: User, trx: TransactionClientContract) {
     const row = await User.query({ client: trx }).where('role', 'admin').whereNull('bannedAt').whereNot('id', user.id).count('* as total').first()
     return Number(row?.$extras.total ?? 0)
   }

@@ -10,6 +10,7 @@ import plugins from '#services/plugins'
 import { toMinorUnits } from '#services/money'
 import { isUuid } from '#services/ids'
 import playback from '#services/playback_service'
+import audit from '#services/audit_service'
 import { DateTime } from 'luxon'
 
 export interface VideoDetails {
@@ -93,6 +94,29 @@ export class VideoService {
   async restore(video: Video) {
     video.merge({ takenDownAt: null, takedownReason: null })
     await video.save()
+  }
+
+  /**
+   * A failed transcode gets a fresh set of attempts; false when the video has
+   * not failed. An admin's retry of someone else's video is audited (it
+   * spends the instance's CPU on their behalf).
+   */
+  async retryTranscode(actor: User, video: Video) {
+    const before = { status: video.status, lastError: video.lastError }
+    if (!(await transcoder.retry(video))) return false
+    if (actor.id !== video.ownerId) {
+      await audit.record({
+        actor,
+        action: 'video.retry',
+        subjectType: 'video',
+        subjectId: video.id,
+        targetUserId: video.ownerId,
+        before,
+        after: { status: video.status },
+        summary: `${actor.username} retried the transcode of "${video.title}"`,
+      })
+    }
+    return true
   }
 
   catalog({ search, page }: { search?: string; page: number }) {

@@ -27,8 +27,12 @@ export function x402Commands(api: PluginApi<any>, runtime: X402Runtime, provider
     async run() {
       const { config } = runtime
       if (!config.deployerKey) return this.#fail('X402_DEPLOYER_KEY is not set: it pays for the deployment')
-      const reported = Number(await runtime.provider.send('eth_chainId', []).catch((error) => this.#fail(`The node at ${config.rpcUrl} cannot be reached: ${error.message}`)))
-      if (!reported) return
+      let reported: number
+      try {
+        reported = Number(await runtime.provider.send('eth_chainId', []))
+      } catch (error) {
+        return this.#fail(`The node at ${config.rpcUrl} cannot be reached: ${(error as Error).message}`)
+      }
       if (reported !== config.chainId) return this.#fail(`The node at ${config.rpcUrl} is chain ${reported}, but X402_CHAIN_ID is ${config.chainId}`)
       if (this.local && !LOCAL_CHAIN_IDS.has(reported)) return this.#fail(`--local deploys a mintable test token: refused on chain ${reported}`)
       const funded = (this.fund ?? '').split(',').map((item) => item.trim()).filter(Boolean).map(normalizeAddress)

@@ -1,8 +1,6 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import Video from '#models/video'
 import videos from '#services/video_service'
-import transcoder from '#services/transcode_service'
-import audit from '#services/audit_service'
 import { takedownValidator } from '#validators/video'
 
 export default class AdminVideosController {
@@ -23,26 +21,13 @@ export default class AdminVideosController {
     return response.redirect('/admin/videos')
   }
 
-  /** A failed transcode gets a fresh set of attempts (audited: it costs the instance CPU). */
   async retry({ params, response, session, auth }: HttpContext) {
-    const admin = auth.getUserOrFail()
-    const video = await videos.findOrFail(params.id, admin, { manage: true })
-    const before = { status: video.status, lastError: video.lastError }
-    if (!(await transcoder.retry(video))) {
+    const video = await videos.findOrFail(params.id, auth.user, { manage: true })
+    if (await videos.retryTranscode(auth.getUserOrFail(), video)) {
+      session.flash('success', `"${video.title}" is queued for transcoding again.`)
+    } else {
       session.flash('error', `"${video.title}" has not failed: nothing to retry.`)
-      return response.redirect('/admin/videos')
     }
-    await audit.record({
-      actor: admin,
-      action: 'video.retry',
-      subjectType: 'video',
-      subjectId: video.id,
-      targetUserId: video.ownerId,
-      before,
-      after: { status: video.status },
-      summary: `${admin.username} retried the transcode of "${video.title}"`,
-    })
-    session.flash('success', `"${video.title}" is queued for transcoding again.`)
     return response.redirect('/admin/videos')
   }
 
