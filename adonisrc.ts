@@ -31,7 +31,7 @@ export default defineConfig({
     () => import('@adonisjs/redis/redis_provider'),
     () => import('@adonisjs/limiter/limiter_provider'),
     () => import('@adonisjs/mail/mail_provider'),
-    () => import('@adonisjs/transmit/transmit_provider'),
+    () => import('#providers/transmit_provider'),
     () => import('#providers/plugin_provider'),
   ],
 
@@ -40,7 +40,8 @@ export default defineConfig({
     () => import('#start/view'),
     () => import('#start/limiter'),
     () => import('#start/routes'),
-    () => import('#start/transmit'),
+    // Transmit's routes: only where HTTP is served (a command that broadcasts creates Transmit when it does).
+    { file: () => import('#start/transmit'), environment: ['web', 'test'] },
     { file: () => import('#start/uploads'), environment: ['web'] },
     () => import('#start/kernel'),
   ],
