@@ -66,7 +66,7 @@ export class ChainWatcher {
       await this.#report({ ok: false, message: 'No contract deployed on this chain yet: run node ace x402:deploy' })
       return false
     }
-    const cursorKey = `cursor:${config.chainId}:${contract.address.toLowerCase()}`
+    const cursorKey = this.runtime.cursorKey(contract.address)
     const nextBlock = (await this.api.state.get<{ nextBlock: number }>(cursorKey))?.nextBlock ?? contract.startBlock
     const head = await rpc(() => this.runtime.provider.getBlockNumber())
     // A block's own inclusion is its first confirmation.

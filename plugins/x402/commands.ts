@@ -66,6 +66,9 @@ export function x402Commands(api: PluginApi<any>, runtime: X402Runtime, provider
         deployedAt: new Date().toISOString(),
       }
       await api.state.set(runtime.deploymentKey(), deployment)
+      // A restarted local chain hands out the same addresses again: a cursor
+      // left from the previous chain would skip this one's early blocks.
+      await api.state.delete(runtime.cursorKey(deployment.contract))
       if (config.contractAddress) {
         this.logger.warning('X402_CONTRACT_ADDRESS is set: payments keep going to that address until you change it')
       }

@@ -64,6 +64,11 @@ export class X402Runtime {
     return `deployment:${this.config.chainId}`
   }
 
+  /** Where the watcher keeps the next block to read of one contract. */
+  cursorKey(contract: string) {
+    return `cursor:${this.config.chainId}:${contract.toLowerCase()}`
+  }
+
   watcherKey() {
     return `watcher:${this.config.chainId}`
   }
