@@ -129,7 +129,7 @@ async function firstSegmentTimes(client: WebClient, video: Video, sessions = 10)
 async function wholeVideoSeconds(video: Video) {
   const watermarker = plugins.watermarks.get(playbackConfig.watermark.watermarker) as VisibleWatermarker
   const rendition = video.renditions!.find((r) => r.name === '480p')!
-  const filter = watermarker.buildFilter({
+  const filter = await watermarker.buildFilter({
     session: { sessionId: 'bench', userId: 0, username: 'bench', text: '@bench · WHOLE1', seed: Buffer.from('bench') },
     startSeconds: 0,
     durationSeconds: video.durationSeconds!,

@@ -277,8 +277,9 @@ export interface VisibleWatermarker {
    * mark on frames of this session and time range. Inside it, `t` is the
    * frame's presentation time in the video (timestamps are kept), so a
    * segment rendered alone continues its neighbours' schedule exactly.
+   * May be async (to read the plugin's settings, for example).
    */
-  buildFilter(input: VisibleWatermarkInput): string
+  buildFilter(input: VisibleWatermarkInput): string | Promise<string>
 }
 
 export interface ForensicWatermarker {

@@ -12,7 +12,7 @@ import type {
   VerifiedPaymentEvent,
   Watermarker,
 } from './contracts.js'
-import type { PluginSettings } from './plugin_settings.js'
+import type { PluginSettings, SettingsFields } from './plugin_settings.js'
 
 export const PLUGIN_MARK = Symbol.for('matinee.plugin')
 
@@ -77,10 +77,13 @@ export interface PluginApi<Options = unknown> {
   commands: { add(command: typeof BaseCommand): void }
   settings: {
     /**
-     * Typed settings an admin can edit; values are validated by `schema`
-     * (a VineJS object) on every write and fall back to `defaults`.
+     * Typed settings an admin can edit on Admin → Plugins; values are
+     * validated by `schema` (a VineJS object) on every write and fall back to
+     * `defaults`. Each top-level field is one form field, typed by its VineJS
+     * type; `fields` gives them labels and help text. Not for secrets: those
+     * come from the environment, through the plugin's options.
      */
-    define<Schema extends SchemaTypes>(schema: Schema, defaults: Infer<Schema>): PluginSettings<Schema>
+    define<Schema extends SchemaTypes>(schema: Schema, defaults: Infer<Schema>, fields?: SettingsFields<Schema>): PluginSettings<Schema>
   }
   /**
    * How the plugin is doing, shown to admins ("Stripe: no keys", "RPC

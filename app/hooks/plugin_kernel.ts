@@ -4,7 +4,7 @@ import type { BaseCommand } from '@adonisjs/core/ace'
 import type { SchemaTypes, Infer } from '@vinejs/vine/types'
 import { HookBus } from './hook_bus.js'
 import { ProviderRegistry } from './registry.js'
-import { PluginSettings } from './plugin_settings.js'
+import { PluginSettings, type SettingsFields } from './plugin_settings.js'
 import { PluginStateStore } from './plugin_state.js'
 import { loadPlugins, PluginBootError, type LoadedPlugin, type PluginEntry } from './plugin_loader.js'
 import type {
@@ -139,8 +139,9 @@ export class PluginKernel {
       state: new PluginStateStore(owner),
       commands: { add: (command) => this.commands.push({ owner, command }) },
       settings: {
-        define: <Schema extends SchemaTypes>(schema: Schema, defaults: Infer<Schema>) => {
-          const settings = new PluginSettings(owner, schema, defaults)
+        define: <Schema extends SchemaTypes>(schema: Schema, defaults: Infer<Schema>, fields?: SettingsFields<Schema>) => {
+          if (this.settings.has(owner)) throw new Error(`${owner}: settings are defined once per plugin`)
+          const settings = new PluginSettings(owner, schema, defaults, fields)
           this.settings.set(owner, settings)
           return settings
         },

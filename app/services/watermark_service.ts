@@ -156,7 +156,7 @@ export class WatermarkService {
         const sink = createWriteStream(input)
         await pipeline((await storage.get(encoding.initKey)).body, sink, { end: false })
         await pipeline((await storage.get(sourceKey)).body, sink)
-        const args = this.command({ input, output, rendition, level: encoding.level, index: data.index, session, username: user.username })
+        const args = await this.command({ input, output, rendition, level: encoding.level, index: data.index, session, username: user.username })
         await run('ffmpeg', args)
         await storage.put(key, createReadStream(output), { contentType: 'video/mp2t', size: (await stat(output)).size })
         return 'rendered' as const
@@ -169,7 +169,7 @@ export class WatermarkService {
   }
 
   /** The FFmpeg arguments that watermark one segment. */
-  command(input: {
+  async command(input: {
     input: string
     output: string
     rendition: Rendition
@@ -179,7 +179,7 @@ export class WatermarkService {
     username: string
   }) {
     const { rendition, session } = input
-    const mark = this.#watermarker().buildFilter({
+    const mark = await this.#watermarker().buildFilter({
       session: {
         sessionId: session.id,
         userId: session.userId,

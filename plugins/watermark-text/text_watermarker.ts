@@ -7,7 +7,15 @@ export interface TextWatermarkStyle {
   fontFamily: string
   /** 0..1: how opaque the text is. */
   opacity: number
+  /** The text's height relative to the frame's. */
+  size: WatermarkSize
 }
+
+export const WATERMARK_SIZES = ['small', 'medium', 'large'] as const
+export type WatermarkSize = (typeof WATERMARK_SIZES)[number]
+
+/** Frame height / text height: "medium" is 40 px on 720p. */
+const HEIGHT_PER_TEXT: Record<WatermarkSize, number> = { small: 26, medium: 18, large: 12 }
 
 /** Where the mark sits during one slot, as fractions of the free area. */
 export interface SlotPosition {
@@ -47,13 +55,15 @@ export class TextWatermarker implements VisibleWatermarker {
   readonly kind = 'visible' as const
   readonly label = 'Viewer name, moving'
 
-  #style: TextWatermarkStyle
+  /** Read for every segment: an admin's change to the settings applies to the next one rendered. */
+  #styleOf: () => TextWatermarkStyle | Promise<TextWatermarkStyle>
 
-  constructor(style: TextWatermarkStyle) {
-    this.#style = style
+  constructor(styleOf: () => TextWatermarkStyle | Promise<TextWatermarkStyle>) {
+    this.#styleOf = styleOf
   }
 
-  buildFilter(input: VisibleWatermarkInput): string {
+  async buildFilter(input: VisibleWatermarkInput): Promise<string> {
+    const style = await this.#styleOf()
     const { session, startSeconds, durationSeconds, height, intervalSeconds } = input
     const first = Math.floor(startSeconds / intervalSeconds)
     const last = Math.floor((startSeconds + durationSeconds) / intervalSeconds)
@@ -69,11 +79,11 @@ export class TextWatermarker implements VisibleWatermarker {
       return `if(lt(t\\,${boundary})\\,${piecewise(valueOf, from, middle)}\\,${piecewise(valueOf, middle, to)})`
     }
 
-    const fontSize = Math.max(12, Math.round(height / 18))
+    const fontSize = Math.max(12, Math.round(height / HEIGHT_PER_TEXT[style.size]))
     const border = Math.max(1, Math.round(fontSize / 14))
     const margin = Math.round(fontSize * 0.8)
-    const font = this.#style.fontFile ? `fontfile=${this.#style.fontFile}` : `font=${this.#style.fontFamily}`
-    const opacity = this.#style.opacity.toFixed(2)
+    const font = style.fontFile ? `fontfile=${style.fontFile}` : `font=${style.fontFamily}`
+    const opacity = style.opacity.toFixed(2)
     const options = [
       font,
       'expansion=none',

@@ -7,7 +7,9 @@ import PlaybackSession from '#models/playback_session'
 import { resetState } from '#tests/helpers/state'
 import { loggedIn } from '#tests/helpers/videos'
 import { listedVideo } from '#tests/helpers/commerce'
-import { WebClient } from '#tests/helpers/web_client'
+import { WebClient, fieldErrorsIn } from '#tests/helpers/web_client'
+import plugins from '#services/plugins'
+import type { VisibleWatermarker } from '#hooks/contracts'
 
 async function auditActions() {
   return (await db.from('audit_logs').orderBy('id')).map((row) => row.action)
@@ -131,5 +133,73 @@ test.group('Admin → Videos: retrying a failed transcode', (group) => {
     assert.equal(ready.status, 'ready')
     const log = await db.from('audit_logs').orderBy('id')
     assert.deepEqual(log.map((row) => [row.action, row.before?.status, row.after?.status]), [['video.retry', 'failed', 'queued']])
+  })
+})
+
+test.group('Admin → Plugins settings', (group) => {
+  group.each.setup(() => resetState())
+
+  const markFor = async () => {
+    const marker = plugins.watermarks.get('text') as VisibleWatermarker
+    return marker.buildFilter({
+      session: { sessionId: randomUUID(), userId: 1, username: 'ann', text: '@ann', seed: Buffer.from('seed') },
+      startSeconds: 0, durationSeconds: 4, width: 1280, height: 720, intervalSeconds: 5,
+    })
+  }
+
+  test('an admin changes the watermark settings in a form built from the plugin schema; the next segment uses them; audited', async ({ assert }) => {
+    const { client } = await loggedIn('root', 'admin')
+    const list = await client.get('/admin/plugins')
+    assert.include(list.text, 'href="/admin/plugins/watermark-text/settings"')
+    const form = await client.get('/admin/plugins/watermark-text/settings')
+    assert.equal(form.status, 200)
+    // Fields typed from the VineJS schema: a bounded number and a choice.
+    assert.match(form.text, /<input[^>]*name="opacity"[^>]*type="number"[^>]*min="0.15"[^>]*max="0.9"/)
+    assert.match(form.text, /<select id="field-size" name="size"/)
+    assert.include(await markFor(), 'fontcolor=white@0.50')
+
+    const saved = await client.submit('/admin/plugins/watermark-text/settings', '/admin/plugins/watermark-text/settings', { opacity: '0.8', size: 'large' })
+    assert.equal(saved.status, 302)
+    const page = await client.get(saved.location!)
+    assert.include(page.text, 'Saved watermark-text settings: opacity, size changed.')
+    assert.match(page.text, /<input[^>]*name="opacity"[^>]*value="0.8"/)
+    const mark = await markFor()
+    assert.include(mark, 'fontcolor=white@0.80')
+    assert.include(mark, 'fontsize=60')
+
+    const [entry] = await db.from('audit_logs').where('action', 'plugin.settings')
+    assert.equal(entry.subject_id, 'watermark-text')
+    assert.deepEqual(entry.before, { opacity: 0.5, size: 'medium' })
+    assert.deepEqual(entry.after, { opacity: 0.8, size: 'large' })
+  })
+
+  test('a value that fails the plugin schema shows the error on the form and saves nothing', async ({ assert }) => {
+    const { client } = await loggedIn('root', 'admin')
+    await client.submit('/admin/plugins/watermark-text/settings', '/admin/plugins/watermark-text/settings', { opacity: '0.7', size: 'small' })
+    for (const bad of [{ opacity: '2', size: 'small' }, { opacity: 'lots', size: 'small' }, { opacity: '0.5', size: 'gigantic' }]) {
+      const refused = await client.submit('/admin/plugins/watermark-text/settings', '/admin/plugins/watermark-text/settings', bad)
+      assert.equal(refused.status, 302)
+      const page = await client.get(refused.location!)
+      const field = bad.size === 'gigantic' ? 'size' : 'opacity'
+      assert.isNotEmpty(fieldErrorsIn(page.text, field), `no error shown for ${JSON.stringify(bad)}`)
+    }
+    const stored = await db.from('plugin_settings').where('plugin', 'watermark-text').first()
+    assert.deepEqual(stored.values, { opacity: 0.7, size: 'small' })
+    assert.include(await markFor(), 'fontcolor=white@0.70')
+    assert.lengthOf(await db.from('audit_logs').where('action', 'plugin.settings'), 1)
+  })
+
+  test('viewers and creators get 403; a plugin without settings is a 404; a POST without CSRF token changes nothing', async ({ assert }) => {
+    for (const role of ['viewer', 'creator'] as const) {
+      const { client } = await loggedIn(`someone_${role}`, role)
+      assert.equal((await client.get('/admin/plugins/watermark-text/settings')).status, 403)
+      assert.equal((await client.api('POST', '/admin/plugins/watermark-text/settings', { opacity: 0.2 })).status, 403)
+    }
+    const { client } = await loggedIn('root', 'admin')
+    assert.equal((await client.get('/admin/plugins/storage-local/settings')).status, 404)
+    assert.equal((await client.get('/admin/plugins/no-such-plugin/settings')).status, 404)
+    const forged = await client.request('POST', '/admin/plugins/watermark-text/settings', new URLSearchParams({ opacity: '0.2', size: 'small' }))
+    assert.equal(forged.status, 302)
+    assert.isNull(await db.from('plugin_settings').where('plugin', 'watermark-text').first())
   })
 })

@@ -2,7 +2,7 @@ import { test } from '@japa/runner'
 import { UrlSigner } from '#services/playback/url_signer'
 import { parsePlayPath, rewritePlaylist } from '#services/playback/playlist'
 import { parseRange } from '#services/http_range'
-import { TextWatermarker, safeText, slotPosition } from '../../plugins/watermark-text/text_watermarker.js'
+import { TextWatermarker, safeText, slotPosition, type WatermarkSize } from '../../plugins/watermark-text/text_watermarker.js'
 
 const SESSION = '5f0e8a4e-8d3c-4c7e-9a55-2d7f7c0d9b11'
 
@@ -108,18 +108,25 @@ test.group('Text watermark', () => {
     }
   })
 
-  test('the filter switches position at slot boundaries and scales with the height', ({ assert }) => {
-    const marker = new TextWatermarker({ fontFamily: 'Sans', opacity: 0.5 })
+  test('the filter switches position at slot boundaries and scales with the height', async ({ assert }) => {
+    const style = { fontFamily: 'Sans', opacity: 0.5, size: 'medium' as WatermarkSize }
+    const marker = new TextWatermarker(() => style)
     const input = { session: { sessionId: SESSION, userId: 1, username: 'ann', text: '@ann · ABC123', seed }, durationSeconds: 4, width: 1280, height: 720, intervalSeconds: 5 }
-    const filter = marker.buildFilter({ ...input, startSeconds: 8 })
+    const filter = await marker.buildFilter({ ...input, startSeconds: 8 })
     assert.match(filter, /^drawtext=font=Sans:expansion=none:text=@ann\\ ·\\ ABC123:fontsize=40:/)
     // 8–12 s crosses the boundary at 10 s: two positions.
     assert.include(filter, 'if(lt(t\\,10)\\,')
     assert.include(filter, slotPosition(seed, 1).x.toFixed(4))
     assert.include(filter, slotPosition(seed, 2).x.toFixed(4))
     // Inside one slot: one position, no switch.
-    assert.notInclude(marker.buildFilter({ ...input, startSeconds: 0, durationSeconds: 4 }), 'if(')
-    assert.include(marker.buildFilter({ ...input, height: 240, startSeconds: 0 }), 'fontsize=13')
+    assert.notInclude(await marker.buildFilter({ ...input, startSeconds: 0, durationSeconds: 4 }), 'if(')
+    assert.include(await marker.buildFilter({ ...input, height: 240, startSeconds: 0 }), 'fontsize=13')
+    // The style is read for every segment: a settings change shows on the next one.
+    style.size = 'large'
+    style.opacity = 0.8
+    const larger = await marker.buildFilter({ ...input, startSeconds: 0 })
+    assert.include(larger, 'fontsize=60')
+    assert.include(larger, 'fontcolor=white@0.80')
   })
 
   test('text that could change the filter graph is dropped', ({ assert }) => {

@@ -7,7 +7,7 @@ import salesReports from '#services/sales_report_service'
 import plugins from '#services/plugins'
 import { orderFiltersValidator } from '#validators/commerce'
 
-/** Admin pages for money and access: orders, allowlists, the audit log, plugins. */
+/** Admin pages for money and access: orders, allowlists, the audit log. */
 export default class AdminCommerceController {
   async orders({ view, request, auth }: HttpContext) {
     const filters = await orderFiltersValidator.validate(request.qs())
@@ -42,11 +42,5 @@ export default class AdminCommerceController {
     entries.baseUrl('/admin/audit')
     entries.queryString(search ? { q: search } : {})
     return view.render('pages/admin/audit', { entries, search })
-  }
-
-  /** Which plugins run, and what their health probes say ("Stripe: no keys"). */
-  async plugins({ view }: HttpContext) {
-    const list = await plugins.statuses()
-    return view.render('pages/admin/plugins', { plugins: list, payments: plugins.payments.all() })
   }
 }
