@@ -21,6 +21,9 @@ export class PluginBootError extends Error {
   name = 'PluginBootError'
 }
 
+/** What a plugin name may be: it becomes a URL segment (/plugins/<name>), a settings key and a package name. */
+export const PLUGIN_NAME_PATTERN = /^[a-z0-9][a-z0-9-]*$/
+
 const isPathSource = (source: string) =>
   source.startsWith('./') || source.startsWith('../') || source.startsWith('/') || source.startsWith('plugins/')
 
@@ -88,7 +91,7 @@ export async function loadPlugins(entries: PluginEntry[], appRoot: string): Prom
         `Plugin source "${entry.source}" does not export a plugin: its default export must be made with definePlugin()`
       )
     }
-    if (!/^[a-z0-9][a-z0-9-]*$/.test(plugin.name)) {
+    if (!PLUGIN_NAME_PATTERN.test(plugin.name)) {
       throw new PluginBootError(`Plugin source "${entry.source}" has an invalid name "${plugin.name}" (use lowercase letters, digits and "-")`)
     }
     const previous = seen.get(plugin.name)
