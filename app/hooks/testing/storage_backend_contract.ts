@@ -2,8 +2,7 @@ import { test } from '@japa/runner'
 import { Readable } from 'node:stream'
 import { randomBytes } from 'node:crypto'
 import { buffer as collect } from 'node:stream/consumers'
-import type { StorageBackend } from '#hooks/contracts'
-import { InvalidRangeError, ObjectNotFoundError } from '#hooks/contracts'
+import { InvalidRangeError, ObjectNotFoundError, type StorageBackend } from '../contracts.js'
 
 /**
  * The behaviour every StorageBackend must have. Run it against a backend with
