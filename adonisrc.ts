@@ -51,6 +51,8 @@ export default defineConfig({
       { files: ['tests/unit/**/*.spec.ts'], name: 'unit', timeout: 20000 },
       { files: ['tests/functional/**/*.spec.ts'], name: 'functional', timeout: 60000 },
       { files: ['tests/browser/**/*.spec.ts'], name: 'browser', timeout: 180000 },
+      // Plugin packages' own tests (first-party and examples), run with the app like the others.
+      { files: ['plugins/*/tests/**/*.spec.ts', 'examples/*/tests/**/*.spec.ts'], name: 'plugins', timeout: 60000 },
     ],
     forceExit: false,
   },
@@ -61,6 +63,7 @@ export default defineConfig({
     // Plugin packages (and the plugin kit) keep their package.json in the build.
     { pattern: 'app/hooks/package.json', reloadServer: false },
     { pattern: 'plugins/*/package.json', reloadServer: false },
+    { pattern: 'examples/*/package.json', reloadServer: false },
     // The x402 plugin's contract ABIs and its browser script.
     { pattern: 'plugins/*/contracts/*.json', reloadServer: false },
     { pattern: 'plugins/*/public/**', reloadServer: false },

@@ -32,7 +32,7 @@ export const runnerHooks: Required<Pick<Config, 'setup' | 'teardown'>> = {
 }
 
 export const configureSuite: Config['configureSuite'] = (suite) => {
-  if (suite.name === 'functional' || suite.name === 'browser') {
+  if (suite.name === 'functional' || suite.name === 'browser' || suite.name === 'plugins') {
     return suite.setup(() => testUtils.httpServer().start())
   }
 }
