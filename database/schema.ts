@@ -261,7 +261,7 @@ export class UserSchema extends BaseModel {
 }
 
 export class VideoSchema extends BaseModel {
-  static $columns = ['attempts', 'createdAt', 'currency', 'customPoster', 'description', 'durationSeconds', 'height', 'hlsPrefix', 'id', 'lastError', 'ownerId', 'posterKey', 'priceMinor', 'processingStartedAt', 'progress', 'readyAt', 'renditions', 'sourceFilename', 'sourceKey', 'sourceSize', 'sprite', 'status', 'takedownReason', 'takenDownAt', 'title', 'updatedAt', 'visibility', 'watermarkEnabled', 'width'] as const
+  static $columns = ['attempts', 'createdAt', 'currency', 'customPoster', 'description', 'durationSeconds', 'height', 'hlsPrefix', 'id', 'lastError', 'ownerId', 'posterKey', 'priceMinor', 'processingStartedAt', 'progress', 'readyAt', 'renditions', 'sourceFilename', 'sourceKey', 'sourceSize', 'sprite', 'status', 'storedBytes', 'takedownReason', 'takenDownAt', 'title', 'updatedAt', 'visibility', 'watermarkEnabled', 'width'] as const
   $columns = VideoSchema.$columns
   @column()
   declare attempts: number
@@ -307,6 +307,8 @@ export class VideoSchema extends BaseModel {
   declare sprite: any | null
   @column()
   declare status: string
+  @column()
+  declare storedBytes: bigint | number | null
   @column()
   declare takedownReason: string | null
   @column.dateTime()

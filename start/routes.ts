@@ -18,6 +18,7 @@ const AdminVideosController = () => import('#controllers/admin/videos_controller
 const AdminCommerceController = () => import('#controllers/admin/commerce_controller')
 const AdminUsersController = () => import('#controllers/admin/users_controller')
 const AdminPluginsController = () => import('#controllers/admin/plugins_controller')
+const AdminOverviewController = () => import('#controllers/admin/overview_controller')
 const CheckoutsController = () => import('#controllers/checkouts_controller')
 const DisplayCurrenciesController = () => import('#controllers/display_currencies_controller')
 const LibraryController = () => import('#controllers/library_controller')
@@ -91,6 +92,7 @@ router
 
 router
   .group(() => {
+    router.get('/', [AdminOverviewController, 'index']).as('admin.overview')
     router.get('/users', [AdminUsersController, 'index']).as('admin.users')
     router.post('/users/:id/role', [AdminUsersController, 'role']).where('id', router.matchers.number())
     router.post('/users/:id/ban', [AdminUsersController, 'ban']).where('id', router.matchers.number())

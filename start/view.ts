@@ -19,3 +19,15 @@ edge.global('formatDuration', (seconds: number | null) => {
   const s = String(total % 60).padStart(2, '0')
   return h ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`
 })
+
+/** 1536 → "1.5 KB", 5_000_000_000 → "4.66 GB" (binary units, as disks are sold in decimal ones but filled in these). */
+edge.global('formatBytes', (bytes: number | null) => {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB']
+  let value = Number(bytes ?? 0)
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return `${unit === 0 ? value : value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`
+})

@@ -41,6 +41,10 @@ export default class Video extends VideoSchema {
   @column({ consume: bigintAsNumber })
   declare sourceSize: number
 
+  /** Bytes under the video's storage prefix, measured when it became ready (null before). */
+  @column({ consume: bigintAsNumber })
+  declare storedBytes: number | null
+
   /** jsonb: pg would send a JS array as a PostgreSQL array, so serialise explicitly. */
   @column({ prepare: asJson })
   declare renditions: Rendition[] | null

@@ -26,6 +26,7 @@ export interface RevenueDay {
   currency: string
   gross: number
   net: number
+  platform: number
 }
 
 const num = (value: unknown) => Number(value ?? 0)
@@ -57,10 +58,14 @@ export class SalesReportService {
     }
   }
 
-  /** Totals per currency; all creators when `creatorId` is omitted (admins). */
-  async totals(creatorId?: number): Promise<MoneyTotals[]> {
+  /**
+   * Totals per currency; all creators when `creatorId` is omitted (admins);
+   * only ledger lines written since `since` when given (a refund counts when it happened).
+   */
+  async totals(creatorId?: number, since?: DateTime): Promise<MoneyTotals[]> {
     const query = db.from('ledger_entries as le').join('orders as o', 'o.id', 'le.order_id').select(this.#totalsSelect()).groupBy('le.currency').orderBy('le.currency')
     if (creatorId !== undefined) query.where('o.creator_id', creatorId)
+    if (since) query.where('le.created_at', '>=', since.toJSDate())
     return (await query).map((row) => this.#totals(row))
   }
 
@@ -99,23 +104,49 @@ export class SalesReportService {
       .select(db.raw(`to_char(date_trunc('day', le.created_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD') AS day`), 'le.currency')
       .select(db.raw('SUM(le.amount_minor) AS gross'))
       .select(db.raw(`COALESCE(SUM(le.amount_minor) FILTER (WHERE le.account = 'creator'), 0) AS net`))
+      .select(db.raw(`COALESCE(SUM(le.amount_minor) FILTER (WHERE le.account = 'platform'), 0) AS platform`))
       .groupBy('day', 'le.currency')
       .orderBy('day')
     if (creatorId !== undefined) query.where('o.creator_id', creatorId)
     const rows = await query
-    return rows.map((row) => ({ day: row.day, currency: row.currency, gross: num(row.gross), net: num(row.net) }))
+    return rows.map((row) => ({ day: row.day, currency: row.currency, gross: num(row.gross), net: num(row.net), platform: num(row.platform) }))
   }
 
-  /** Bars for a revenue chart of one currency: every day present, heights in 0..1. */
-  chart(days: RevenueDay[], currency: string, span = 30) {
+  /**
+   * Bars for a revenue chart of one currency over the last `span` days: every
+   * day present, heights in 0..1. The inner bar is the creators' share
+   * (`net`) or the platform's fees (`platform`).
+   */
+  chart(days: RevenueDay[], currency: string, span = 30, share: 'net' | 'platform' = 'net') {
     const byDay = new Map(days.filter((d) => d.currency === currency).map((d) => [d.day, d]))
     const start = DateTime.utc().startOf('day').minus({ days: span - 1 })
     const bars = Array.from({ length: span }, (_, i) => {
       const day = start.plus({ days: i }).toISODate()!
-      return { day, gross: byDay.get(day)?.gross ?? 0, net: byDay.get(day)?.net ?? 0 }
+      return { day, gross: byDay.get(day)?.gross ?? 0, net: byDay.get(day)?.[share] ?? 0 }
     })
     const max = Math.max(1, ...bars.map((bar) => bar.gross))
     return { currency, max, bars: bars.map((bar) => ({ ...bar, height: Math.max(0, bar.gross) / max, netHeight: Math.max(0, bar.net) / max })) }
+  }
+
+  /** Paid and refunded orders and what was paid, per video and currency, for the given videos. */
+  async salesOf(videoIds: string[]): Promise<Map<string, Array<{ currency: string; sales: number; refunds: number; gross: number }>>> {
+    const byVideo = new Map<string, Array<{ currency: string; sales: number; refunds: number; gross: number }>>()
+    if (!videoIds.length) return byVideo
+    const rows = await db
+      .from('orders')
+      .whereIn('video_id', videoIds)
+      .select('video_id', 'currency')
+      .select(db.raw(`COUNT(*) FILTER (WHERE status = 'paid') AS sales`))
+      .select(db.raw(`COUNT(*) FILTER (WHERE status = 'refunded') AS refunds`))
+      .select(db.raw(`COALESCE(SUM(amount_minor) FILTER (WHERE status = 'paid'), 0) AS gross`))
+      .whereIn('status', ['paid', 'refunded'])
+      .groupBy('video_id', 'currency')
+    for (const row of rows) {
+      const list = byVideo.get(row.video_id) ?? []
+      list.push({ currency: row.currency, sales: num(row.sales), refunds: num(row.refunds), gross: num(row.gross) })
+      byVideo.set(row.video_id, list)
+    }
+    return byVideo
   }
 
   /** Recent buyers of a creator's videos (paid and refunded orders). */

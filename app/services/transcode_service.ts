@@ -85,7 +85,8 @@ export class TranscodeService {
         await storage.delete(video.storagePrefix)
         return 'gone'
       }
-      video.merge({ ...outputs, status: 'ready', progress: 100, lastError: null, readyAt: DateTime.now() })
+      const storedBytes = await storage.sizeOf(video.storagePrefix)
+      video.merge({ ...outputs, storedBytes, status: 'ready', progress: 100, lastError: null, readyAt: DateTime.now() })
       await video.save()
       broadcastVideoProgress(video)
       await plugins.hooks.doAction('video:ready', { videoId: video.id, ownerId: video.ownerId })

@@ -12,6 +12,8 @@ import { isUuid } from '#services/ids'
 import playback from '#services/playback_service'
 import audit from '#services/audit_service'
 import { DateTime } from 'luxon'
+import db from '@adonisjs/lucid/services/db'
+import { RefusedActionError } from '#exceptions/refused_action_error'
 
 export interface VideoDetails {
   title: string
@@ -83,17 +85,32 @@ export class VideoService {
 
   /**
    * An admin takes a video down: it leaves the catalog and every open
-   * playback session stops at once. The creator sees the reason.
+   * playback session stops at once. The creator sees the reason. Audited.
    */
-  async takeDown(video: Video, reason: string) {
-    video.merge({ takenDownAt: DateTime.now(), takedownReason: reason })
-    await video.save()
+  async takeDown(actor: User, video: Video, reason: string) {
+    if (video.isTakenDown) throw new RefusedActionError('already_taken_down', 409, `"${video.title}" is already taken down`)
+    await db.transaction(async (trx) => {
+      video.merge({ takenDownAt: DateTime.now(), takedownReason: reason })
+      await video.useTransaction(trx).save()
+      await audit.record(
+        { actor, action: 'video.takedown', subjectType: 'video', subjectId: video.id, targetUserId: video.ownerId, before: { takenDown: false }, after: { takenDown: true, reason }, summary: `${actor.username} took down "${video.title}": ${reason}` },
+        trx
+      )
+    })
     await playback.revoke({ videoId: video.id }, 'takedown')
   }
 
-  async restore(video: Video) {
-    video.merge({ takenDownAt: null, takedownReason: null })
-    await video.save()
+  async restore(actor: User, video: Video) {
+    if (!video.isTakenDown) throw new RefusedActionError('not_taken_down', 409, `"${video.title}" is not taken down`)
+    const before = { takenDown: true, reason: video.takedownReason }
+    await db.transaction(async (trx) => {
+      video.merge({ takenDownAt: null, takedownReason: null })
+      await video.useTransaction(trx).save()
+      await audit.record(
+        { actor, action: 'video.restore', subjectType: 'video', subjectId: video.id, targetUserId: video.ownerId, before, after: { takenDown: false }, summary: `${actor.username} restored "${video.title}"` },
+        trx
+      )
+    })
   }
 
   /**
@@ -117,6 +134,18 @@ export class VideoService {
       })
     }
     return true
+  }
+
+  /** Admin → Videos: every video, newest first; `q` matches the title or the owner's username. */
+  adminList({ q, status, page }: { q?: string; status?: string; page: number }) {
+    const query = Video.query().preload('owner').orderBy('createdAt', 'desc')
+    if (q) {
+      const pattern = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+      query.where((inner) => inner.whereILike('title', pattern).orWhereHas('owner', (owner) => owner.whereILike('username', pattern)))
+    }
+    if (status === 'taken_down') query.whereNotNull('takenDownAt')
+    else if (status) query.where('status', status)
+    return query.paginate(page, 50)
   }
 
   catalog({ search, page }: { search?: string; page: number }) {

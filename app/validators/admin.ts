@@ -1,9 +1,16 @@
+import { VIDEO_STATUSES } from '#models/video'
 import vine from '@vinejs/vine'
 import { ROLES } from '#models/user'
 
 export const userFiltersValidator = vine.create({
   q: vine.string().trim().maxLength(100).optional(),
   role: vine.enum([...ROLES, 'banned'] as const).optional(),
+  page: vine.number().withoutDecimals().min(1).max(100_000).optional(),
+})
+
+export const videoFiltersValidator = vine.create({
+  q: vine.string().trim().maxLength(100).optional(),
+  status: vine.enum([...VIDEO_STATUSES, 'taken_down'] as const).optional(),
   page: vine.number().withoutDecimals().min(1).max(100_000).optional(),
 })
 

@@ -6,7 +6,10 @@ import User from '#models/user'
 import PlaybackSession from '#models/playback_session'
 import { resetState } from '#tests/helpers/state'
 import { loggedIn } from '#tests/helpers/videos'
-import { listedVideo } from '#tests/helpers/commerce'
+import { listedVideo, startStripe } from '#tests/helpers/commerce'
+import Video from '#models/video'
+import orders from '#services/order_service'
+import storage from '#services/storage_service'
 import { WebClient, fieldErrorsIn } from '#tests/helpers/web_client'
 import plugins from '#services/plugins'
 import type { VisibleWatermarker } from '#hooks/contracts'
@@ -201,5 +204,105 @@ test.group('Admin → Plugins settings', (group) => {
     const forged = await client.request('POST', '/admin/plugins/watermark-text/settings', new URLSearchParams({ opacity: '0.2', size: 'small' }))
     assert.equal(forged.status, 302)
     assert.isNull(await db.from('plugin_settings').where('plugin', 'watermark-text').first())
+  })
+})
+
+/** A paid order through the core's real payment path (Stripe stand-in checkout, then its verified event). */
+async function paidOrder(buyer: User, video: Video) {
+  const order = await orders.checkout(buyer, video.id, 'stripe')
+  await orders.receive('stripe', [
+    { eventId: `evt_${randomUUID()}`, type: 'payment.succeeded', orderId: order.id, amount: { amount: order.amountMinor, currency: order.currency } },
+  ])
+  return order
+}
+
+test.group('Admin → Videos and Overview', (group) => {
+  let stripe: Awaited<ReturnType<typeof startStripe>>
+  group.setup(async () => {
+    stripe = await startStripe()
+    return () => stripe.stop()
+  })
+  group.each.setup(() => resetState())
+
+  test('every video with owner, status and sales; search by title or owner, filter by status; takedown and restore audited', async ({ assert }) => {
+    const { user: admin, client } = await loggedIn('root', 'admin')
+    const { user: maker } = await loggedIn('maker', 'creator')
+    const { user: other } = await loggedIn('othermaker', 'creator')
+    const film = await listedVideo(maker, { title: 'Harbour lights', priceMinor: 450 })
+    const broken = await listedVideo(other, { title: 'Broken reel' })
+    broken.merge({ status: 'failed', lastError: 'ffmpeg exited with 1' })
+    await broken.save()
+    const { user: buyer } = await loggedIn('buyer')
+    const { user: buyer2 } = await loggedIn('buyer2')
+    await paidOrder(buyer, film)
+    await paidOrder(buyer2, film)
+
+    const all = await client.get('/admin/videos')
+    const row = all.text.match(/data-video-row="Harbour lights">([\s\S]*?)<\/tr>/)![1]
+    assert.include(row, 'maker')
+    assert.include(row, '2 sold · $9.00')
+    assert.include(all.text, 'data-video-row="Broken reel"')
+    const byOwner = await client.get('/admin/videos?q=othermaker')
+    assert.include(byOwner.text, 'data-video-row="Broken reel"')
+    assert.notInclude(byOwner.text, 'data-video-row="Harbour lights"')
+    const failed = await client.get('/admin/videos?status=failed')
+    assert.include(failed.text, 'data-video-row="Broken reel"')
+    assert.notInclude(failed.text, 'data-video-row="Harbour lights"')
+    assert.equal((await client.get('/admin/videos?status=exploded')).status, 302)
+
+    await client.submit('/admin/videos', `/admin/videos/${film.id}/takedown`, { reason: 'Copyright claim #7' })
+    const again = await client.submit('/admin/videos', `/admin/videos/${film.id}/takedown`, { reason: 'twice over' })
+    assert.equal(again.status, 302)
+    assert.include((await client.get('/admin/videos?status=taken_down')).text, 'data-video-row="Harbour lights"')
+    await client.submit('/admin/videos', `/admin/videos/${film.id}/restore`, {})
+    const log = await db.from('audit_logs').orderBy('id')
+    assert.deepEqual(
+      log.map((entry) => [entry.action, entry.actor_id, entry.target_user_id, entry.before, entry.after]),
+      [
+        ['video.takedown', admin.id, maker.id, { takenDown: false }, { takenDown: true, reason: 'Copyright claim #7' }],
+        ['video.restore', admin.id, maker.id, { takenDown: true, reason: 'Copyright claim #7' }, { takenDown: false }],
+      ]
+    )
+  })
+
+  test('the overview counts users and videos, sums storage per creator and this month’s revenue, with a chart', async ({ assert }) => {
+    const { client } = await loggedIn('root', 'admin')
+    const { user: maker } = await loggedIn('maker', 'creator')
+    const { user: small } = await loggedIn('smallmaker', 'creator')
+    const { user: buyer } = await loggedIn('buyer')
+    const banned = (await loggedIn('banned_one')).user
+    banned.bannedAt = DateTime.now()
+    await banned.save()
+    const film = await listedVideo(maker, { title: 'Big film', priceMinor: 1000 })
+    film.storedBytes = 3 * 1024 * 1024
+    await film.save()
+    // Ready before storage was measured at transcode time: the overview measures it.
+    const old = await listedVideo(small, { title: 'Old film' })
+    await storage.put(`${old.storagePrefix}hls/a.ts`, Buffer.alloc(1500))
+    await storage.put(`${old.storagePrefix}source/master.mp4`, Buffer.alloc(500))
+    await paidOrder(buyer, film)
+
+    const page = await client.get('/admin')
+    assert.equal(page.status, 200)
+    assert.include(page.text, 'data-figure="users">5<')
+    assert.include(page.text, 'data-figure="roles">2 / 2 / 1<')
+    assert.include(page.text, 'data-figure="banned"><a href="/admin/users?role=banned">1</a>')
+    assert.include(page.text, 'data-figure="videos">2<')
+    assert.match(page.text, /data-revenue="USD">[\s\S]*?data-figure="gross">\$10\.00<[\s\S]*?data-figure="platform">\$1\.00<[\s\S]*?data-figure="net">\$9\.00</)
+    assert.match(page.text, /data-storage-row="maker">[\s\S]*?data-bytes="3145728">3\.00 MB</)
+    assert.match(page.text, /data-storage-row="smallmaker">[\s\S]*?data-bytes="2000">1\.95 KB</)
+    assert.isBelow(page.text.indexOf('data-storage-row="maker"'), page.text.indexOf('data-storage-row="smallmaker"'))
+    assert.equal((await Video.findOrFail(old.id)).storedBytes, 2000)
+    // One bar per day of the month so far; today's is the highest.
+    const chart = page.text.match(/<figure class="chart" data-chart="USD">([\s\S]*?)<\/figure>/)![1]
+    const today = DateTime.utc()
+    assert.lengthOf(chart.match(/<title>[^<]* gross<\/title>/g)!, today.day)
+    assert.include(chart, `<title>${today.toISODate()}: $10.00 gross</title>`)
+    assert.include(chart, `<title>${today.toISODate()}: $1.00 platform fees</title>`)
+
+    for (const role of ['viewer', 'creator'] as const) {
+      const { client: outsider } = await loggedIn(`outsider_${role}`, role)
+      assert.equal((await outsider.get('/admin')).status, 403)
+    }
   })
 })

@@ -1,22 +1,26 @@
 import type { HttpContext } from '@adonisjs/core/http'
-import Video from '#models/video'
+import { VIDEO_STATUSES } from '#models/video'
+import salesReports from '#services/sales_report_service'
 import videos from '#services/video_service'
 import { takedownValidator } from '#validators/video'
+import { videoFiltersValidator } from '#validators/admin'
 
 export default class AdminVideosController {
-  /** Every video with its state and last error (the full console comes later). */
+  /** Every video with its state, owner and sales; searchable by title or owner. */
   async index({ view, request }: HttpContext) {
-    const page = Math.max(1, Number.parseInt(request.input('page', '1'), 10) || 1)
-    const list = await Video.query().preload('owner').orderBy('createdAt', 'desc').paginate(page, 50)
+    const filters = await videoFiltersValidator.validate(request.qs())
+    const list = await videos.adminList({ ...filters, page: filters.page ?? 1 })
     list.baseUrl('/admin/videos')
-    return view.render('pages/admin/videos', { videos: list })
+    list.queryString({ q: filters.q, status: filters.status })
+    const sales = await salesReports.salesOf(list.all().map((video) => video.id))
+    return view.render('pages/admin/videos', { videos: list, filters, sales, statuses: VIDEO_STATUSES })
   }
 
   /** Takes a video down (it stops playing at once) or restores it. */
   async takedown({ params, request, response, session, auth }: HttpContext) {
     const video = await videos.findOrFail(params.id, auth.user, { manage: true })
     const { reason } = await request.validateUsing(takedownValidator)
-    await videos.takeDown(video, reason)
+    await videos.takeDown(auth.getUserOrFail(), video, reason)
     session.flash('success', `"${video.title}" was taken down; its viewers were stopped.`)
     return response.redirect('/admin/videos')
   }
@@ -33,7 +37,7 @@ export default class AdminVideosController {
 
   async restore({ params, response, session, auth }: HttpContext) {
     const video = await videos.findOrFail(params.id, auth.user, { manage: true })
-    await videos.restore(video)
+    await videos.restore(auth.getUserOrFail(), video)
     session.flash('success', `"${video.title}" is back.`)
     return response.redirect('/admin/videos')
   }
