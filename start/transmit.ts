@@ -15,3 +15,12 @@ transmit.authorize<{ id: string }>('videos/:id/progress', async (ctx, { id }) =>
   const video = await Video.find(id).catch(() => null)
   return !!video && video.ownerId === user.id
 })
+
+/** Revocation of one playback session: the viewer who opened it only. */
+transmit.authorize<{ id: string }>('playback/:id', async (ctx, { id }) => {
+  const user = ctx.auth.user
+  if (!user) return false
+  const { default: PlaybackSession } = await import('#models/playback_session')
+  const session = await PlaybackSession.find(id).catch(() => null)
+  return !!session && session.userId === user.id
+})

@@ -8,6 +8,7 @@ import PlaybackSession, { type RevokeReason } from '#models/playback_session'
 import type User from '#models/user'
 import Video, { type Rendition } from '#models/video'
 import entitlements from '#services/entitlement_service'
+import { broadcastPlaybackStopped } from '#services/video_events'
 import plugins from '#services/plugins'
 import storage from '#services/storage_service'
 import { UrlSigner } from '#services/playback/url_signer'
@@ -218,7 +219,8 @@ export class PlaybackService {
     if (scope.userId !== undefined) query.where('userId', scope.userId)
     if (scope.videoId) query.where('videoId', scope.videoId)
     if (scope.deviceId) query.where('deviceId', scope.deviceId)
-    await query.update({ revokedAt: DateTime.now().toSQL(), revokeReason: reason })
+    const revoked: Array<{ id: string }> = await query.update({ revokedAt: DateTime.now().toSQL(), revokeReason: reason }).returning('id')
+    broadcastPlaybackStopped(revoked.map((row) => row.id), reason)
   }
 
   /** Where the viewer stopped watching this video last time (seconds). */

@@ -42,6 +42,9 @@ function startPlayer(root) {
       too_many_sessions: error.message,
       taken_down: 'This video was taken down.',
       session_revoked: 'Playback was stopped: your access ended or you signed out.',
+      ban: 'Playback was stopped: this account is banned.',
+      takedown: 'Playback was stopped: this video was taken down.',
+      refund: 'Playback was stopped: this purchase was refunded.',
     }
     say(texts[error.code] ?? error.message ?? 'Playback failed.', 'error')
     root.dataset.state = error.code ?? 'error'
@@ -53,8 +56,35 @@ function startPlayer(root) {
     clockSkew = opened.serverTime - Date.now()
     root.dataset.sessionId = opened.sessionId
     root.dataset.watermarked = String(opened.watermarked)
+    listenForStop(opened.sessionId)
     return startAt ?? opened.resumeAt ?? 0
   }
+
+  /**
+   * The server revokes sessions (a ban, a takedown, a refund): stop at once
+   * rather than play out the buffer. Without the event channel, the refused
+   * segment requests stop playback a little later.
+   */
+  let stopSubscription = null
+  function listenForStop(sessionId) {
+    import('/vendor/transmit.js')
+      .then(({ Transmit }) => {
+        stopSubscription?.delete().catch(() => {})
+        stopSubscription = new Transmit({ baseUrl: location.origin }).subscription(`playback/${sessionId}`)
+        stopSubscription.onMessage((event) => {
+          if (!event?.stopped || session?.sessionId !== sessionId) return
+          hls?.destroy()
+          hls = null
+          video.pause()
+          video.removeAttribute('src')
+          video.load()
+          explain({ code: event.reason in STOP_REASONS ? event.reason : 'session_revoked' })
+        })
+        return stopSubscription.create()
+      })
+      .catch(() => {})
+  }
+  const STOP_REASONS = { ban: true, takedown: true, refund: true }
 
   /** A fresh signed URL for a URL of the session about to expire (or expired). */
   async function renewUrl(url) {

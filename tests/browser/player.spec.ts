@@ -11,16 +11,22 @@ import { resetState } from '#tests/helpers/state'
 import { media } from '#tests/helpers/media_fixtures'
 import { loggedIn, readyVideo } from '#tests/helpers/videos'
 import { startAce, stopProcess, waitForOutput } from '#tests/helpers/processes'
+import User from '#models/user'
+import type Video from '#models/video'
+import PlaybackSession from '#models/playback_session'
 
 test.group('Browser: watching a watermarked video', (group) => {
   let worker: ChildProcess
   let browser: Browser
+  let video: Video
 
   group.setup(async () => {
     await resetState()
     worker = startAce(['queue:work', '--queue', 'watermark', '--queue', 'watermark_ahead'])
     await waitForOutput(worker, /consuming/)
     browser = await launchChromium()
+    const { user: creator } = await loggedIn('studio', 'creator')
+    video = await readyVideo(creator, { title: 'Thirty seconds', priceMinor: 0, watermarkEnabled: true, source: await media.feature() })
     return async () => {
       await browser.close()
       await stopProcess(worker)
@@ -29,8 +35,6 @@ test.group('Browser: watching a watermarked video', (group) => {
   })
 
   test('a viewer plays with hls.js for 10 s, seeks to the middle and plays on', async ({ assert }) => {
-    const { user: creator } = await loggedIn('studio', 'creator')
-    const video = await readyVideo(creator, { title: 'Thirty seconds', priceMinor: 0, watermarkEnabled: true, source: await media.feature() })
     await loggedIn('vera')
 
     const page = await browser.newPage({ baseURL: env.get('APP_URL') })
@@ -79,5 +83,37 @@ test.group('Browser: watching a watermarked video', (group) => {
     const dir = app.makePath('tmp/screenshots')
     await mkdir(dir, { recursive: true })
     await page.screenshot({ path: `${dir}/player.png` })
+  }).timeout(180_000)
+
+  test('an admin bans the viewer mid-playback: the player stops at once and says why', async ({ assert }) => {
+    await loggedIn('troll')
+    const { client: admin } = await loggedIn('root', 'admin')
+    const page = await browser.newPage({ baseURL: env.get('APP_URL') })
+    await logIn(page, 'troll')
+    await page.goto(`/videos/${video.id}`)
+    await page.waitForSelector('[data-player][data-state="playing"]')
+    await page.evaluate(() => {
+      const element = document.querySelector('video')!
+      element.muted = true
+      return element.play()
+    })
+    await page.waitForFunction(() => document.querySelector('video')!.currentTime >= 3, null, { timeout: 60_000 })
+
+    const troll = await User.findByOrFail('username', 'troll')
+    const banned = await admin.submit('/admin/users', `/admin/users/${troll.id}/ban`, { reason: 'sharing recordings' })
+    assert.equal(banned.status, 302)
+    const bannedAt = Date.now()
+    // Not after playing out its buffer (16 s ahead): the revocation is pushed to the player.
+    await page.waitForSelector('[data-player][data-state="ban"]', { timeout: 5_000 })
+    const stoppedAfter = Date.now() - bannedAt
+    assert.include(await page.textContent('[data-player-message]'), 'this account is banned')
+    const position = await page.evaluate(() => document.querySelector('video')!.currentTime)
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    assert.equal(await page.evaluate(() => document.querySelector('video')!.currentTime), position, 'the video kept playing')
+    assert.isBelow(stoppedAfter, 5_000)
+    // The stream itself is refused too: the session is revoked server-side.
+    const session = await PlaybackSession.findOrFail(await page.getAttribute('[data-player]', 'data-session-id'))
+    assert.equal(session.revokeReason, 'ban')
+    await page.close()
   }).timeout(180_000)
 })
