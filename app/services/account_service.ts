@@ -58,15 +58,6 @@ export class AccountService {
     return 'pending'
   }
 
-  async approveCreator(user: User) {
-    await this.setRole(user, 'creator')
-  }
-
-  async rejectCreator(user: User) {
-    user.creatorStatus = 'rejected'
-    await user.save()
-  }
-
   pendingCreatorApplications() {
     return User.query().where('creatorStatus', 'pending').orderBy('creatorAppliedAt', 'asc')
   }

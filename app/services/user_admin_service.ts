@@ -83,6 +83,37 @@ export class UserAdminService {
     })
   }
 
+  /** An admin decides a pending creator application; audited. A decided one is refused. */
+  async decideCreatorApplication(actor: User, userId: number, decision: 'approve' | 'reject') {
+    return db.transaction(async (trx) => {
+      const user = await this.#find(userId, trx)
+      if (user.creatorStatus !== 'pending') {
+        throw new RefusedActionError('not_pending', 409, `${user.username} has no pending creator application`)
+      }
+      const before = { role: user.role, creatorStatus: user.creatorStatus }
+      user.useTransaction(trx)
+      if (decision === 'approve') await accounts.setRole(user, 'creator')
+      else {
+        user.creatorStatus = 'rejected'
+        await user.save()
+      }
+      await audit.record(
+        {
+          actor,
+          action: `creator_application.${decision}`,
+          subjectType: 'user',
+          subjectId: user.id,
+          targetUserId: user.id,
+          before,
+          after: { role: user.role, creatorStatus: user.creatorStatus },
+          summary: `${actor.username} ${decision === 'approve' ? 'approved' : 'declined'} the creator application of ${user.username}`,
+        },
+        trx
+      )
+      return user
+    })
+  }
+
   async #find(userId: number, trx: TransactionClientContract) {
     const user = Number.isSafeInteger(userId) ? await User.query({ client: trx }).where('id', userId).forUpdate().first() : null
     if (!user) throw new RefusedActionError('not_found', 404, 'There is no such user')

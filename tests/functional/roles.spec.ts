@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import db from '@adonisjs/lucid/services/db'
 import app from '@adonisjs/core/services/app'
 import User from '#models/user'
 import accounts from '#services/account_service'
@@ -59,6 +60,12 @@ test.group('Roles', (group) => {
       const hopeful = await User.findByOrFail('username', 'hopeful')
       const approved = await admin.submit('/admin/creator-applications', `/admin/creator-applications/${hopeful.id}/approve`, {})
       assert.include((await admin.visit(approved.location!)).text, 'hopeful is now a creator.')
+      const [entry] = await db.from('audit_logs').where('action', 'creator_application.approve')
+      assert.deepEqual([entry.subject_id, entry.before, entry.after], [String(hopeful.id), { role: 'viewer', creatorStatus: 'pending' }, { role: 'creator', creatorStatus: 'approved' }])
+      // Decided already: a second decision is refused and changes nothing.
+      await admin.submit('/admin/creator-applications', `/admin/creator-applications/${hopeful.id}/reject`, {})
+      assert.equal((await User.findByOrFail('username', 'hopeful')).role, 'creator')
+      assert.lengthOf(await db.from('audit_logs'), 1)
 
       assert.equal((await viewer.get('/studio/videos')).status, 200)
     } finally {
