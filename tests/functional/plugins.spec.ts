@@ -88,4 +88,14 @@ test.group('Plugin kernel', (group) => {
     assert.notEqual(result.code, 0)
     assert.include(result.output, 'Plugin "needs-options": option "apiKey"')
   }).timeout(60_000)
+
+  test('a package that exports no plugin, or one whose name is taken, stops the boot with a clear message', async ({ assert }) => {
+    const notAPlugin = await runAce(['list'], { PLUGINS_EXTRA: './tests/fixtures/plugins/not-a-plugin' })
+    assert.notEqual(notAPlugin.code, 0)
+    assert.include(notAPlugin.output, 'Plugin source "./tests/fixtures/plugins/not-a-plugin" does not export a plugin: its default export must be made with definePlugin()')
+    const hello = './tests/fixtures/plugins/hello-plugin'
+    const duplicate = await runAce(['list'], { PLUGINS_EXTRA: `${hello},${hello}` })
+    assert.notEqual(duplicate.code, 0)
+    assert.include(duplicate.output, `Two plugins are named "hello": "${hello}" and "${hello}"`)
+  }).timeout(90_000)
 })
