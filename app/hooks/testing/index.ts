@@ -11,3 +11,6 @@ export type {
   StartedCheckout,
   WebhookNotifications,
 } from './payment_provider_contract.js'
+// One plugin booted with the real plugin API, in the host's test process (hooks, settings, state, routes).
+export { bootPlugin } from './plugin_harness.js'
+export type { PluginUnderTest, RecordedRoute, RouteResponse } from './plugin_harness.js'
