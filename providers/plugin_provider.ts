@@ -31,6 +31,10 @@ export default class PluginProvider {
           const { default: orders } = await import('#services/order_service')
           return orders.receive(providerId, events)
         },
+        audit: async (entry) => {
+          const { default: audit } = await import('#services/audit_service')
+          await audit.record(entry)
+        },
       })
     })
   }

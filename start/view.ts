@@ -8,6 +8,9 @@ import { formatMoney } from '#services/money'
 /** Navigation links added by plugins through the `nav:items` filter. */
 edge.global('pluginNavItems', (role?: string) => plugins.hooks.applyFilters('nav:items', [], { role }))
 
+/** Admin console links added by plugins through the `admin:nav` filter. */
+edge.global('pluginAdminNavItems', () => plugins.hooks.applyFilters('admin:nav', [], {}))
+
 edge.global('formatMoney', formatMoney)
 
 /** 75.4 → "1:15", 3725 → "1:02:05". */

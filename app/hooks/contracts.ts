@@ -198,6 +198,12 @@ export interface PaymentProvider {
   /** ISO 4217 codes (or token symbols) this provider can charge in, upper case. */
   readonly currencies: readonly string[]
   /**
+   * How long an order made with this provider waits for its payment, in
+   * whole minutes (default ORDER_TTL_MINUTES), for payments that take days
+   * such as bank transfers. A payment confirmed later still pays the order.
+   */
+  readonly checkoutLifetimeMinutes?: number
+  /**
    * Starts a payment for a pending order. Called at most once per order; must
    * be safe to retry with the same orderId (use it as an idempotency key).
    */

@@ -90,7 +90,31 @@ export interface PluginApi<Options = unknown> {
    * unreachable since 12:03"). Called when the admin page is rendered.
    */
   health(probe: () => PluginHealth | Promise<PluginHealth>): void
+  audit: {
+    /**
+     * Writes an admin's action to the audit log (Admin → Audit log), as the
+     * core does for its own. The action is prefixed with the plugin's name:
+     * "mark_paid" from plugin "bank-transfer" is "bank-transfer.mark_paid".
+     */
+    record(entry: PluginAuditEntry): Promise<void>
+  }
   logger: Logger
+}
+
+export interface PluginAuditEntry {
+  /** Who did it (`ctx.auth.user`); null when the plugin acted by itself. */
+  actor: { id: number } | null
+  /** What was done, lowercase ("mark_paid"); stored as "<plugin>.<action>". */
+  action: string
+  /** What it was done to ("order") and its id. */
+  subjectType: string
+  subjectId?: string | number | null
+  /** The user the action was about, when there is one. */
+  targetUserId?: number | null
+  before?: Record<string, unknown> | null
+  after?: Record<string, unknown> | null
+  /** One readable sentence for the log page. */
+  summary: string
 }
 
 export interface DeliveryResult {

@@ -39,6 +39,7 @@ export interface FilterHooks {
   'watermark:text': { value: string; context: { sessionId: string; userId: number; username: string } }
   'player:config': { value: Record<string, unknown>; context: { videoId: string | number; userId: number } }
   'nav:items': { value: Array<{ label: string; href: string }>; context: { role?: string } }
+  'admin:nav': { value: Array<{ label: string; href: string }>; context: Record<string, never> }
   'crypto:rate': { value: string | null; context: { token: string; symbol: string; currency: string; chainId: number } }
 }
 
@@ -65,6 +66,7 @@ export const FILTER_HOOK_DOCS: Record<FilterName, string> = {
   'watermark:text': 'The text drawn by the visible watermark of a session.',
   'player:config': 'The configuration handed to the browser player.',
   'nav:items': 'Extra links in the main navigation.',
+  'admin:nav': "Extra links in the admin console's navigation (a plugin's admin pages, mounted with `roles: ['admin']`).",
   'crypto:rate':
     'The price of one whole token in a currency, as a decimal string ("3120.55"), used to quote crypto payments; null means the token cannot be used for that currency.',
 }

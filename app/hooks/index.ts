@@ -9,6 +9,7 @@ export type {
   PayoutAccount,
   PayoutAccounts,
   PluginApi,
+  PluginAuditEntry,
   PluginDefinition,
   PluginRouteHandler,
   PluginRouteOptions,

@@ -19,6 +19,7 @@ import type {
   DeliveryResult,
   PayoutAccounts,
   PluginApi,
+  PluginAuditEntry,
   PluginRouteHandler,
   PluginRouteOptions,
   PluginRouter,
@@ -63,6 +64,8 @@ export class PluginKernel {
       payoutAccounts?: PayoutAccounts
       /** The core's entry for verified payment events (the same as webhooks use). */
       deliverPaymentEvents?: (providerId: string, events: VerifiedPaymentEvent[]) => Promise<DeliveryResult[]>
+      /** The core's audit log (entries arrive with the plugin's name prefixed to the action). */
+      audit?: (entry: PluginAuditEntry) => Promise<void>
     }
   ) {
     this.hooks = new HookBus(deps.logger)
@@ -144,6 +147,15 @@ export class PluginKernel {
           const settings = new PluginSettings(owner, schema, defaults, fields)
           this.settings.set(owner, settings)
           return settings
+        },
+      },
+      audit: {
+        record: async (entry) => {
+          if (typeof entry?.action !== 'string' || !/^[a-z0-9][a-z0-9_.-]*$/.test(entry.action)) {
+            throw new Error(`${owner}: an audit action is lowercase letters, digits, "_", "." or "-"`)
+          }
+          if (!this.deps.audit) throw new Error('The audit log is not available here')
+          await this.deps.audit({ ...entry, action: `${owner}.${entry.action}` })
         },
       },
       health: (probe) => {

@@ -4,7 +4,7 @@ import type User from '#models/user'
 
 export interface AuditRecord {
   /** Who did it; null for the system (a webhook, a worker). */
-  actor: User | null
+  actor: Pick<User, 'id'> | null
   /** "allowlist.grant", "order.refund", ... */
   action: string
   subjectType: string

@@ -60,6 +60,12 @@ function paidSplit(split: { creator: number; platform: number }, total: number) 
   return valid ? { creator, platform } : null
 }
 
+/** The provider's own order lifetime when it gives a valid one (bank transfers take days), else ORDER_TTL_MINUTES. */
+function checkoutLifetimeOf(provider: PaymentProvider) {
+  const minutes = provider.checkoutLifetimeMinutes
+  return Number.isSafeInteger(minutes) && minutes! > 0 ? minutes! : commerce.orderTtlMinutes
+}
+
 /**
  * Orders, their state machine and their ledger. Providers only start
  * payments and report verified events; every rule about money lives here:
@@ -151,7 +157,7 @@ export class OrderService {
           platformFeeMinor: platformFeeFor(price.amount, commerce.platformFeeBps),
           creatorPayout: direct ? 'direct' : 'owed',
           payoutAccount: direct ? payoutAccount!.accountRef : null,
-          expiresAt: DateTime.now().plus({ minutes: commerce.orderTtlMinutes }),
+          expiresAt: DateTime.now().plus({ minutes: checkoutLifetimeOf(provider) }),
         },
         { client: trx }
       )

@@ -140,6 +140,12 @@ export function paymentProviderContract(name: string, setup: () => Promise<Payme
       }
       assert.equal(new Set(provider.currencies).size, provider.currencies.length, 'no currency twice')
       assert.include(provider.currencies, priceOf().currency, 'the fixture price is in a currency the provider offers')
+      if (provider.checkoutLifetimeMinutes !== undefined) {
+        assert.isTrue(
+          Number.isSafeInteger(provider.checkoutLifetimeMinutes) && provider.checkoutLifetimeMinutes > 0,
+          'checkoutLifetimeMinutes is a positive whole number of minutes'
+        )
+      }
     })
 
     test('createCheckout starts a payment the core can send the buyer to', async ({ assert }) => {
