@@ -54,6 +54,14 @@ configured.push({
   },
 })
 
+// Manual bank transfers: an npm package (the example third-party plugin in examples/bank-transfer).
+if (env.get('BANK_TRANSFER_ENABLED', false)) {
+  configured.push({
+    source: 'matinee-plugin-bank-transfer',
+    options: { currencies: ['EUR', 'USD', 'GBP', 'CHF'], daysToPay: 7 },
+  })
+}
+
 if (env.get('S3_BUCKET')) {
   configured.push({
     source: './plugins/storage-s3',

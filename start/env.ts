@@ -77,6 +77,7 @@ export default await Env.create(new URL('../', import.meta.url), {
   STRIPE_WEBHOOK_SECRET: Env.schema.secret.optional(),
   STRIPE_API_BASE: Env.schema.string.optional({ format: 'url', tld: false }),
   STRIPE_WEBHOOK_TOLERANCE_SECONDS: Env.schema.number.optional(),
+  BANK_TRANSFER_ENABLED: Env.schema.boolean.optional(),
 
   /*
   |----------------------------------------------------------

@@ -1,0 +1,134 @@
+import vine, { errors } from '@vinejs/vine'
+import type { PluginApi } from '@matinee/plugin-kit'
+import type { BankTransferProvider } from './bank_transfer_provider.js'
+import { decimalOf, formatMoney, parseDecimal } from './money.js'
+import { groupedInFours } from './reference.js'
+import { TransferRefusedError, type Transfer } from './transfers.js'
+
+export const ADMIN_PAGE = '/plugins/bank-transfer/transfers'
+
+const PAGE = `@component('components/layout', { title: 'Bank transfers' })
+  @include('components/admin_nav')
+  <h1>Bank transfers awaiting payment</h1>
+  <p class="hint">When a transfer arrives on the account, find its reference below, enter the amount that arrived and mark it paid: the buyer can watch at once. An amount other than the one due is refused.</p>
+  @if(transfers.length)
+    <table data-table="bank-transfers">
+      <thead><tr><th scope="col">Reference</th><th scope="col">Buyer</th><th scope="col">Video</th><th scope="col">Due</th><th scope="col">Started</th><th scope="col">Order</th><th scope="col">Amount received</th></tr></thead>
+      <tbody>
+        @each(transfer in transfers)
+          <tr data-transfer-row="{{ transfer.orderId }}" data-reference="{{ transfer.reference }}">
+            <td><code>{{ transfer.referenceText }}</code></td>
+            <td>{{ transfer.buyer.username }}<br><span class="hint">{{ transfer.buyer.email }}</span></td>
+            <td>{{ transfer.videoTitle }}</td>
+            <td data-amount-due>{{ transfer.dueText }}</td>
+            <td>{{ transfer.startedText }}</td>
+            <td>{{ transfer.expired ? 'expired ' + transfer.expiresText + ' (can still be marked paid)' : 'open until ' + transfer.expiresText }}</td>
+            <td>
+              <form method="POST" action="/plugins/bank-transfer/transfers/{{ transfer.orderId }}/mark-paid" class="inline-form">
+                {{ csrfField() }}
+                <label>{{ transfer.amount.currency }} <input name="amount_received" inputmode="decimal" required autocomplete="off" size="10" aria-label="Amount received for {{ transfer.referenceText }}"></label>
+                <button type="submit">Mark paid</button>
+              </form>
+            </td>
+          </tr>
+        @end
+      </tbody>
+    </table>
+  @else
+    <p data-no-transfers>No bank transfer is awaiting payment.</p>
+  @end
+@end`
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+const markPaidValidator = vine.create(
+  vine.object({
+    amount_received: vine.string().trim().maxLength(20),
+  })
+)
+
+const when = (iso: string) => iso.slice(0, 16).replace('T', ' ')
+
+function row(transfer: Transfer) {
+  return {
+    ...transfer,
+    referenceText: groupedInFours(transfer.reference),
+    dueText: formatMoney(transfer.amount),
+    startedText: when(transfer.startedAt),
+    expiresText: when(transfer.expiresAt),
+    expired: new Date(transfer.expiresAt).getTime() < Date.now(),
+  }
+}
+
+/**
+ * Admin → Bank transfers (/plugins/bank-transfer/transfers): the transfers
+ * awaiting payment, and "Mark paid" once the money is on the account.
+ */
+export function registerAdminRoutes(api: PluginApi<any>, provider: BankTransferProvider) {
+  const transfers = provider.transfers
+
+  api.router.get(
+    '/transfers',
+    async ({ view }) => view.renderRaw(PAGE, { transfers: (await transfers.awaiting()).map(row) }),
+    { roles: ['admin'] }
+  )
+
+  api.router.post(
+    '/transfers/:orderId/mark-paid',
+    async ({ params, request, response, session, auth }) => {
+      const admin = auth.getUserOrFail()
+      const orderId = String(params.orderId)
+      const transfer = UUID.test(orderId) ? await transfers.find(orderId) : null
+      if (!transfer) return response.notFound('There is no bank transfer for this order')
+      const back = () => response.redirect().toPath(ADMIN_PAGE)
+
+      let typed: string
+      try {
+        typed = (await markPaidValidator.validate(request.body())).amount_received
+      } catch (error) {
+        if (!(error instanceof errors.E_VALIDATION_ERROR)) throw error
+        session.flash('error', `${groupedInFours(transfer.reference)}: enter the amount that arrived, e.g. ${decimalOf(transfer.amount)}`)
+        return back()
+      }
+      const amount = parseDecimal(typed, transfer.amount.currency)
+      if (amount === null) {
+        session.flash('error', `${groupedInFours(transfer.reference)}: "${typed}" is not an amount in ${transfer.amount.currency} (e.g. ${decimalOf(transfer.amount)})`)
+        return back()
+      }
+      const received = { amount, currency: transfer.amount.currency }
+
+      let event
+      try {
+        event = await transfers.confirmation(orderId, received)
+      } catch (error) {
+        if (!(error instanceof TransferRefusedError)) throw error
+        session.flash('error', error.message)
+        return back()
+      }
+      const [result] = await api.payments.deliver(provider.id, [event])
+      if (result.outcome === 'rejected' || result.outcome === 'deferred') {
+        session.flash('error', `${groupedInFours(transfer.reference)} was not marked paid: ${result.detail ?? result.outcome}`)
+        return back()
+      }
+      await transfers.markPaid(orderId, { at: new Date().toISOString(), by: admin.username, received })
+      if (result.outcome !== 'applied') {
+        // Marked before (another click, another admin) or paid another way: nothing changed.
+        session.flash('success', `${groupedInFours(transfer.reference)} was already paid; nothing changed.`)
+        return back()
+      }
+      await api.audit.record({
+        actor: admin,
+        action: 'mark_paid',
+        subjectType: 'order',
+        subjectId: orderId,
+        targetUserId: transfer.buyer.id,
+        before: { transfer: 'awaiting' },
+        after: { transfer: 'paid', reference: transfer.reference, received: decimalOf(received), currency: received.currency },
+        summary: `${admin.username} confirmed bank transfer ${transfer.reference} (${formatMoney(received)} from ${transfer.buyer.username}): order paid`,
+      })
+      session.flash('success', `${groupedInFours(transfer.reference)} marked paid: ${transfer.buyer.username} can now watch “${transfer.videoTitle}”.`)
+      return back()
+    },
+    { roles: ['admin'] }
+  )
+}
