@@ -1,4 +1,4 @@
-import type { PaymentProvider } from '@matinee/plugin-kit'
+import type { ActionHooks, ActionName, PaymentProvider } from '@matinee/plugin-kit'
 import plugins from '#services/plugins'
 
 /*
@@ -16,4 +16,9 @@ export function definedSettings(plugin: string) {
   const settings = plugins.settings.get(plugin)
   if (!settings) throw new Error(`Plugin "${plugin}" defined no settings`)
   return settings
+}
+
+/** Fires an action hook at every plugin the app runs, as the core does (`demo:seeded` after the demo seeder...). */
+export function fireAction<Name extends ActionName>(name: Name, payload: ActionHooks[Name]) {
+  return plugins.hooks.doAction(name, payload)
 }

@@ -35,6 +35,15 @@ export const bankDetailsFields: SettingsFields<typeof bankDetailsSchema> = {
   instructions: { label: 'Extra instructions (optional)', help: 'Shown to buyers under the bank details.' },
 }
 
+/** What the demo seeder (make dev) fills in: the IBAN standard's own example account. */
+export const DEMO_BANK_DETAILS = {
+  accountHolder: 'Matinee Demo (not a real account)',
+  iban: 'DE89370400440532013000',
+  bic: 'COBADEFFXXX',
+  bankName: 'Demo Bank',
+  instructions: 'Demo data from make dev: send no real money. Mark the order paid under Admin → Bank transfers.',
+}
+
 /** Bank details with every field a buyer needs. */
 export interface BankDetails {
   accountHolder: string

@@ -1,6 +1,6 @@
 import vine from '@vinejs/vine'
 import { definePlugin } from '@matinee/plugin-kit'
-import { bankDetailsFields, bankDetailsSchema } from './bank_details.js'
+import { bankDetailsFields, bankDetailsSchema, DEMO_BANK_DETAILS } from './bank_details.js'
 import { BankTransferProvider } from './bank_transfer_provider.js'
 import { ADMIN_PAGE, registerAdminRoutes } from './admin_routes.js'
 import { TransferBook } from './transfers.js'
@@ -28,5 +28,12 @@ export default definePlugin({
     api.health(() => provider.health())
     registerAdminRoutes(api, provider)
     api.hooks.addFilter('admin:nav', (items) => [...items, { label: 'Bank transfers', href: ADMIN_PAGE }])
+    // make dev: sample details so bank transfers can be tried at once; never over what an admin entered.
+    api.hooks.onAction('demo:seeded', async () => {
+      const current = await settings.get()
+      if (Object.values(current).some(Boolean)) return
+      await settings.set(DEMO_BANK_DETAILS)
+      api.logger.info('bank-transfer: sample bank details set for the demo')
+    })
   },
 })

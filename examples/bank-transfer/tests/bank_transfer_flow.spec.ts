@@ -5,6 +5,7 @@ import { resetState } from '../../../tests/helpers/state.js'
 import { loggedIn } from '../../../tests/helpers/videos.js'
 import { ledgerOf, listedVideo, onlyOrder, paymentEventOutcomes } from '../../../tests/helpers/commerce.js'
 import { fieldErrorsIn, type WebClient } from '../../../tests/helpers/web_client.js'
+import { fireAction } from '../../../tests/helpers/plugins.js'
 import { isValidPaymentReference, paymentReferenceFor } from '../src/reference.js'
 import { BANK_DETAILS } from './bank_details_fixture.js'
 
@@ -207,5 +208,21 @@ test.group('Bank transfer: setting it up', (group) => {
       (await auditRows()).map((row) => row.action),
       ['plugin.settings']
     )
+  })
+
+  test('make dev’s demo seeder fills in sample bank details, never over an admin’s', async ({ assert }) => {
+    const { client: adminClient } = await loggedIn('root', 'admin')
+    await fireAction('demo:seeded', { users: [] })
+    const page = await adminClient.get(SETTINGS)
+    assert.include(page.text, 'value="Matinee Demo (not a real account)"')
+    assert.match((await adminClient.get('/admin/plugins')).text, /data-plugin="bank-transfer"[\s\S]*?data-plugin-health="ok"/)
+
+    await resetState()
+    const { client: otherAdmin } = await loggedIn('root', 'admin')
+    await setBankDetails(otherAdmin, { accountHolder: 'Only This So Far' })
+    await fireAction('demo:seeded', { users: [] })
+    const kept = await otherAdmin.get(SETTINGS)
+    assert.include(kept.text, 'value="Only This So Far"')
+    assert.notInclude(kept.text, 'Demo Bank')
   })
 })
