@@ -35,8 +35,8 @@ export interface ScaffoldPlan {
  * They are not AdonisJS stubs on purpose: those are Tempura templates
  * compiled into a JavaScript template literal, so every backtick, `${` and
  * backslash of the TypeScript they hold would need escaping. These use plain
- * `{{ placeholder }}` substitution and nothing else, so a template reads as
- * the code it produces.
+ * `{{ placeholder }}` substitution and nothing else (`@{{ ... }}` for a
+ * literal Edge mustache), so a template reads as the code it produces.
  */
 const STUBS_ROOT = app.makePath('commands/plugin_stubs')
 
@@ -156,10 +156,15 @@ function isKind(value: string): value is PluginKind {
   return (PLUGIN_KINDS as readonly string[]).includes(value)
 }
 
-/** Replaces `{{ key }}`; a key the template names but nobody provides is a bug in the template. */
+/**
+ * Replaces `{{ key }}`; a key the template names but nobody provides is a
+ * bug in the template. `@{{ expression }}` (Edge's own escape) becomes a
+ * literal `{{ expression }}`, for the Edge templates a plugin may hold.
+ */
 function render(template: string, values: Record<string, string>, file: string) {
-  return template.replace(/\{\{\s*([A-Za-z]+)\s*\}\}/g, (_, key: string) => {
-    if (!(key in values)) throw new Error(`${file}: unknown placeholder {{ ${key} }}`)
+  return template.replace(/(@?)\{\{\s*([^}]*?)\s*\}\}/g, (placeholder: string, escaped: string, key: string) => {
+    if (escaped) return placeholder.slice(1)
+    if (!(key in values)) throw new Error(`${file}: unknown placeholder ${placeholder}`)
     return values[key]
   })
 }
