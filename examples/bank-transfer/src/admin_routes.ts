@@ -1,5 +1,5 @@
 import vine, { errors } from '@vinejs/vine'
-import type { PluginApi } from '@matinee/plugin-kit'
+import type { DeliveryResult, PluginApi } from '@matinee/plugin-kit'
 import type { BankTransferProvider } from './bank_transfer_provider.js'
 import { decimalOf, formatMoney, parseDecimal } from './money.js'
 import { groupedInFours } from './reference.js'
@@ -105,7 +105,15 @@ export function registerAdminRoutes(api: PluginApi<any>, provider: BankTransferP
         session.flash('error', error.message)
         return back()
       }
-      const [result] = await api.payments.deliver(provider.id, [event])
+      let result: DeliveryResult
+      try {
+        result = (await api.payments.deliver(provider.id, [event]))[0]
+      } catch (error) {
+        // Not recorded, so nothing changed: the same confirmation can be made again later.
+        api.logger.error({ err: error, orderId }, 'a bank transfer confirmation could not be recorded')
+        session.flash('error', `${groupedInFours(transfer.reference)} could not be marked paid: ${(error as Error).message}. Nothing changed.`)
+        return back()
+      }
       if (result.outcome === 'rejected' || result.outcome === 'deferred') {
         session.flash('error', `${groupedInFours(transfer.reference)} was not marked paid: ${result.detail ?? result.outcome}`)
         return back()
