@@ -44,7 +44,7 @@ export default class QueueWork extends BaseCommand {
       const worker = queues.worker(name)
       worker.on('error', (error) => this.logger.error(`queue ${name}: ${error.message}`))
       worker.on('failed', (job, error) => this.logger.warning(`job ${name}#${job.id} failed: ${error.message}`))
-      worker.process(concurrencyOf(name), (job) => handler(job.data, { id: job.id, reportProgress: (p) => job.reportProgress(p as any) }))
+      worker.process(concurrencyOf(name), (job) => queues.perform(job, handler))
       // Jobs whose worker died (no lock renewal) go back to waiting.
       worker.checkStalledJobs(queueConfig.stallIntervalMs, () => {})
       workers.push(worker)

@@ -4,6 +4,13 @@
 */
 export type JobHandler = (data: any, job: { id: string; reportProgress(p: unknown): void }) => Promise<unknown>
 
+/**
+ * Thrown by a handler whose failure another attempt cannot fix (the domain
+ * already recorded it for good): the job skips its remaining retries and
+ * stays in the queue's failed list, where Admin → Jobs shows it.
+ */
+export class FinalJobFailure extends Error {}
+
 export const JOBS = {
   health: () => import('#jobs/health_ping_job'),
   transcode: () => import('#jobs/transcode_job'),

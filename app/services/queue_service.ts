@@ -3,9 +3,55 @@ import Queue from 'bee-queue'
 import app from '@adonisjs/core/services/app'
 import redis from '@adonisjs/redis/services/main'
 import queueConfig from '#config/queue'
-import { JOBS, type QueueName } from '#jobs/registry'
+import { FinalJobFailure, JOBS, type JobHandler, type QueueName } from '#jobs/registry'
 
 const HEARTBEAT_KEY = `${queueConfig.prefix}:workers`
+
+export type JobState = 'waiting' | 'active' | 'delayed' | 'failed' | 'succeeded'
+
+export interface QueueCounts {
+  waiting: number
+  active: number
+  delayed: number
+  failed: number
+}
+
+/** A job as bee-queue stored it in Redis. */
+export interface StoredJob {
+  queue: QueueName
+  id: string
+  data: any
+  createdAt: number
+  /** When its last attempt failed (kept by `perform`; unknown for jobs that timed out). */
+  failedAt: number | null
+  /** Failed attempts so far: bee-queue keeps one stack trace per failed attempt. */
+  failedAttempts: number
+  /** The newest failure's message (its stack without the frames) and whole stack. */
+  error: string | null
+  stack: string | null
+}
+
+export interface WorkerBeat {
+  id: string
+  host: string
+  pid?: number
+  queues?: string[]
+  at: number
+  alive: boolean
+}
+
+/** Moves a job from the failed set back to waiting, only if it is still failed. */
+const REQUEUE_FAILED = `
+if redis.call('srem', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('hset', KEYS[2], ARGV[1], ARGV[2])
+redis.call('lpush', KEYS[3], ARGV[1])
+return 1`
+
+/** Forgets a job, only if it is failed. */
+const DISCARD_FAILED = `
+if redis.call('srem', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('hdel', KEYS[2], ARGV[1])
+return 1`
 
 /**
  * Queues whose jobs are disposable renders: a failed job is dropped (not kept
@@ -55,6 +101,114 @@ export class QueueService {
     return Object.keys(JOBS) as QueueName[]
   }
 
+  isQueueName(name: string): name is QueueName {
+    return Object.hasOwn(JOBS, name)
+  }
+
+  /** Whether the queue keeps failed jobs for inspection (disposable renders do not). */
+  keepsFailedJobs(name: QueueName) {
+    return !DISPOSABLE.has(name)
+  }
+
+  /**
+   * Runs one attempt of a job for a worker. bee-queue keeps each failed
+   * attempt's stack trace but not its time, so the time goes into the job's
+   * options, which bee-queue saves with it; a FinalJobFailure uses up the
+   * retries so the job lands in the failed list at once.
+   */
+  async perform(job: Queue.Job<any>, handler: JobHandler) {
+    try {
+      return await handler(job.data, { id: job.id, reportProgress: (p) => job.reportProgress(p as any) })
+    } catch (error) {
+      job.options.failedAt = Date.now()
+      if (error instanceof FinalJobFailure) job.options.retries = 0
+      throw error
+    }
+  }
+
+  async counts(name: QueueName): Promise<QueueCounts> {
+    const { waiting, active, delayed, failed } = await this.producer(name).checkHealth()
+    return { waiting, active, delayed, failed }
+  }
+
+  /** Every failed job of a queue, newest failure first (failed lists are short: one job per failed video). */
+  async failedJobs(name: QueueName): Promise<StoredJob[]> {
+    const ids = await redis.smembers(this.#key(name, 'failed'))
+    const jobs: StoredJob[] = []
+    for (let start = 0; start < ids.length; start += 500) {
+      const chunk = ids.slice(start, start + 500)
+      const rows = await redis.hmget(this.#key(name, 'jobs'), ...chunk)
+      rows.forEach((raw, index) => raw && jobs.push(this.#parse(name, chunk[index], raw)))
+    }
+    return jobs.sort((a, b) => (b.failedAt ?? b.createdAt) - (a.failedAt ?? a.createdAt))
+  }
+
+  /** A stored job and where it is; null when the queue holds no job with that id. */
+  async findJob(name: QueueName, id: string): Promise<{ job: StoredJob; state: JobState | null } | null> {
+    const [[, raw], [, failed], [, succeeded], [, delayed], [, active], [, waiting]] = (await redis
+      .pipeline()
+      .hget(this.#key(name, 'jobs'), id)
+      .sismember(this.#key(name, 'failed'), id)
+      .sismember(this.#key(name, 'succeeded'), id)
+      .zscore(this.#key(name, 'delayed'), id)
+      .lpos(this.#key(name, 'active'), id)
+      .lpos(this.#key(name, 'waiting'), id)
+      .exec())! as Array<[Error | null, any]>
+    if (!raw) return null
+    const state: JobState | null = failed
+      ? 'failed'
+      : succeeded
+        ? 'succeeded'
+        : delayed !== null
+          ? 'delayed'
+          : active !== null
+            ? 'active'
+            : waiting !== null
+              ? 'waiting'
+              : null
+    return { job: this.#parse(name, id, raw), state }
+  }
+
+  /**
+   * A failed job goes back to waiting with its data and options (so with no
+   * retries left: one more attempt). False when it was not failed (any more).
+   */
+  async requeueFailed(name: QueueName, id: string) {
+    const raw = await redis.hget(this.#key(name, 'jobs'), id)
+    if (!raw) return false
+    const stored = JSON.parse(raw)
+    const requeued = JSON.stringify({ ...stored, status: 'retrying' })
+    const keys = [this.#key(name, 'failed'), this.#key(name, 'jobs'), this.#key(name, 'waiting')]
+    return (await redis.eval(REQUEUE_FAILED, keys.length, ...keys, id, requeued)) === 1
+  }
+
+  /** Forgets a failed job; false when it was not failed (any more). */
+  async discardFailed(name: QueueName, id: string) {
+    const keys = [this.#key(name, 'failed'), this.#key(name, 'jobs')]
+    return (await redis.eval(DISCARD_FAILED, keys.length, ...keys, id)) === 1
+  }
+
+  /** bee-queue's Redis keys: `<prefix>:<queue>:jobs` (a hash of job JSON), `…:failed` (a set), ... */
+  #key(name: QueueName, suffix: string) {
+    return `${queueConfig.prefix}:${name}:${suffix}`
+  }
+
+  #parse(queue: QueueName, id: string, raw: string): StoredJob {
+    const { data, options = {} } = JSON.parse(raw)
+    const stacks: string[] = Array.isArray(options.stacktraces) ? options.stacktraces.map(String) : []
+    const stack = stacks[0] ?? null
+    return {
+      queue,
+      id,
+      data,
+      createdAt: Number(options.timestamp) || 0,
+      failedAt: Number(options.failedAt) || null,
+      failedAttempts: stacks.length,
+      error: stack === null ? null : messageOf(stack),
+      stack,
+    }
+  }
+
   /**
    * Enqueues a job and waits for its result (health checks, tests).
    */
@@ -84,17 +238,35 @@ export class QueueService {
 
   /** Workers seen within three heartbeat intervals. */
   async liveWorkers() {
+    return (await this.workers()).filter((worker) => worker.alive)
+  }
+
+  /**
+   * Every worker that has beaten, newest beat first. A worker that stopped
+   * cleanly forgot itself; one that died (SIGKILL, a lost machine) stays
+   * here, not alive, with its last beat.
+   */
+  async workers(): Promise<WorkerBeat[]> {
     const all = await redis.hgetall(HEARTBEAT_KEY)
     const cutoff = Date.now() - 3 * queueConfig.heartbeatIntervalMs
     return Object.entries(all)
-      .map(([id, raw]) => ({ id, ...(JSON.parse(raw) as { host: string; at: number }) }))
-      .filter((worker) => worker.at >= cutoff)
+      .map(([id, raw]) => {
+        const beat = JSON.parse(raw) as Omit<WorkerBeat, 'id' | 'alive'>
+        return { ...beat, id, alive: beat.at >= cutoff }
+      })
+      .sort((a, b) => b.at - a.at)
   }
 
   async closeAll() {
     await Promise.all([...this.#producers.values()].map((queue) => queue.close(2000).catch(() => {})))
     this.#producers.clear()
   }
+}
+
+/** The message of a stored stack: its frames and a bare "Error: " prefix dropped. */
+function messageOf(stack: string) {
+  const frames = stack.search(/\n\s+at /)
+  return (frames === -1 ? stack : stack.slice(0, frames)).trim().replace(/^Error: /, '')
 }
 
 const queues = new QueueService()
