@@ -67,5 +67,7 @@ export default defineConfig({
     // The x402 plugin's contract ABIs and its browser script.
     { pattern: 'plugins/*/contracts/*.json', reloadServer: false },
     { pattern: 'plugins/*/public/**', reloadServer: false },
+    // The templates of node ace make:plugin.
+    { pattern: 'commands/plugin_stubs/**', reloadServer: false },
   ],
 })
