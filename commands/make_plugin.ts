@@ -12,8 +12,8 @@ export default class MakePlugin extends BaseCommand {
   static description = 'Create a plugin package (payment, storage, watermark or hooks) with its tests and README'
   static help = [
     'Writes plugins/<name>/ (or <dir>/<name>/ with --dir) and never overwrites anything:',
-    '  {{ binaryName }}make:plugin bank-transfer --kind payment',
-    '  {{ binaryName }}make:plugin my-bucket --kind storage --dir ../my-plugins',
+    '  {{ binaryName }} make:plugin acme-pay --kind payment',
+    '  {{ binaryName }} make:plugin my-bucket --kind storage --dir ../my-plugins',
   ]
   // The app starts so the configured plugins are loaded: a new plugin may not reuse their names.
   static options: CommandOptions = { startApp: true }
