@@ -267,11 +267,18 @@ export class OrderService {
         const providerFeeMinor = Number.isSafeInteger(fee) && fee > 0 ? Math.min(fee, order.amountMinor) : 0
         const split = event.split ? paidSplit(event.split, order.amountMinor - providerFeeMinor) : undefined
         if (split === null) return result('rejected', 'the split the provider reports does not add up to the amount paid', order.id)
-        await this.#markPaid(trx, order, { providerFeeMinor, paymentReference: event.paymentReference, split })
         const earlier = await Order.query({ client: trx })
           .where({ buyerId: order.buyerId, videoId: order.videoId, status: 'paid' })
           .whereNot('id', order.id)
           .first()
+        const provider = plugins.payments.get(order.provider)
+        if (earlier && !provider?.refund) {
+          // Paid twice, through a provider that cannot give money back (a bank
+          // transfer, a wallet): the buyer keeps the first purchase and an
+          // admin returns this payment by hand; it is listed for them.
+          return result('rejected', `paid twice: the buyer already owns this video (order ${earlier.receiptNumber}) and ${provider?.label ?? order.provider} cannot refund automatically; return this payment by hand`, order.id)
+        }
+        await this.#markPaid(trx, order, { providerFeeMinor, paymentReference: event.paymentReference, split })
         if (earlier) {
           // Two checkouts of one video both paid: give the second payment back.
           await this.#refundAtProvider(order)
@@ -512,11 +519,17 @@ export class OrderService {
   }
 
   /**
-   * Money a provider saw that matched no checkout, or disagreed with its
-   * quote (chain payments): kept for admins to settle by hand, newest first.
+   * Money that arrived but bought nothing, kept for admins to settle by hand,
+   * newest first: payments no checkout matched or that disagreed with their
+   * quote (chain payments), and payments refused (a wrong amount, paid twice
+   * where the provider cannot refund).
    */
   async unmatchedPayments(limit = 50) {
-    const rows = await db.from('payment_events').where('type', 'payment.unmatched').orderBy('id', 'desc').limit(limit)
+    const rows = await db
+      .from('payment_events')
+      .where((q) => q.where('type', 'payment.unmatched').orWhere((r) => r.where('type', 'payment.succeeded').where('outcome', 'rejected')))
+      .orderBy('id', 'desc')
+      .limit(limit)
     return rows.map((row) => ({
       provider: row.provider as string,
       eventId: row.event_id as string,

@@ -7,6 +7,7 @@ import User from '#models/user'
 import PlaybackSession from '#models/playback_session'
 import entitlements from '#services/entitlement_service'
 import orders from '#services/order_service'
+import plugins from '#services/plugins'
 import { resetState } from '#tests/helpers/state'
 import { loggedIn } from '#tests/helpers/videos'
 import { ledgerOf, listedVideo, onlyOrder, paymentEventOutcomes, startStripe } from '#tests/helpers/commerce'
@@ -110,6 +111,31 @@ test.group('Commerce: buying with Stripe', (group) => {
     assert.equal(order.status, 'paid')
     // Rp 85,000: 10% platform fee; Stripe's fee (2.9% + 30 sen = Rp 2,465.30) rounded to Rp 2,465.
     assert.deepEqual((await ledgerOf(order.id)).byAccount, { creator: 74_035, platform: 8_500, provider_fee: 2_465 })
+  })
+
+  test('paid twice through a provider that cannot refund (bank transfer): refused, nothing booked, listed for an admin to return by hand', async ({ assert }) => {
+    await plugins.settings.get('bank-transfer')!.set({ accountHolder: 'Matinee Films GmbH', iban: 'DE89370400440532013000', bic: 'COBADEFFXXX', bankName: 'Commerzbank' })
+    const { user: creator } = await loggedIn('maker', 'creator')
+    const video = await listedVideo(creator, { priceMinor: 1000 })
+    const { user: viewer } = await loggedIn('buyer')
+    const byTransfer = await orders.checkout(viewer, video.id, 'bank-transfer')
+    const byCard = await orders.checkout(viewer, video.id, 'stripe')
+    assert.notEqual(byTransfer.id, byCard.id)
+    await orders.receive('stripe', [{ eventId: `evt_${randomUUID()}`, type: 'payment.succeeded', orderId: byCard.id, amount: { amount: 1000, currency: 'USD' } }])
+
+    const [late] = await orders.receive('bank-transfer', [{ eventId: `bank-${byTransfer.id}`, type: 'payment.succeeded', orderId: byTransfer.id, amount: { amount: 1000, currency: 'USD' } }])
+    assert.equal(late.outcome, 'rejected')
+    assert.include(late.detail!, 'return this payment by hand')
+    await byTransfer.refresh()
+    assert.equal(byTransfer.status, 'pending')
+    assert.equal((await ledgerOf(byTransfer.id)).sum, 0)
+    // Listed for an admin to settle.
+    const { client: admin } = await loggedIn('root', 'admin')
+    const page = await admin.get('/admin/orders')
+    const listed = page.text.slice(page.text.indexOf('id="unmatched"'))
+    assert.include(listed, 'paid twice: the buyer already owns this video')
+    assert.include(listed, byTransfer.id)
+    assert.isTrue((await entitlements.decide(viewer, video)).allowed)
   })
 
   test('pressing Buy twice resumes the same checkout; a declined card changes nothing', async ({ assert }) => {
