@@ -36,6 +36,13 @@ export class TranscodeService {
    * enqueuing twice (reconciler, retries from the admin) never runs it twice.
    */
   async enqueue(video: Video) {
+    // The video's state is written before the job exists: a worker may take
+    // the job at once, and must not find (then overwrite) the state before.
+    if (video.status === 'uploaded' || video.status === 'failed') {
+      video.status = 'queued'
+      video.progress = 0
+    }
+    if (video.$isDirty) await video.save()
     const queue = queues.producer('transcode')
     const existing = await queue.getJob(video.id)
     if (existing && (existing as any).status === 'failed') await queue.removeJob(video.id)
@@ -46,11 +53,6 @@ export class TranscodeService {
         .retries(mediaConfig.attempts - 1)
         .backoff('exponential', mediaConfig.retryBackoffMs)
         .save()
-    }
-    if (video.status === 'uploaded' || video.status === 'failed') {
-      video.status = 'queued'
-      video.progress = 0
-      await video.save()
     }
     broadcastVideoProgress(video)
   }
