@@ -121,18 +121,21 @@ export interface RawWebhookRequest {
   rawBody: Buffer
 }
 
-export type PaymentEventType =
-  | 'payment.succeeded'
-  | 'payment.failed'
-  | 'payment.expired'
-  | 'payment.refunded'
-  | 'payment.underpaid'
+export const PAYMENT_EVENT_TYPES = [
+  'payment.succeeded',
+  'payment.failed',
+  'payment.expired',
+  'payment.refunded',
+  'payment.underpaid',
   /**
    * The provider saw money arrive that matches no checkout it started, or
    * disagrees with it (a chain log with another amount, payer or creator
    * than the quote). Recorded for admins; grants nothing.
    */
-  | 'payment.unmatched'
+  'payment.unmatched',
+] as const
+
+export type PaymentEventType = (typeof PAYMENT_EVENT_TYPES)[number]
 
 /**
  * A provider event whose authenticity the provider has verified. The core

@@ -1,21 +1,13 @@
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import AuditLog from '#models/audit_log'
-import type User from '#models/user'
+import type { PluginAuditEntry } from '#hooks/define_plugin'
 
-export interface AuditRecord {
-  /** Who did it; null for the system (a webhook, a worker). */
-  actor: Pick<User, 'id'> | null
-  /** "allowlist.grant", "order.refund", ... */
-  action: string
-  subjectType: string
-  subjectId?: string | number | null
-  /** The user the action was about, when there is one. */
-  targetUserId?: number | null
-  before?: Record<string, unknown> | null
-  after?: Record<string, unknown> | null
-  /** One readable sentence for the log page. */
-  summary: string
-}
+/**
+ * One entry: who (null for the system: a webhook, a worker), what
+ * ("allowlist.grant", "order.refund"...), to what, before and after. The
+ * same shape plugins use through `api.audit`.
+ */
+export type AuditRecord = PluginAuditEntry
 
 /** The audit log: every privileged change, who made it, when, before and after. */
 export class AuditService {

@@ -23,7 +23,7 @@ import {
   PaymentProviderError,
   type Money,
   type PaymentProvider,
-  type PaymentEventType,
+  PAYMENT_EVENT_TYPES,
   type VerifiedPaymentEvent,
 } from '#hooks/contracts'
 
@@ -38,15 +38,6 @@ export interface EventResult {
 
 /** Work that must wait until the transaction committed (hooks, revocations...). */
 type AfterCommit = Array<() => Promise<void>>
-
-const EVENT_TYPES: PaymentEventType[] = [
-  'payment.succeeded',
-  'payment.failed',
-  'payment.expired',
-  'payment.refunded',
-  'payment.underpaid',
-  'payment.unmatched',
-]
 
 /** Advisory lock namespace: one checkout at a time per buyer and video. */
 const CHECKOUT_LOCK = 7402
@@ -204,7 +195,7 @@ export class OrderService {
 
   async #receiveOne(providerId: string, event: VerifiedPaymentEvent): Promise<EventResult> {
     const eventId = typeof event?.eventId === 'string' ? event.eventId.slice(0, 255) : ''
-    if (!eventId || !EVENT_TYPES.includes(event.type)) {
+    if (!eventId || !(PAYMENT_EVENT_TYPES as readonly string[]).includes(event.type)) {
       logger.warn({ provider: providerId, event }, 'payment event without an id or with an unknown type ignored')
       return { eventId, outcome: 'rejected', detail: 'malformed event' }
     }

@@ -1,36 +1,32 @@
 /// <reference lib="dom" />
 import { test } from '@japa/runner'
-import type { ChildProcess } from 'node:child_process'
 import { mkdir } from 'node:fs/promises'
 import app from '@adonisjs/core/services/app'
 import env from '#start/env'
 import type { Browser } from 'playwright-core'
 import { launchChromium, logIn } from '#tests/helpers/browser'
-import queues from '#services/queue_service'
 import { resetState } from '#tests/helpers/state'
 import { media } from '#tests/helpers/media_fixtures'
 import { loggedIn, readyVideo } from '#tests/helpers/videos'
-import { startAce, stopProcess, waitForOutput } from '#tests/helpers/processes'
+import { startWorker, type RunningWorker } from '#tests/helpers/processes'
 import User from '#models/user'
 import type Video from '#models/video'
 import PlaybackSession from '#models/playback_session'
 
 test.group('Browser: watching a watermarked video', (group) => {
-  let worker: ChildProcess
+  let worker: RunningWorker
   let browser: Browser
   let video: Video
 
   group.setup(async () => {
     await resetState()
-    worker = startAce(['queue:work', '--queue', 'watermark', '--queue', 'watermark_ahead'])
-    await waitForOutput(worker, /consuming/)
+    worker = await startWorker(['watermark', 'watermark_ahead'])
     browser = await launchChromium()
     const { user: creator } = await loggedIn('studio', 'creator')
     video = await readyVideo(creator, { title: 'Thirty seconds', priceMinor: 0, watermarkEnabled: true, source: await media.feature() })
     return async () => {
       await browser.close()
-      await stopProcess(worker)
-      await queues.closeAll()
+      await worker.stop()
     }
   })
 

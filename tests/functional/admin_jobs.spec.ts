@@ -14,7 +14,7 @@ import transcoder from '#services/transcode_service'
 import { resetState } from '#tests/helpers/state'
 import { media } from '#tests/helpers/media_fixtures'
 import { loggedIn, waitForStatus } from '#tests/helpers/videos'
-import { startAce, stopProcess, waitForOutput } from '#tests/helpers/processes'
+import { startWorker } from '#tests/helpers/processes'
 import type { WebClient } from '#tests/helpers/web_client'
 
 /** The counts row of a queue on Admin → Jobs. */
@@ -72,12 +72,9 @@ test.group('Admin → Jobs with a running worker', (group) => {
   let worker: ChildProcess
   group.setup(async () => {
     await resetState()
-    worker = startAce(['queue:work', '--queue', 'transcode', '--queue', 'health'])
-    await waitForOutput(worker, /consuming/)
-    return async () => {
-      await stopProcess(worker)
-      await queues.closeAll()
-    }
+    const running = await startWorker(['transcode', 'health'])
+    worker = running.process
+    return () => running.stop()
   })
   group.each.setup(() => resetState())
   group.each.timeout(120_000)

@@ -1,18 +1,16 @@
 import { test } from '@japa/runner'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
-import type { ChildProcess } from 'node:child_process'
 import app from '@adonisjs/core/services/app'
 import env from '#start/env'
 import Video from '#models/video'
-import queues from '#services/queue_service'
 import transcoder from '#services/transcode_service'
 import { resetState } from '#tests/helpers/state'
 import { media } from '#tests/helpers/media_fixtures'
 import { tusUpload } from '#tests/helpers/tus_upload'
 import { creatorClient, readStored, stagedUploads, storedKeys, waitForStatus } from '#tests/helpers/videos'
 import { WebClient } from '#tests/helpers/web_client'
-import { startAce, stopProcess, waitForOutput } from '#tests/helpers/processes'
+import { startWorker } from '#tests/helpers/processes'
 
 const exec = promisify(execFile)
 
@@ -27,15 +25,10 @@ async function streamsOf(playlistKey: string) {
 }
 
 test.group('Media pipeline: upload to ready', (group) => {
-  let worker: ChildProcess
   group.setup(async () => {
     await resetState()
-    worker = startAce(['queue:work'])
-    await waitForOutput(worker, /consuming/)
-    return async () => {
-      await stopProcess(worker)
-      await queues.closeAll()
-    }
+    const worker = await startWorker()
+    return () => worker.stop()
   })
   group.each.setup(() => resetState())
   group.each.timeout(120_000)

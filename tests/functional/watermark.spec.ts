@@ -1,6 +1,5 @@
 import { test } from '@japa/runner'
 import { execFile } from 'node:child_process'
-import type { ChildProcess } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -10,11 +9,10 @@ import type User from '#models/user'
 import type Video from '#models/video'
 import PlaybackSession from '#models/playback_session'
 import playback from '#services/playback_service'
-import queues from '#services/queue_service'
 import { resetState } from '#tests/helpers/state'
 import { loggedIn, readyVideo, storedKeys } from '#tests/helpers/videos'
 import type { WebClient } from '#tests/helpers/web_client'
-import { startAce, stopProcess, waitForOutput } from '#tests/helpers/processes'
+import { startWorker, type RunningWorker } from '#tests/helpers/processes'
 
 const exec = promisify(execFile)
 
@@ -47,7 +45,7 @@ function differingShare(a: Buffer, b: Buffer) {
 }
 
 test.group('Playback: just-in-time watermark', (group) => {
-  let worker: ChildProcess
+  let worker: RunningWorker
   let owner: { user: User; client: WebClient }
   let video: Video
   let scratch: string
@@ -55,14 +53,12 @@ test.group('Playback: just-in-time watermark', (group) => {
   group.setup(async () => {
     await resetState()
     scratch = await mkdtemp(join(tmpdir(), 'matinee-wm-test-'))
-    worker = startAce(['queue:work', '--queue', 'watermark', '--queue', 'watermark_ahead'])
-    await waitForOutput(worker, /consuming/)
+    worker = await startWorker(['watermark', 'watermark_ahead'])
     owner = await loggedIn('maker', 'creator')
     // Paid: watermarked by default.
     video = await readyVideo(owner.user, { title: 'Marked', priceMinor: 500 })
     return async () => {
-      await stopProcess(worker)
-      await queues.closeAll()
+      await worker.stop()
       await rm(scratch, { recursive: true, force: true })
     }
   })

@@ -67,3 +67,23 @@ export function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTE
     child.kill(signal)
   })
 }
+
+export interface RunningWorker {
+  process: ChildProcess
+  /** Stops the worker (SIGTERM) and closes this process's queue producers. */
+  stop(): Promise<void>
+}
+
+/** A `node ace queue:work` (all queues, or those named) that is consuming when this resolves. */
+export async function startWorker(queueNames: string[] = [], env: Record<string, string> = {}): Promise<RunningWorker> {
+  const child = startAce(['queue:work', ...queueNames.flatMap((name) => ['--queue', name])], env)
+  await waitForOutput(child, /consuming/)
+  return {
+    process: child,
+    async stop() {
+      await stopProcess(child)
+      const { default: queues } = await import('#services/queue_service')
+      await queues.closeAll()
+    },
+  }
+}

@@ -5,7 +5,7 @@ import {
   type CheckoutOrder,
   type CheckoutResult,
   type Money,
-  type PaymentEventType,
+  PAYMENT_EVENT_TYPES,
   type PaymentProvider,
   type RawWebhookRequest,
   type VerifiedPaymentEvent,
@@ -62,15 +62,6 @@ export interface PaymentProviderFixture {
   /** Stops what the setup started (servers, timers); runs after the suite. */
   cleanup?(): Promise<void>
 }
-
-const EVENT_TYPES: PaymentEventType[] = [
-  'payment.succeeded',
-  'payment.failed',
-  'payment.expired',
-  'payment.refunded',
-  'payment.underpaid',
-  'payment.unmatched',
-]
 
 /**
  * What every PaymentProvider must guarantee to the core (see `PaymentProvider` in contracts.ts):
@@ -189,7 +180,7 @@ export function paymentProviderContract(name: string, setup: () => Promise<Payme
       const { events } = await paidEvents(checkout)
       assert.isArray(events)
       for (const event of events) {
-        assert.oneOf(event.type, EVENT_TYPES)
+        assert.oneOf(event.type, [...PAYMENT_EVENT_TYPES])
         assert.isString(event.eventId)
         assert.isAbove(event.eventId.length, 0, 'the event id is the core’s idempotency key')
         assert.isAtMost(event.eventId.length, 255)
