@@ -66,10 +66,15 @@ export default class QueueWork extends BaseCommand {
       this.logger.info('worker stopping: finishing active jobs')
       await Promise.all(workers.map((worker) => worker.close(10_000).catch(() => {})))
       await queues.forget(workerId).catch(() => {})
-      await queues.closeAll()
+      await queues.shutdown()
     })
-    const every = (ms: number, chore: () => Promise<unknown>) => {
-      if (!stopping) timers.push(setInterval(chore, ms))
+    // A chore runs now and then every `ms`, unless the worker is stopping:
+    // once it is, Redis and PostgreSQL are closing, and a chore started then
+    // would open new connections that keep the process alive.
+    const chore = async (ms: number, work: () => Promise<unknown>) => {
+      if (stopping) return
+      await work()
+      if (!stopping) timers.push(setInterval(() => !stopping && work(), ms))
     }
 
     // PostgreSQL is the truth: re-enqueue what Redis lost, now and periodically.
@@ -77,8 +82,7 @@ export default class QueueWork extends BaseCommand {
       const { default: transcoder } = await import('#services/transcode_service')
       await transcoder.sweepStaleWorkDirs()
       const reconcile = () => transcoder.reconcile().catch((error) => this.logger.error(`reconciler: ${error.message}`))
-      await reconcile()
-      every(queueConfig.reconcileIntervalMs, reconcile)
+      await chore(queueConfig.reconcileIntervalMs, reconcile)
     }
 
     // Watermark renders of ended sessions are deleted; one worker at a time does it.
@@ -92,8 +96,7 @@ export default class QueueWork extends BaseCommand {
         withLock('purge-playback', 5 * 60_000, () => playback.purgeEnded()).catch((error) =>
           this.logger.error(`playback purge: ${error.message}`)
         )
-      await purge()
-      every(playbackConfig.watermark.purgeIntervalMs, purge)
+      await chore(playbackConfig.watermark.purgeIntervalMs, purge)
     }
 
     // Checkouts nobody finished become expired (providers that report expiry do it sooner).
@@ -104,8 +107,7 @@ export default class QueueWork extends BaseCommand {
         withLock('expire-orders', 60_000, () => orders.expireStale()).catch((error) =>
           this.logger.error(`order expiry: ${error.message}`)
         )
-      await expire()
-      every(5 * 60_000, expire)
+      await chore(5 * 60_000, expire)
     }
     process.once('SIGINT', () => this.app.terminate())
   }

@@ -65,11 +65,13 @@ const DISPOSABLE: ReadonlySet<string> = new Set(['watermark', 'watermark_ahead']
  * process; workers are made by `node ace queue:work`.
  */
 export class QueueService {
+  #shutDown = false
   #producers = new Map<string, Queue>()
 
   producer(name: QueueName): Queue {
     let queue = this.#producers.get(name)
     if (!queue) {
+      if (this.#shutDown) throw new Error(`The process is stopping: no new connection for queue ${name}`)
       queue = new Queue(name, {
         prefix: queueConfig.prefix,
         redis: { ...queueConfig.redis },
@@ -257,9 +259,20 @@ export class QueueService {
       .sort((a, b) => b.at - a.at)
   }
 
+  /** Closes the producers; a later `producer()` opens them again (tests do that between groups). */
   async closeAll() {
     await Promise.all([...this.#producers.values()].map((queue) => queue.close(2000).catch(() => {})))
     this.#producers.clear()
+  }
+
+  /**
+   * For a stopping process: closes the producers for good. Work still in
+   * flight that asks for one gets an error instead of a new connection,
+   * which would keep the process alive.
+   */
+  async shutdown() {
+    this.#shutDown = true
+    await this.closeAll()
   }
 }
 
@@ -272,5 +285,5 @@ function messageOf(stack: string) {
 const queues = new QueueService()
 // Producer connections keep a process alive: a command that queued jobs (the
 // demo seeder) would never exit without this.
-app.terminating(() => queues.closeAll())
+app.terminating(() => queues.shutdown())
 export default queues
