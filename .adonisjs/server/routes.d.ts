@@ -17,7 +17,7 @@ export type ScannedRoutes = {
     'playback.destroy': { paramsTuple: [ParamValue]; params: {'session': ParamValue} }
     'play': { paramsTuple: [ParamValue,...ParamValue[]]; params: {'session': ParamValue,'*': ParamValue[]} }
     'health': { paramsTuple?: []; params?: {} }
-    'checkouts.currency': { paramsTuple?: []; params?: {} }
+    'display_currencies.update': { paramsTuple?: []; params?: {} }
     'register': { paramsTuple?: []; params?: {} }
     'registrations.store': { paramsTuple?: []; params?: {} }
     'login': { paramsTuple?: []; params?: {} }
@@ -50,84 +50,27 @@ export type ScannedRoutes = {
     'studio_sales.refund': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio.uploads': { paramsTuple?: []; params?: {} }
     'studio.uploads.item': { paramsTuple: [...ParamValue[]]; params: {'*': ParamValue[]} }
+    'admin.overview': { paramsTuple?: []; params?: {} }
+    'admin.users': { paramsTuple?: []; params?: {} }
+    'admin_users.role': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'admin_users.ban': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'admin_users.unban': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'admin.videos': { paramsTuple?: []; params?: {} }
     'admin_videos.takedown': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'admin_videos.restore': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'admin_videos.retry': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'admin.jobs': { paramsTuple?: []; params?: {} }
+    'admin_jobs.retry': { paramsTuple: [ParamValue,ParamValue]; params: {'queue': ParamValue,'id': ParamValue} }
+    'admin_jobs.discard': { paramsTuple: [ParamValue,ParamValue]; params: {'queue': ParamValue,'id': ParamValue} }
     'admin.orders': { paramsTuple?: []; params?: {} }
     'admin.allowlists': { paramsTuple?: []; params?: {} }
     'admin.audit': { paramsTuple?: []; params?: {} }
     'admin.plugins': { paramsTuple?: []; params?: {} }
+    'admin.plugins.settings': { paramsTuple: [ParamValue]; params: {'name': ParamValue} }
+    'admin.plugins.settings.update': { paramsTuple: [ParamValue]; params: {'name': ParamValue} }
     'admin.creator_applications': { paramsTuple?: []; params?: {} }
     'creator_applications.approve': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'creator_applications.reject': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
-  }
-  GET: {
-    'event_stream': { paramsTuple?: []; params?: {} }
-    'home': { paramsTuple?: []; params?: {} }
-    'videos.show': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
-    'videos.poster': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
-    'vendor.show': { paramsTuple: [ParamValue]; params: {'file': ParamValue} }
-    'play': { paramsTuple: [ParamValue,...ParamValue[]]; params: {'session': ParamValue,'*': ParamValue[]} }
-    'health': { paramsTuple?: []; params?: {} }
-    'checkouts.currency': { paramsTuple?: []; params?: {} }
-    'register': { paramsTuple?: []; params?: {} }
-    'login': { paramsTuple?: []; params?: {} }
-    'password.forgot': { paramsTuple?: []; params?: {} }
-    'password.reset': { paramsTuple: [ParamValue]; params: {'token': ParamValue} }
-    'account': { paramsTuple?: []; params?: {} }
-    'checkouts.complete': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
-    'checkouts.cancel': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
-    'checkouts.status': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
-    'library': { paramsTuple?: []; params?: {} }
-    'library.receipt': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
-    'studio': { paramsTuple?: []; params?: {} }
-    'studio.videos': { paramsTuple?: []; params?: {} }
-    'studio.videos.new': { paramsTuple?: []; params?: {} }
-    'studio.videos.edit': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
-    'studio.access': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
-    'studio.sales': { paramsTuple?: []; params?: {} }
-    'studio.uploads': { paramsTuple?: []; params?: {} }
-    'studio.uploads.item': { paramsTuple: [...ParamValue[]]; params: {'*': ParamValue[]} }
-    'admin.videos': { paramsTuple?: []; params?: {} }
-    'admin.orders': { paramsTuple?: []; params?: {} }
-    'admin.allowlists': { paramsTuple?: []; params?: {} }
-    'admin.audit': { paramsTuple?: []; params?: {} }
-    'admin.plugins': { paramsTuple?: []; params?: {} }
-    'admin.creator_applications': { paramsTuple?: []; params?: {} }
-  }
-  HEAD: {
-    'event_stream': { paramsTuple?: []; params?: {} }
-    'home': { paramsTuple?: []; params?: {} }
-    'videos.show': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
-    'videos.poster': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
-    'vendor.show': { paramsTuple: [ParamValue]; params: {'file': ParamValue} }
-    'play': { paramsTuple: [ParamValue,...ParamValue[]]; params: {'session': ParamValue,'*': ParamValue[]} }
-    'health': { paramsTuple?: []; params?: {} }
-    'checkouts.currency': { paramsTuple?: []; params?: {} }
-    'register': { paramsTuple?: []; params?: {} }
-    'login': { paramsTuple?: []; params?: {} }
-    'password.forgot': { paramsTuple?: []; params?: {} }
-    'password.reset': { paramsTuple: [ParamValue]; params: {'token': ParamValue} }
-    'account': { paramsTuple?: []; params?: {} }
-    'checkouts.complete': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
-    'checkouts.cancel': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
-    'checkouts.status': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
-    'library': { paramsTuple?: []; params?: {} }
-    'library.receipt': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
-    'studio': { paramsTuple?: []; params?: {} }
-    'studio.videos': { paramsTuple?: []; params?: {} }
-    'studio.videos.new': { paramsTuple?: []; params?: {} }
-    'studio.videos.edit': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
-    'studio.access': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
-    'studio.sales': { paramsTuple?: []; params?: {} }
-    'studio.uploads': { paramsTuple?: []; params?: {} }
-    'studio.uploads.item': { paramsTuple: [...ParamValue[]]; params: {'*': ParamValue[]} }
-    'admin.videos': { paramsTuple?: []; params?: {} }
-    'admin.orders': { paramsTuple?: []; params?: {} }
-    'admin.allowlists': { paramsTuple?: []; params?: {} }
-    'admin.audit': { paramsTuple?: []; params?: {} }
-    'admin.plugins': { paramsTuple?: []; params?: {} }
-    'admin.creator_applications': { paramsTuple?: []; params?: {} }
   }
   POST: {
     'subscribe': { paramsTuple?: []; params?: {} }
@@ -151,10 +94,93 @@ export type ScannedRoutes = {
     'studio_sales.refund': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio.uploads': { paramsTuple?: []; params?: {} }
     'studio.uploads.item': { paramsTuple: [...ParamValue[]]; params: {'*': ParamValue[]} }
+    'admin_users.role': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'admin_users.ban': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'admin_users.unban': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'admin_videos.takedown': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'admin_videos.restore': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'admin_videos.retry': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'admin_jobs.retry': { paramsTuple: [ParamValue,ParamValue]; params: {'queue': ParamValue,'id': ParamValue} }
+    'admin_jobs.discard': { paramsTuple: [ParamValue,ParamValue]; params: {'queue': ParamValue,'id': ParamValue} }
+    'admin.plugins.settings.update': { paramsTuple: [ParamValue]; params: {'name': ParamValue} }
     'creator_applications.approve': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'creator_applications.reject': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+  }
+  GET: {
+    'event_stream': { paramsTuple?: []; params?: {} }
+    'home': { paramsTuple?: []; params?: {} }
+    'videos.show': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'videos.poster': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'vendor.show': { paramsTuple: [ParamValue]; params: {'file': ParamValue} }
+    'play': { paramsTuple: [ParamValue,...ParamValue[]]; params: {'session': ParamValue,'*': ParamValue[]} }
+    'health': { paramsTuple?: []; params?: {} }
+    'display_currencies.update': { paramsTuple?: []; params?: {} }
+    'register': { paramsTuple?: []; params?: {} }
+    'login': { paramsTuple?: []; params?: {} }
+    'password.forgot': { paramsTuple?: []; params?: {} }
+    'password.reset': { paramsTuple: [ParamValue]; params: {'token': ParamValue} }
+    'account': { paramsTuple?: []; params?: {} }
+    'checkouts.complete': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'checkouts.cancel': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'checkouts.status': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'library': { paramsTuple?: []; params?: {} }
+    'library.receipt': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'studio': { paramsTuple?: []; params?: {} }
+    'studio.videos': { paramsTuple?: []; params?: {} }
+    'studio.videos.new': { paramsTuple?: []; params?: {} }
+    'studio.videos.edit': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'studio.access': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'studio.sales': { paramsTuple?: []; params?: {} }
+    'studio.uploads': { paramsTuple?: []; params?: {} }
+    'studio.uploads.item': { paramsTuple: [...ParamValue[]]; params: {'*': ParamValue[]} }
+    'admin.overview': { paramsTuple?: []; params?: {} }
+    'admin.users': { paramsTuple?: []; params?: {} }
+    'admin.videos': { paramsTuple?: []; params?: {} }
+    'admin.jobs': { paramsTuple?: []; params?: {} }
+    'admin.orders': { paramsTuple?: []; params?: {} }
+    'admin.allowlists': { paramsTuple?: []; params?: {} }
+    'admin.audit': { paramsTuple?: []; params?: {} }
+    'admin.plugins': { paramsTuple?: []; params?: {} }
+    'admin.plugins.settings': { paramsTuple: [ParamValue]; params: {'name': ParamValue} }
+    'admin.creator_applications': { paramsTuple?: []; params?: {} }
+  }
+  HEAD: {
+    'event_stream': { paramsTuple?: []; params?: {} }
+    'home': { paramsTuple?: []; params?: {} }
+    'videos.show': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'videos.poster': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'vendor.show': { paramsTuple: [ParamValue]; params: {'file': ParamValue} }
+    'play': { paramsTuple: [ParamValue,...ParamValue[]]; params: {'session': ParamValue,'*': ParamValue[]} }
+    'health': { paramsTuple?: []; params?: {} }
+    'display_currencies.update': { paramsTuple?: []; params?: {} }
+    'register': { paramsTuple?: []; params?: {} }
+    'login': { paramsTuple?: []; params?: {} }
+    'password.forgot': { paramsTuple?: []; params?: {} }
+    'password.reset': { paramsTuple: [ParamValue]; params: {'token': ParamValue} }
+    'account': { paramsTuple?: []; params?: {} }
+    'checkouts.complete': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'checkouts.cancel': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'checkouts.status': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'library': { paramsTuple?: []; params?: {} }
+    'library.receipt': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'studio': { paramsTuple?: []; params?: {} }
+    'studio.videos': { paramsTuple?: []; params?: {} }
+    'studio.videos.new': { paramsTuple?: []; params?: {} }
+    'studio.videos.edit': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'studio.access': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'studio.sales': { paramsTuple?: []; params?: {} }
+    'studio.uploads': { paramsTuple?: []; params?: {} }
+    'studio.uploads.item': { paramsTuple: [...ParamValue[]]; params: {'*': ParamValue[]} }
+    'admin.overview': { paramsTuple?: []; params?: {} }
+    'admin.users': { paramsTuple?: []; params?: {} }
+    'admin.videos': { paramsTuple?: []; params?: {} }
+    'admin.jobs': { paramsTuple?: []; params?: {} }
+    'admin.orders': { paramsTuple?: []; params?: {} }
+    'admin.allowlists': { paramsTuple?: []; params?: {} }
+    'admin.audit': { paramsTuple?: []; params?: {} }
+    'admin.plugins': { paramsTuple?: []; params?: {} }
+    'admin.plugins.settings': { paramsTuple: [ParamValue]; params: {'name': ParamValue} }
+    'admin.creator_applications': { paramsTuple?: []; params?: {} }
   }
   DELETE: {
     'playback.destroy': { paramsTuple: [ParamValue]; params: {'session': ParamValue} }
