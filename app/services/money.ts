@@ -2,7 +2,7 @@
  * Money is an integer count of a currency's minor unit (cents for USD, none
  * for JPY, ...). Conversion from what a person types happens here, once.
  */
-import { minorDigits } from '#hooks/money'
+import { formatMinor, minorDigits, minorToDecimal } from '#hooks/money'
 
 export { minorDigits }
 
@@ -21,13 +21,8 @@ export function toMinorUnits(input: string, currency: string): number | null {
 }
 
 export function formatMoney(minor: number, currency: string, locale = 'en') {
-  if (minor === 0) return 'Free'
-  const digits = minorDigits(currency)
-  return new Intl.NumberFormat(locale, { style: 'currency', currency }).format(minor / 10 ** digits)
+  return minor === 0 ? 'Free' : formatMinor(minor, currency, locale)
 }
 
 /** The decimal text for a form field: 499 USD → "4.99". */
-export function minorToInput(minor: number, currency: string) {
-  const digits = minorDigits(currency)
-  return digits === 0 ? String(minor) : (minor / 10 ** digits).toFixed(digits)
-}
+export const minorToInput = minorToDecimal

@@ -1,4 +1,4 @@
-import { PaymentProviderError } from '@matinee/plugin-kit'
+import { minorDigits, PaymentProviderError } from '@matinee/plugin-kit'
 
 /**
  * Stripe's idea of a currency's smallest unit is not always ISO 4217's,
@@ -15,13 +15,9 @@ function stripeDigits(currency: string) {
   return 2
 }
 
-function isoDigits(currency: string) {
-  return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2
-}
-
 /** Matinee minor units → Stripe's `unit_amount`. */
 export function toStripeAmount(amount: number, currency: string) {
-  const shift = stripeDigits(currency) - isoDigits(currency)
+  const shift = stripeDigits(currency) - minorDigits(currency)
   const converted = shift >= 0 ? amount * 10 ** shift : amount / 10 ** -shift
   if (!Number.isSafeInteger(converted)) throw new PaymentProviderError(`${amount} cannot be charged in ${currency} at Stripe`)
   return converted
@@ -34,7 +30,7 @@ export function toStripeAmount(amount: number, currency: string) {
  */
 export function fromStripeAmount(amount: number, currency: string, options: { round?: boolean } = {}) {
   const code = currency.toUpperCase()
-  const shift = stripeDigits(code) - isoDigits(code)
+  const shift = stripeDigits(code) - minorDigits(code)
   const converted = shift >= 0 ? amount / 10 ** shift : amount * 10 ** -shift
   if (options.round) return Math.round(converted)
   return Number.isSafeInteger(converted) ? converted : Number.NaN

@@ -1,17 +1,10 @@
-import { minorDigits, type Money } from '@matinee/plugin-kit'
+import { formatMinor, minorDigits, minorToDecimal, type Money } from '@matinee/plugin-kit'
 
 /** 1050 EUR → "€10.50", for people; amounts stay integers everywhere else. */
-export function formatMoney({ amount, currency }: Money) {
-  const digits = minorDigits(currency)
-  return new Intl.NumberFormat('en', { style: 'currency', currency, minimumFractionDigits: digits }).format(amount / 10 ** digits)
-}
+export const formatMoney = ({ amount, currency }: Money) => formatMinor(amount, currency)
 
 /** 1050 EUR → "10.50": the decimal an admin reads on a bank statement. */
-export function decimalOf({ amount, currency }: Money) {
-  const digits = minorDigits(currency)
-  const whole = String(Math.trunc(amount / 10 ** digits))
-  return digits ? `${whole}.${String(amount % 10 ** digits).padStart(digits, '0')}` : whole
-}
+export const decimalOf = ({ amount, currency }: Money) => minorToDecimal(amount, currency)
 
 /**
  * "10.50" (or "10,50", "10.5", "10") in `currency` → 1050 minor units, read
