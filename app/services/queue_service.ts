@@ -40,7 +40,11 @@ export interface WorkerBeat {
   alive: boolean
 }
 
-/** Moves a job from the failed set back to waiting, only if it is still failed. */
+/**
+ * Moves a job from the failed set back to waiting, only if it is still
+ * failed, in one step (bee-queue's Job#retry and removeJob do not check the
+ * job's state, so a double click could queue a job twice).
+ */
 const REQUEUE_FAILED = `
 if redis.call('srem', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('hset', KEYS[2], ARGV[1], ARGV[2])

@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises'
 import app from '@adonisjs/core/services/app'
 import env from '#start/env'
 import type { Browser } from 'playwright-core'
-import { launchChromium, logIn } from '#tests/helpers/browser'
+import { launchChromium, logIn, playsFor } from '#tests/helpers/browser'
 import { resetState } from '#tests/helpers/state'
 import { media } from '#tests/helpers/media_fixtures'
 import { loggedIn, readyVideo } from '#tests/helpers/videos'
@@ -49,13 +49,8 @@ test.group('Browser: watching a watermarked video', (group) => {
     await page.goto(`/videos/${video.id}`)
     await page.waitForSelector('[data-player][data-state="playing"]')
     assert.equal(await page.getAttribute('[data-player]', 'data-watermarked'), 'true')
-    await page.evaluate(() => {
-      const element = document.querySelector('video')!
-      element.muted = true
-      return element.play()
-    })
     const currentTime = () => page.evaluate(() => document.querySelector('video')!.currentTime)
-    await page.waitForFunction(() => document.querySelector('video')!.currentTime >= 10, null, { timeout: 60_000 })
+    await playsFor(page, 10)
     assert.isAtLeast(await currentTime(), 10)
 
     // The rendition menu lists the watermarked ladder (480p max here).
@@ -87,13 +82,7 @@ test.group('Browser: watching a watermarked video', (group) => {
     const page = await browser.newPage({ baseURL: env.get('APP_URL') })
     await logIn(page, 'troll')
     await page.goto(`/videos/${video.id}`)
-    await page.waitForSelector('[data-player][data-state="playing"]')
-    await page.evaluate(() => {
-      const element = document.querySelector('video')!
-      element.muted = true
-      return element.play()
-    })
-    await page.waitForFunction(() => document.querySelector('video')!.currentTime >= 3, null, { timeout: 60_000 })
+    await playsFor(page, 3)
 
     const troll = await User.findByOrFail('username', 'troll')
     const banned = await admin.submit('/admin/users', `/admin/users/${troll.id}/ban`, { reason: 'sharing recordings' })

@@ -28,11 +28,16 @@ export async function logIn(page: Page, username: string) {
 /** From the order page: "Watch now", then the player plays at least 2 s (muted, so autoplay is allowed). */
 export async function watchNowPlays(page: Page, videoId: string) {
   await Promise.all([page.waitForURL(`/videos/${videoId}`), page.click('text=Watch now')])
+  await playsFor(page, 2, 30_000)
+}
+
+/** Once the player is ready: plays muted (autoplay is allowed then) until `seconds` of the video have played. */
+export async function playsFor(page: Page, seconds: number, timeoutMs = 60_000) {
   await page.waitForSelector('[data-player][data-state="playing"]')
   await page.evaluate(() => {
     const element = document.querySelector('video')!
     element.muted = true
     return element.play()
   })
-  await page.waitForFunction(() => document.querySelector('video')!.currentTime >= 2, null, { timeout: 30_000 })
+  await page.waitForFunction((at) => document.querySelector('video')!.currentTime >= at, seconds, { timeout: timeoutMs })
 }
