@@ -46,3 +46,17 @@ export async function waitUntil(check: () => Promise<boolean>, timeoutMs: number
   }
   throw new Error(`timed out waiting for ${what}`)
 }
+
+/**
+ * Smoke mode (BENCH_SMOKE=1): every bench runs its real code path at a tiny size in seconds, still
+ * printing its FIGURE lines, so `make test` can run them all and a bench that rots fails CI.
+ * The figures of a smoke run measure nothing worth keeping.
+ */
+export function isSmoke() {
+  return ['1', 'true', 'yes'].includes((process.env.BENCH_SMOKE ?? '').toLowerCase())
+}
+
+/** The full-size value in a real run, the small one in smoke mode. */
+export function smokeOr<T>(full: T, small: T): T {
+  return isSmoke() ? small : full
+}
