@@ -233,6 +233,25 @@ export class PluginStateSchema extends BaseModel {
   declare value: any
 }
 
+export class StorageDeletionSchema extends BaseModel {
+  static $columns = ['attempts', 'createdAt', 'id', 'lastError', 'nextAttemptAt', 'prefix', 'updatedAt'] as const
+  $columns = StorageDeletionSchema.$columns
+  @column()
+  declare attempts: number
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+  @column({ isPrimary: true })
+  declare id: bigint | number
+  @column()
+  declare lastError: string | null
+  @column.dateTime()
+  declare nextAttemptAt: DateTime
+  @column()
+  declare prefix: string
+  @column.dateTime({ autoCreate: true, autoUpdate: true })
+  declare updatedAt: DateTime
+}
+
 export class UserSchema extends BaseModel {
   static $columns = ['banReason', 'bannedAt', 'createdAt', 'creatorAppliedAt', 'creatorStatus', 'email', 'id', 'password', 'role', 'updatedAt', 'username'] as const
   $columns = UserSchema.$columns
@@ -261,8 +280,10 @@ export class UserSchema extends BaseModel {
 }
 
 export class VideoSchema extends BaseModel {
-  static $columns = ['attempts', 'createdAt', 'currency', 'customPoster', 'description', 'durationSeconds', 'height', 'hlsPrefix', 'id', 'lastError', 'ownerId', 'posterKey', 'priceMinor', 'processingStartedAt', 'progress', 'readyAt', 'renditions', 'sourceFilename', 'sourceKey', 'sourceSize', 'sprite', 'status', 'storedBytes', 'takedownReason', 'takenDownAt', 'title', 'updatedAt', 'visibility', 'watermarkEnabled', 'width'] as const
+  static $columns = ['archivedAt', 'attempts', 'createdAt', 'currency', 'customPoster', 'description', 'durationSeconds', 'height', 'hlsPrefix', 'id', 'lastError', 'ownerId', 'posterKey', 'priceMinor', 'processingStartedAt', 'progress', 'readyAt', 'renditions', 'sourceFilename', 'sourceKey', 'sourceSize', 'sprite', 'status', 'storedBytes', 'takedownReason', 'takenDownAt', 'title', 'updatedAt', 'visibility', 'watermarkEnabled', 'width'] as const
   $columns = VideoSchema.$columns
+  @column.dateTime()
+  declare archivedAt: DateTime | null
   @column()
   declare attempts: number
   @column.dateTime({ autoCreate: true })
