@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto'
+import { DateTime } from 'luxon'
+import db from '@adonisjs/lucid/services/db'
+import logger from '@adonisjs/core/services/logger'
+import commerce from '#config/commerce'
+import { appUrl } from '#config/app'
+import Order from '#models/order'
+import Video from '#models/video'
+import type User from '#models/user'
+import plugins from '#services/plugins'
+import entitlements from '#services/entitlement_service'
+import payoutAccounts from '#services/payout_account_service'
+import currencies from '#services/currency_service'
+import { isUuid } from '#services/ids'
+import { platformFeeFor } from '#services/commerce/ledger'
+import { CommerceError } from '#exceptions/commerce_error'
+import { PaymentProviderError, type Money, type PaymentProvider } from '#hooks/contracts'
+
+/** Advisory lock namespace: one checkout at a time per buyer and video. */
+const CHECKOUT_LOCK = 7402
+
+/** The provider's own order lifetime when it gives a valid one (bank transfers take days), else ORDER_TTL_MINUTES. */
+function checkoutLifetimeOf(provider: PaymentProvider) {
+  const minutes = provider.checkoutLifetimeMinutes
+  return Number.isSafeInteger(minutes) && minutes! > 0 ? minutes! : commerce.orderTtlMinutes
+}
+
+/** What a video costs a viewer and how a purchase starts: orders are made here, pending. */
+export class CheckoutService {
+  /** Enabled providers that can charge in this currency. */
+  providersFor(currency: string): PaymentProvider[] {
+    return plugins.payments.all().filter((provider) => provider.currencies.includes(currency))
+  }
+
+  /** The price charged (after the `video:price` filter), in the video's own currency. */
+  async priceOf(video: Video, viewer?: User): Promise<Money> {
+    const stored = { amount: video.priceMinor, currency: video.currency }
+    const price = await plugins.hooks.applyFilters('video:price', { ...stored }, { videoId: video.id, viewerId: viewer?.id })
+    const valid =
+      price &&
+      Number.isSafeInteger(price.amount) &&
+      price.amount >= 0 &&
+      typeof price.currency === 'string' &&
+      currencies.isSupported(price.currency)
+    if (!valid) {
+      logger.error({ videoId: video.id, price }, 'video:price filter returned an invalid price; the stored price is used')
+      return stored
+    }
+    return price
+  }
+
+  /**
+   * Starts (or resumes) a checkout of `videoId` by `buyer` through a provider.
+   * Refuses what cannot be bought: unknown or unpublished videos, one's own,
+   * one already owned or otherwise watchable, a currency the provider lacks.
+   */
+  async checkout(buyer: User, videoId: string, providerId: string): Promise<Order> {
+    const provider = plugins.payments.get(providerId)
+    if (!provider) throw new CommerceError('unknown_provider', 422, 'This payment method is not available')
+    if (buyer.bannedAt) throw new CommerceError('account_banned', 403, 'Your account is banned')
+    const video = isUuid(videoId) ? await Video.find(videoId) : null
+    if (!video || !video.isPublic) throw new CommerceError('not_for_sale', 404, 'There is no such video for sale')
+    if (video.ownerId === buyer.id) throw new CommerceError('own_video', 409, 'You cannot buy your own video')
+    const access = await entitlements.decide(buyer, video)
+    if (access.allowed) {
+      throw access.via === 'purchase'
+        ? new CommerceError('already_owned', 409, 'You already own this video')
+        : new CommerceError('already_allowed', 409, 'You can already watch this video without paying')
+    }
+    if (access.reason !== 'payment_required') throw new CommerceError(access.reason, access.status, access.message)
+
+    const price = await this.priceOf(video, buyer)
+    if (price.amount <= 0) throw new CommerceError('free', 409, 'This video is free')
+    if (!provider.currencies.includes(price.currency)) {
+      throw new CommerceError('currency_unsupported', 422, `${provider.label} cannot charge in ${price.currency}`)
+    }
+    const payoutAccount = await payoutAccounts.get(provider.id, video.ownerId)
+    const direct = !!payoutAccount?.ready
+
+    const order = await db.transaction(async (trx) => {
+      await trx.rawQuery('SELECT pg_advisory_xact_lock(?, hashtext(?))', [CHECKOUT_LOCK, `${buyer.id}:${video.id}`])
+      const owned = await Order.query({ client: trx }).where({ buyerId: buyer.id, videoId: video.id, status: 'paid' }).first()
+      if (owned) throw new CommerceError('already_owned', 409, 'You already own this video')
+      // Pressing Buy twice resumes the open checkout instead of making a second one.
+      const open = await Order.query({ client: trx })
+        .where({ buyerId: buyer.id, videoId: video.id, provider: provider.id, status: 'pending' })
+        .where('expiresAt', '>', DateTime.now().plus({ minutes: 5 }).toSQL()!)
+        .where({ amountMinor: price.amount, currency: price.currency })
+        .where((q) => q.whereNotNull('checkoutUrl').orWhereNotNull('checkoutAction'))
+        .orderBy('createdAt', 'desc')
+        .first()
+      if (open) return open
+      return Order.create(
+        {
+          id: randomUUID(),
+          videoId: video.id,
+          buyerId: buyer.id,
+          creatorId: video.ownerId,
+          provider: provider.id,
+          status: 'pending',
+          amountMinor: price.amount,
+          currency: price.currency,
+          platformFeeBps: commerce.platformFeeBps,
+          platformFeeMinor: platformFeeFor(price.amount, commerce.platformFeeBps),
+          creatorPayout: direct ? 'direct' : 'owed',
+          payoutAccount: direct ? payoutAccount!.accountRef : null,
+          expiresAt: DateTime.now().plus({ minutes: checkoutLifetimeOf(provider) }),
+        },
+        { client: trx }
+      )
+    })
+    if (order.checkoutUrl || order.checkoutAction) return order
+
+    await video.load('owner')
+    try {
+      const started = await provider.createCheckout({
+        orderId: order.id,
+        videoId: video.id,
+        videoTitle: video.title,
+        buyer: { id: buyer.id, email: buyer.email, username: buyer.username },
+        creator: { id: video.ownerId, username: video.owner.username, payoutAccount: order.payoutAccount },
+        price,
+        platformFee: { amount: order.platformFeeMinor, currency: order.currency },
+        platformFeeBps: order.platformFeeBps,
+        successUrl: `${appUrl}/orders/${order.id}/complete`,
+        cancelUrl: `${appUrl}/orders/${order.id}/cancel`,
+        expiresAt: order.expiresAt.toJSDate(),
+      })
+      order.providerReference = started.providerReference
+      if (started.kind === 'redirect') order.checkoutUrl = started.url
+      else order.checkoutAction = started.action
+      await order.save()
+      return order
+    } catch (error) {
+      logger.error({ err: error, orderId: order.id, provider: provider.id }, 'checkout could not start')
+      const message = error instanceof PaymentProviderError ? error.message : 'try again in a moment'
+      order.merge({ status: 'failed', failureReason: `Checkout could not start: ${message}`.slice(0, 500) })
+      await order.save()
+      throw new CommerceError('provider_unavailable', 502, `${provider.label} could not start the payment: ${message}`)
+    }
+  }
+}
+
+const checkouts = new CheckoutService()
+export default checkouts

@@ -1,0 +1,60 @@
+import { DateTime } from 'luxon'
+import db from '@adonisjs/lucid/services/db'
+import Order from '#models/order'
+import type User from '#models/user'
+import { isUuid } from '#services/ids'
+
+/** Read-side questions about orders and the books, and the expiry chore. */
+export class OrderQueries {
+  /** Pending orders past their expiry become expired (a worker chore). */
+  async expireStale() {
+    return Order.query().where('status', 'pending').where('expiresAt', '<', DateTime.now().toSQL()!).update({
+      status: 'expired',
+      failureReason: 'The checkout was not completed in time',
+      updatedAt: DateTime.now().toSQL(),
+    })
+  }
+
+  /**
+   * The books' invariant: each order's ledger lines sum to its amount when
+   * paid and to zero otherwise. Returns the orders that break it (none).
+   */
+  async ledgerMismatches(): Promise<string[]> {
+    const result = await db.rawQuery(
+      `SELECT o.id FROM orders o LEFT JOIN ledger_entries le ON le.order_id = o.id
+       GROUP BY o.id, o.status, o.amount_minor
+       HAVING COALESCE(SUM(le.amount_minor), 0) <> CASE WHEN o.status = 'paid' THEN o.amount_minor ELSE 0 END`
+    )
+    return result.rows.map((row: { id: string }) => row.id)
+  }
+
+  /**
+   * Money that arrived but bought nothing, kept for admins to settle by hand,
+   * newest first: payments no checkout matched or that disagreed with their
+   * quote (chain payments), and payments refused (a wrong amount, paid twice
+   * where the provider cannot refund).
+   */
+  async unmatchedPayments(limit = 50) {
+    const rows = await db
+      .from('payment_events')
+      .where((q) => q.where('type', 'payment.unmatched').orWhere((r) => r.where('type', 'payment.succeeded').where('outcome', 'rejected')))
+      .orderBy('id', 'desc')
+      .limit(limit)
+    return rows.map((row) => ({
+      provider: row.provider as string,
+      eventId: row.event_id as string,
+      orderId: row.order_id as string | null,
+      reason: (row.event?.reason ?? row.detail ?? '') as string,
+      details: (row.event?.details ?? {}) as Record<string, string | number | boolean | null>,
+      receivedAt: new Date(row.received_at),
+    }))
+  }
+
+  findForBuyer(buyer: User, orderId: string) {
+    if (!isUuid(orderId)) return null
+    return Order.query().where({ id: orderId, buyerId: buyer.id }).preload('video').first()
+  }
+}
+
+const orderQueries = new OrderQueries()
+export default orderQueries

@@ -1,0 +1,188 @@
+import db from '@adonisjs/lucid/services/db'
+import logger from '@adonisjs/core/services/logger'
+import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
+import Order, { type OrderStatus } from '#models/order'
+import plugins from '#services/plugins'
+import { isUuid } from '#services/ids'
+import { afterPaid, markPaid, markRefunded, runAfterCommit, type AfterCommit } from '#services/commerce/order_state'
+import { refundAtProvider } from '#services/commerce/refunds'
+import { type Money, PAYMENT_EVENT_TYPES, type VerifiedPaymentEvent } from '#hooks/contracts'
+
+export type EventOutcome = 'applied' | 'duplicate' | 'ignored' | 'deferred' | 'rejected'
+
+export interface EventResult {
+  eventId: string
+  outcome: EventOutcome
+  orderId?: string
+  detail?: string
+}
+
+const result = (outcome: EventOutcome, detail?: string, orderId?: string) => ({ outcome, detail, orderId })
+
+/** A provider's reported split, if it is two non-negative integers summing to `total`; null otherwise. */
+function paidSplit(split: { creator: number; platform: number }, total: number) {
+  const { creator, platform } = split
+  const valid = [creator, platform].every((n) => Number.isSafeInteger(n) && n >= 0) && creator + platform === total
+  return valid ? { creator, platform } : null
+}
+
+/**
+ * Verified provider events applied to orders. An event is applied at most
+ * once (provider + event id, recorded in the same transaction as its
+ * effects), against the order row locked FOR UPDATE, after its amount and
+ * currency are checked against the order. A refund that arrives before its
+ * payment waits ("deferred") and is applied right after.
+ */
+export class PaymentEventService {
+  /** Applies verified provider events, each at most once, in the order given. */
+  async receive(providerId: string, events: VerifiedPaymentEvent[]): Promise<EventResult[]> {
+    const results: EventResult[] = []
+    for (const event of events) results.push(await this.#receiveOne(providerId, event))
+    return results
+  }
+
+  async #receiveOne(providerId: string, event: VerifiedPaymentEvent): Promise<EventResult> {
+    const eventId = typeof event?.eventId === 'string' ? event.eventId.slice(0, 255) : ''
+    if (!eventId || !(PAYMENT_EVENT_TYPES as readonly string[]).includes(event.type)) {
+      logger.warn({ provider: providerId, event }, 'payment event without an id or with an unknown type ignored')
+      return { eventId, outcome: 'rejected', detail: 'malformed event' }
+    }
+    const after: AfterCommit = []
+    const applied = await db.transaction(async (trx) => {
+      // Recording the event and applying it commit together: a replay, even
+      // one racing this one, finds the row and changes nothing.
+      const inserted = await trx
+        .table('payment_events')
+        .insert({
+          provider: providerId,
+          event_id: eventId,
+          type: event.type,
+          order_id: isUuid(event.orderId) ? event.orderId : null,
+          outcome: 'received',
+          event: JSON.stringify(event),
+          received_at: new Date(),
+        })
+        .onConflict(['provider', 'event_id'])
+        .ignore()
+        .returning('id')
+      if (!inserted.length) return result('duplicate', 'already received')
+      const applied = await this.#apply(trx, providerId, event, after)
+      await trx
+        .from('payment_events')
+        .where('id', inserted[0].id)
+        .update({ outcome: applied.outcome, detail: applied.detail?.slice(0, 500) ?? null, order_id: applied.orderId ?? null, processed_at: new Date() })
+      return applied
+    })
+    if (applied.outcome === 'rejected') logger.warn({ provider: providerId, eventId, detail: applied.detail }, 'payment event rejected')
+    await runAfterCommit(after)
+    return { eventId, ...applied }
+  }
+
+  async #apply(trx: TransactionClientContract, providerId: string, event: VerifiedPaymentEvent, after: AfterCommit) {
+    if (event.type === 'payment.unmatched') {
+      // Kept in payment_events for the admin (with the provider's details); grants nothing.
+      return result('rejected', `unmatched payment: ${event.reason ?? 'no reason given'}`, isUuid(event.orderId) ? event.orderId : undefined)
+    }
+    const order = await this.#lockOrder(trx, providerId, event)
+    if (!order) return result('rejected', 'no order matches this event')
+    if (order.provider !== providerId) return result('rejected', `the order belongs to ${order.provider}`, order.id)
+    const describe = (money: Money | undefined) => (money ? `${money.amount} ${money.currency}` : 'no amount')
+    const mismatch = (money: Money | undefined, exact: boolean) => {
+      const valid =
+        !!money &&
+        Number.isSafeInteger(money.amount) &&
+        money.amount > 0 &&
+        String(money.currency).toUpperCase() === order.currency &&
+        (exact ? money.amount === order.amountMinor : money.amount <= order.amountMinor)
+      return valid ? null : `amount ${describe(money)} does not match the order (${order.amountMinor} ${order.currency})`
+    }
+
+    switch (event.type) {
+      case 'payment.succeeded': {
+        if (order.status === 'paid' || order.status === 'refunded') return result('ignored', `order already ${order.status}`, order.id)
+        const wrongAmount = mismatch(event.amount, true)
+        if (wrongAmount) return result('rejected', wrongAmount, order.id)
+        const fee = event.providerFee && String(event.providerFee.currency).toUpperCase() === order.currency ? event.providerFee.amount : 0
+        const providerFeeMinor = Number.isSafeInteger(fee) && fee > 0 ? Math.min(fee, order.amountMinor) : 0
+        const split = event.split ? paidSplit(event.split, order.amountMinor - providerFeeMinor) : undefined
+        if (split === null) return result('rejected', 'the split the provider reports does not add up to the amount paid', order.id)
+        const earlier = await Order.query({ client: trx })
+          .where({ buyerId: order.buyerId, videoId: order.videoId, status: 'paid' })
+          .whereNot('id', order.id)
+          .first()
+        const provider = plugins.payments.get(order.provider)
+        if (earlier && !provider?.refund) {
+          // Paid twice, through a provider that cannot give money back (a bank
+          // transfer, a wallet): the buyer keeps the first purchase and an
+          // admin returns this payment by hand; it is listed for them.
+          return result('rejected', `paid twice: the buyer already owns this video (order ${earlier.receiptNumber}) and ${provider?.label ?? order.provider} cannot refund automatically; return this payment by hand`, order.id)
+        }
+        await markPaid(trx, order, { providerFeeMinor, paymentReference: event.paymentReference, split })
+        if (earlier) {
+          // Two checkouts of one video both paid: give the second payment back.
+          await refundAtProvider(order)
+          await markRefunded(trx, order, { actor: null, reason: 'Paid twice: refunded automatically' }, after)
+          return result('applied', 'duplicate payment refunded', order.id)
+        }
+        order.status = 'paid'
+        await order.useTransaction(trx).save()
+        after.push(async () => {
+          await afterPaid(order)
+          await this.#applyDeferred(order.id)
+        })
+        return result('applied', 'paid', order.id)
+      }
+      case 'payment.refunded': {
+        if (order.status === 'refunded') return result('ignored', 'order already refunded', order.id)
+        if (order.status !== 'paid') return result('deferred', 'refund before its payment: applied when the payment arrives', order.id)
+        const wrongAmount = event.amount ? mismatch(event.amount, false) : null
+        if (wrongAmount) return result('rejected', wrongAmount, order.id)
+        if (event.amount && event.amount.amount < order.amountMinor) {
+          return result('ignored', `partial refund (${event.amount.amount} of ${order.amountMinor}): access kept`, order.id)
+        }
+        await markRefunded(trx, order, { actor: null, reason: 'Refunded at the payment provider' }, after)
+        return result('applied', 'refunded', order.id)
+      }
+      case 'payment.failed':
+      case 'payment.expired':
+      case 'payment.underpaid': {
+        if (order.status !== 'pending') return result('ignored', `order already ${order.status}`, order.id)
+        const status: OrderStatus =
+          event.type === 'payment.failed' ? 'failed' : event.type === 'payment.expired' ? 'expired' : 'underpaid'
+        order.merge({ status, failureReason: event.reason?.slice(0, 500) ?? null })
+        await order.useTransaction(trx).save()
+        return result('applied', status, order.id)
+      }
+    }
+  }
+
+  async #lockOrder(trx: TransactionClientContract, providerId: string, event: VerifiedPaymentEvent) {
+    const query = Order.query({ client: trx }).forUpdate()
+    if (isUuid(event.orderId)) return query.where('id', event.orderId!).first()
+    if (typeof event.providerReference === 'string' && event.providerReference) {
+      return query.where({ provider: providerId, providerReference: event.providerReference }).first()
+    }
+    return null
+  }
+
+  /** Events that arrived before the state they need (a refund before its payment). */
+  async #applyDeferred(orderId: string) {
+    const waiting = await db.from('payment_events').where({ order_id: orderId, outcome: 'deferred' }).orderBy('id')
+    for (const row of waiting) {
+      const after: AfterCommit = []
+      await db.transaction(async (trx) => {
+        const locked = await trx.from('payment_events').where({ id: row.id, outcome: 'deferred' }).forUpdate().first()
+        if (!locked) return
+        const applied = await this.#apply(trx, row.provider, row.event as VerifiedPaymentEvent, after)
+        await trx
+          .from('payment_events')
+          .where('id', row.id)
+          .update({ outcome: applied.outcome, detail: applied.detail ?? null, processed_at: new Date() })
+      })
+      await runAfterCommit(after)
+    }
+  }
+}
+
+const paymentEvents = new PaymentEventService()
+export default paymentEvents

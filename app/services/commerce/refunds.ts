@@ -1,0 +1,80 @@
+import logger from '@adonisjs/core/services/logger'
+import db from '@adonisjs/lucid/services/db'
+import Order from '#models/order'
+import type User from '#models/user'
+import plugins from '#services/plugins'
+import audit from '#services/audit_service'
+import { formatMoney } from '#services/money'
+import { isUuid } from '#services/ids'
+import { markRefunded, runAfterCommit, type AfterCommit } from '#services/commerce/order_state'
+import { CommerceError } from '#exceptions/commerce_error'
+import { PaymentProviderError } from '#hooks/contracts'
+
+/** Refunds a creator or an admin starts (Studio → Sales, Admin → Orders). */
+export class RefundService {
+  /** Whether `user` may refund this order (its creator or an admin) and the provider can. */
+  canRefund(user: User | undefined, order: Order) {
+    if (!user || order.status !== 'paid') return false
+    if (!user.isAdmin && user.id !== order.creatorId) return false
+    return !!plugins.payments.get(order.provider)?.refund
+  }
+
+  /**
+   * Refunds a paid order through its provider, then writes the reversing
+   * ledger lines and ends the buyer's access. The provider's own refund
+   * event, when it comes, finds the order refunded and changes nothing.
+   */
+  async refund(actor: User, orderId: string) {
+    if (!isUuid(orderId)) throw new CommerceError('not_found', 404, 'There is no such order')
+    const after: AfterCommit = []
+    const order = await db.transaction(async (trx) => {
+      const order = await Order.query({ client: trx }).where('id', orderId).forUpdate().first()
+      if (!order) throw new CommerceError('not_found', 404, 'There is no such order')
+      if (!actor.isAdmin && actor.id !== order.creatorId) throw new CommerceError('forbidden', 403, 'You cannot refund this order')
+      if (order.status !== 'paid') throw new CommerceError('not_refundable', 409, `This order is ${order.status}, not paid`)
+      const provider = plugins.payments.get(order.provider)
+      if (!provider?.refund) {
+        throw new CommerceError('refund_unsupported', 409, `${provider?.label ?? order.provider} cannot refund automatically`)
+      }
+      await refundAtProvider(order)
+      await markRefunded(trx, order, { actor, reason: `Refunded by ${actor.username}` }, after)
+      await audit.record(
+        {
+          actor,
+          action: 'order.refund',
+          subjectType: 'order',
+          subjectId: order.id,
+          targetUserId: order.buyerId,
+          before: { status: 'paid' },
+          after: { status: 'refunded' },
+          summary: `Refunded order ${order.receiptNumber} (${formatMoney(order.amountMinor, order.currency)})`,
+        },
+        trx
+      )
+      return order
+    })
+    await runAfterCommit(after)
+    return order
+  }
+}
+
+/** Gives an order's payment back through its provider; a refusal becomes a 502 the actor reads. */
+export async function refundAtProvider(order: Order) {
+  const provider = plugins.payments.get(order.provider)
+  if (!provider?.refund) throw new Error(`${order.provider} cannot refund`)
+  try {
+    await provider.refund({
+      orderId: order.id,
+      providerReference: order.providerReference,
+      paymentReference: order.paymentReference,
+      amount: { amount: order.amountMinor, currency: order.currency },
+    })
+  } catch (error) {
+    logger.error({ err: error, orderId: order.id }, 'refund failed at the provider')
+    const message = error instanceof PaymentProviderError ? error.message : 'the provider did not answer'
+    throw new CommerceError('refund_failed', 502, `${provider.label} refused the refund: ${message}`)
+  }
+}
+
+const refunds = new RefundService()
+export default refunds
