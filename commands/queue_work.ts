@@ -3,10 +3,10 @@ import { randomUUID } from 'node:crypto'
 import { BaseCommand, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
 import type Queue from 'bee-queue'
-import type { JobHandler } from '#jobs/registry'
+import type { JobHandler } from '#jobs/queues'
 
 /**
- * A worker process: consumes every queue of app/jobs/registry.ts (or the ones
+ * A worker process: consumes every queue of app/jobs/queues.ts (or the ones
  * named with --queue) until SIGINT/SIGTERM, then finishes its jobs and exits.
  * Run as many as you like, on as many machines as reach the same Redis.
  */
@@ -55,60 +55,22 @@ export default class QueueWork extends BaseCommand {
     const heartbeat = setInterval(beat, queueConfig.heartbeatIntervalMs)
     this.logger.info(`worker ${workerId} consuming ${names.map((n) => `${n}×${concurrencyOf(n)}`).join(', ')}`)
 
+    // Periodic chores (app/services/chores): reconciler, purges, expiries, sweeps.
+    const { workerChores } = await import('#services/chores/index')
+    const { ChoreScheduler } = await import('#services/chores/scheduler')
+    const chores = new ChoreScheduler(await workerChores(names))
+
     // bin/console.ts turns SIGTERM into app.terminate(); Ctrl-C does the same
-    // here. Cleanup runs as a terminating hook, before Redis is closed. It is
-    // registered before the start-up chores so a stop during them still works.
-    const timers: NodeJS.Timeout[] = [heartbeat]
-    let stopping = false
+    // here. Cleanup runs as a terminating hook, before Redis is closed.
     this.app.terminating(async () => {
-      stopping = true
-      timers.forEach(clearInterval)
+      clearInterval(heartbeat)
+      await chores.stop()
       this.logger.info('worker stopping: finishing active jobs')
       await Promise.all(workers.map((worker) => worker.close(10_000).catch(() => {})))
       await queues.forget(workerId).catch(() => {})
       await queues.shutdown()
     })
-    // A chore runs now and then every `ms`, unless the worker is stopping:
-    // once it is, Redis and PostgreSQL are closing, and a chore started then
-    // would open new connections that keep the process alive.
-    const chore = async (ms: number, work: () => Promise<unknown>) => {
-      if (stopping) return
-      await work()
-      if (!stopping) timers.push(setInterval(() => !stopping && work(), ms))
-    }
-
-    // PostgreSQL is the truth: re-enqueue what Redis lost, now and periodically.
-    if (names.includes('transcode')) {
-      const { default: transcoder } = await import('#services/transcode_service')
-      await transcoder.sweepStaleWorkDirs()
-      const reconcile = () => transcoder.reconcile().catch((error) => this.logger.error(`reconciler: ${error.message}`))
-      await chore(queueConfig.reconcileIntervalMs, reconcile)
-    }
-
-    // Watermark renders of ended sessions are deleted; one worker at a time does it.
-    if (names.includes('watermark') || names.includes('watermark_ahead')) {
-      const { default: watermarks } = await import('#services/watermark_service')
-      const { default: playback } = await import('#services/playback_service')
-      const { withLock } = await import('#services/lock_service')
-      const { default: playbackConfig } = await import('#config/playback')
-      await watermarks.sweepStaleWorkDirs()
-      const purge = () =>
-        withLock('purge-playback', 5 * 60_000, () => playback.purgeEnded()).catch((error) =>
-          this.logger.error(`playback purge: ${error.message}`)
-        )
-      await chore(playbackConfig.watermark.purgeIntervalMs, purge)
-    }
-
-    // Checkouts nobody finished become expired (providers that report expiry do it sooner).
-    {
-      const { default: orders } = await import('#services/order_service')
-      const { withLock } = await import('#services/lock_service')
-      const expire = () =>
-        withLock('expire-orders', 60_000, () => orders.expireStale()).catch((error) =>
-          this.logger.error(`order expiry: ${error.message}`)
-        )
-      await chore(5 * 60_000, expire)
-    }
+    chores.start()
     process.once('SIGINT', () => this.app.terminate())
   }
 }

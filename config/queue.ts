@@ -2,7 +2,7 @@ import env from '#start/env'
 
 /**
  * Background jobs run on bee-queue over the Redis of config/redis.ts. Every
- * worker process consumes every queue listed in app/jobs/registry.ts.
+ * worker process consumes every queue listed in app/jobs/queues.ts.
  */
 const queueConfig = {
   prefix: env.get('QUEUE_PREFIX', 'matinee'),

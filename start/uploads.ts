@@ -1,10 +1,13 @@
 /*
-| Web nodes stage resumable uploads on their disk: each one sweeps away
-| uploads abandoned longer than config/media.ts allows.
+| A web node's chores (app/services/chores): it sweeps away the uploads
+| abandoned on its own disk longer than config/media.ts allows.
 */
 import app from '@adonisjs/core/services/app'
 
 if (app.getEnvironment() === 'web') {
-  const { default: uploads } = await import('#services/upload_service')
-  uploads.scheduleCleanup()
+  const { webChores } = await import('#services/chores/index')
+  const { ChoreScheduler } = await import('#services/chores/scheduler')
+  const chores = new ChoreScheduler(await webChores())
+  app.terminating(() => chores.stop())
+  chores.start()
 }

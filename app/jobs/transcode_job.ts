@@ -1,5 +1,5 @@
 import Video from '#models/video'
-import { FinalJobFailure } from '#jobs/registry'
+import { FinalJobFailure } from '#jobs/queues'
 import transcoder, { type TranscodeJobData } from '#services/transcode_service'
 
 /**

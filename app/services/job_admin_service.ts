@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon'
 import type User from '#models/user'
 import Video from '#models/video'
-import type { QueueName } from '#jobs/registry'
+import type { QueueName } from '#jobs/queues'
 import queues, { type StoredJob } from '#services/queue_service'
 import videos from '#services/video_service'
 import audit from '#services/audit_service'

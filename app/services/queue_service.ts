@@ -3,7 +3,7 @@ import Queue from 'bee-queue'
 import app from '@adonisjs/core/services/app'
 import redis from '@adonisjs/redis/services/main'
 import queueConfig from '#config/queue'
-import { FinalJobFailure, JOBS, type JobHandler, type QueueName } from '#jobs/registry'
+import { FinalJobFailure, QUEUE_NAMES, type JobHandler, type QueueName } from '#jobs/queues'
 
 const HEARTBEAT_KEY = `${queueConfig.prefix}:workers`
 
@@ -104,11 +104,11 @@ export class QueueService {
   }
 
   queueNames(): QueueName[] {
-    return Object.keys(JOBS) as QueueName[]
+    return [...QUEUE_NAMES]
   }
 
   isQueueName(name: string): name is QueueName {
-    return Object.hasOwn(JOBS, name)
+    return (QUEUE_NAMES as readonly string[]).includes(name)
   }
 
   /** Whether the queue keeps failed jobs for inspection (disposable renders do not). */

@@ -128,15 +128,6 @@ export class UploadService {
   async cleanUpExpired() {
     return this.server.cleanUpExpiredUploads()
   }
-
-  /** Web nodes sweep their own staging folder every hour. */
-  scheduleCleanup(intervalMs = 3600_000) {
-    const timer = setInterval(() => {
-      this.cleanUpExpired().catch((error) => logger.error({ err: error }, 'expired upload cleanup failed'))
-    }, intervalMs)
-    timer.unref()
-    return timer
-  }
 }
 
 const uploads = new UploadService()
