@@ -69,7 +69,7 @@ export class LedgerEntrySchema extends BaseModel {
 }
 
 export class OrderSchema extends BaseModel {
-  static $columns = ['amountMinor', 'buyerId', 'checkoutAction', 'checkoutUrl', 'createdAt', 'creatorId', 'creatorPayout', 'currency', 'expiresAt', 'failureReason', 'id', 'paidAt', 'paymentReference', 'payoutAccount', 'platformFeeBps', 'platformFeeMinor', 'provider', 'providerReference', 'refundedAt', 'refundedBy', 'status', 'updatedAt', 'videoId'] as const
+  static $columns = ['amountMinor', 'buyerId', 'checkoutAction', 'checkoutUrl', 'createdAt', 'creatorId', 'creatorPayout', 'currency', 'disputeClosedAt', 'disputeReference', 'disputeStatus', 'disputedAt', 'expiresAt', 'failureReason', 'id', 'paidAt', 'paymentReference', 'payoutAccount', 'platformFeeBps', 'platformFeeMinor', 'provider', 'providerReference', 'refundedAt', 'refundedBy', 'refundedMinor', 'status', 'updatedAt', 'videoId'] as const
   $columns = OrderSchema.$columns
   @column()
   declare amountMinor: bigint | number
@@ -87,6 +87,14 @@ export class OrderSchema extends BaseModel {
   declare creatorPayout: string
   @column()
   declare currency: string
+  @column.dateTime()
+  declare disputeClosedAt: DateTime | null
+  @column()
+  declare disputeReference: string | null
+  @column()
+  declare disputeStatus: string | null
+  @column.dateTime()
+  declare disputedAt: DateTime | null
   @column.dateTime()
   declare expiresAt: DateTime
   @column()
@@ -111,6 +119,8 @@ export class OrderSchema extends BaseModel {
   declare refundedAt: DateTime | null
   @column()
   declare refundedBy: number | null
+  @column()
+  declare refundedMinor: bigint | number
   @column()
   declare status: string
   @column.dateTime({ autoCreate: true, autoUpdate: true })

@@ -6,9 +6,14 @@ import Video from '#models/video'
 import LedgerEntry from '#models/ledger_entry'
 import { bigintAsNumber, asJson } from '#models/column_types'
 
-export const ORDER_STATUSES = ['pending', 'paid', 'refunded', 'expired', 'failed', 'underpaid'] as const
+/**
+ * pending → paid → refunded | disputed;  disputed → paid (won) | charged_back (lost);
+ * pending → expired | failed | underpaid
+ */
+export const ORDER_STATUSES = ['pending', 'paid', 'disputed', 'refunded', 'charged_back', 'expired', 'failed', 'underpaid'] as const
 export type OrderStatus = (typeof ORDER_STATUSES)[number]
 export type CreatorPayout = 'direct' | 'owed'
+export type DisputeStatus = 'open' | 'won' | 'lost'
 
 /** One attempt of a viewer to buy one video through one provider. */
 export default class Order extends OrderSchema {
@@ -17,6 +22,7 @@ export default class Order extends OrderSchema {
 
   declare status: OrderStatus
   declare creatorPayout: CreatorPayout
+  declare disputeStatus: DisputeStatus | null
 
   /** bigint in the database; prices fit a JS number (capped by PRICE_CAP). */
   @column({ consume: bigintAsNumber })
@@ -24,6 +30,10 @@ export default class Order extends OrderSchema {
 
   @column({ consume: bigintAsNumber })
   declare platformFeeMinor: number
+
+  /** What went back to the buyer so far (refunds, a lost dispute); the ledger sums to amount − this. */
+  @column({ consume: bigintAsNumber })
+  declare refundedMinor: number
 
   @column({ prepare: asJson })
   declare checkoutAction: Record<string, unknown> | null

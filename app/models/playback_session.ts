@@ -5,7 +5,7 @@ import type { BelongsTo } from '@adonisjs/lucid/types/relations'
 import User from '#models/user'
 import Video from '#models/video'
 
-export type RevokeReason = 'logout' | 'replaced' | 'takedown' | 'refund' | 'ban' | 'revoked' | 'ended' | 'entitlement'
+export type RevokeReason = 'logout' | 'replaced' | 'takedown' | 'refund' | 'dispute' | 'ban' | 'revoked' | 'ended' | 'entitlement'
 
 export default class PlaybackSession extends PlaybackSessionSchema {
   static table = 'playback_sessions'

@@ -1,3 +1,4 @@
+import { ORDER_STATUSES } from '#models/order'
 import vine from '@vinejs/vine'
 
 export const checkoutValidator = vine.create({
@@ -10,7 +11,7 @@ export const allowlistGrantValidator = vine.create({
 })
 
 export const orderFiltersValidator = vine.create({
-  status: vine.enum(['pending', 'paid', 'refunded', 'expired', 'failed', 'underpaid'] as const).optional(),
+  status: vine.enum(ORDER_STATUSES).optional(),
   provider: vine.string().trim().maxLength(64).optional(),
   page: vine.number().withoutDecimals().min(1).max(100_000).optional(),
 })
