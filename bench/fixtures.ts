@@ -1,15 +1,14 @@
 import { randomBytes } from 'node:crypto'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdir, readFile, readdir, rm, stat, symlink } from 'node:fs/promises'
-import { join } from 'node:path'
-import app from '@adonisjs/core/services/app'
+import { readFile, stat } from 'node:fs/promises'
 import env from '#start/env'
-import { exec, waitUntil } from './helpers.js'
+import { exec } from './helpers.js'
 import User from '#models/user'
 import Video from '#models/video'
 import accounts from '#services/account_service'
 import videos from '#services/video_service'
 import { probe } from '#services/media/probe'
+import { buildForProduction, linkCheckoutModules, startBuiltServer } from '#tests/helpers/production_build'
 
 /** A creator account for benchmarks (created once). */
 export async function benchCreator() {
@@ -58,32 +57,16 @@ export async function listenerPid(port: number) {
   return match ? Number(match[1]) : null
 }
 
-/**
- * The production build (`node ace build`), wired to this checkout's
- * node_modules, as `npm ci --omit=dev` in build/ would wire it.
- */
+/** The production build, wired to this checkout's node_modules: built once per benchmark process. */
 let built: Promise<string> | undefined
 
-/** Built once per benchmark process. */
 export function productionBuild() {
-  built ??= buildForProduction()
+  built ??= buildForProduction().then(async (build) => {
+    await linkCheckoutModules(build)
+    return build
+  })
   return built
 }
-
-async function buildForProduction() {
-  const root = app.makePath()
-  const build = app.makePath('build')
-  await exec(process.execPath, ['ace', 'build'], { cwd: root, maxBuffer: 1 << 24 })
-  const modules = join(build, 'node_modules')
-  await rm(modules, { recursive: true, force: true })
-  await mkdir(join(modules, '@matinee'), { recursive: true })
-  for (const name of await readdir(app.makePath('node_modules'))) {
-    if (name !== '@matinee') await symlink(app.makePath('node_modules', name), join(modules, name))
-  }
-  await symlink('../../app/hooks', join(modules, '@matinee', 'plugin-kit'))
-  return build
-}
-
 
 /**
  * The production web server (`node bin/server.js` of the build) on the test
@@ -93,33 +76,17 @@ export async function startProductionServer(extraEnv: Record<string, string> = {
   const port = env.get('PORT')
   if (await listenerPid(port)) throw new Error(`port ${port} is taken: stop what listens there first`)
   const build = await productionBuild()
-  const child = spawn(process.execPath, ['bin/server.js'], {
-    cwd: build,
+  const server = await startBuiltServer(build, {
+    port,
+    echoStderr: true,
     env: {
-      ...process.env,
       NODE_ENV: 'test',
       PLUGINS_EXTRA: '',
-      STORAGE_LOCAL_ROOT: app.makePath(env.get('STORAGE_LOCAL_ROOT')),
-      FORCE_COLOR: '0',
       // As recommended for web nodes (README, Dockerfile): a small young
       // generation, so upload buffers are collected promptly.
       NODE_OPTIONS: process.env.WEB_NODE_OPTIONS ?? '--max-semi-space-size=1',
       ...extraEnv,
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
   })
-  let pid: number | null = null
-  await waitUntil(async () => (pid = await listenerPid(port)) !== null, 60_000, 'the web server')
-  return {
-    pid: pid!,
-    build,
-    async stop() {
-      if (child.exitCode !== null) return
-      const exited = new Promise((resolve) => child.once('exit', resolve))
-      child.kill('SIGTERM')
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
-      await exited
-      clearTimeout(timer)
-    },
-  }
+  return { pid: server.process.pid!, build, stop: server.stop }
 }

@@ -3,7 +3,6 @@ import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { once } from 'node:events'
 import * as tus from 'tus-js-client'
-import app from '@adonisjs/core/services/app'
 import Video from '#models/video'
 import videos from '#services/video_service'
 import { benchDir, figure, source, timed } from './helpers.js'
@@ -44,10 +43,7 @@ async function peakRssMb(pid: number) {
 export default async function uploadBench() {
   const path = await twoGigabyteVideo()
   const size = (await stat(path)).size
-  const server = await startProductionServer({
-    MAX_UPLOAD_BYTES: String(4 * 1024 ** 3),
-    UPLOAD_TMP_DIR: app.makePath('tmp/bench-uploads'),
-  })
+  const server = await startProductionServer({ MAX_UPLOAD_BYTES: String(4 * 1024 ** 3) })
   const pid = server.pid
   try {
     console.error(`web server idle RSS: ${Math.round(await peakRssMb(pid))} MB`)

@@ -78,6 +78,7 @@ router
     router.get('/videos/:id/edit', [StudioVideosController, 'edit']).as('studio.videos.edit')
     router.post('/videos/:id', [StudioVideosController, 'update'])
     router.post('/videos/:id/delete', [StudioVideosController, 'destroy'])
+    router.post('/videos/:id/unarchive', [StudioVideosController, 'unarchive'])
     router.post('/videos/:id/retry', [StudioVideosController, 'retry'])
     router.get('/videos/:id/access', [AllowlistsController, 'show']).as('studio.access')
     router.post('/videos/:id/access', [AllowlistsController, 'store'])
