@@ -69,6 +69,11 @@ export default class Video extends VideoSchema {
     return !!this.takenDownAt
   }
 
+  /** Archived by its creator: out of the catalog, no longer for sale, still played by whoever holds it. */
+  get isArchived() {
+    return !!this.archivedAt
+  }
+
   get isPublic() {
     return this.status === 'ready' && this.visibility === 'published' && !this.isTakenDown
   }

@@ -6,7 +6,7 @@ import db from '@adonisjs/lucid/services/db'
 import plugins from '#services/plugins'
 import { PlaybackError } from '#exceptions/playback_error'
 
-export type EntitlementDenial = 'not_found' | 'login_required' | 'not_ready' | 'taken_down' | 'payment_required' | 'banned'
+export type EntitlementDenial = 'not_found' | 'login_required' | 'not_ready' | 'taken_down' | 'payment_required' | 'archived' | 'banned'
 
 export type EntitlementDecision =
   | { allowed: true; via: string }
@@ -18,6 +18,12 @@ const deny = (reason: EntitlementDenial, status: number, message: string): Entit
   status,
   message,
 })
+
+/**
+ * Sources that offer a video to anyone rather than record what a viewer
+ * holds: an archived video is no longer offered, so they stop granting it.
+ */
+const OFFERS = new Set(['free'])
 
 const exists = async (query: ReturnType<typeof db.from>) => !!(await query.select(db.raw('1')).first())
 
@@ -44,6 +50,8 @@ const CORE_SOURCES: EntitlementSource[] = [
  * playback session opens and again on every playlist and segment request.
  * Plugins add reasons to watch through the kernel's `entitlements` registry;
  * they are asked after the core's own (owner, admin, free, allowlist, purchase).
+ * An archived video keeps every source but the offers (free): buyers, the
+ * allowlist, the owner, admins and plugin grants still play it.
  */
 export class EntitlementService {
   sources(): EntitlementSource[] {
@@ -67,6 +75,7 @@ export class EntitlementService {
       video: { id: video.id, ownerId: video.ownerId, priceMinor: video.priceMinor, currency: video.currency },
     }
     for (const source of this.sources()) {
+      if (video.isArchived && OFFERS.has(source.id)) continue
       try {
         if ((await source.grants(request)) === true) return { allowed: true, via: source.id }
       } catch (error) {
@@ -74,6 +83,8 @@ export class EntitlementService {
         logger.error({ err: error, source: source.id }, 'entitlement source failed')
       }
     }
+    // Archived: whoever holds it keeps watching (above); nobody new may buy it.
+    if (video.isArchived) return deny('archived', 403, 'The creator archived this video: it is no longer for sale')
     return deny('payment_required', 402, 'Buy this video to watch it')
   }
 

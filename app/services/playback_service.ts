@@ -1,6 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto'
 import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
+import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import env from '#start/env'
 import { PlaybackError } from '#exceptions/playback_error'
 import playbackConfig from '#config/playback'
@@ -263,11 +264,18 @@ export class PlaybackService {
     return ended.length
   }
 
-  /** Before a video is deleted: its sessions end and their renders go. */
-  async forgetVideo(video: Video) {
-    await this.revoke({ videoId: video.id }, 'ended')
-    const sessions = await PlaybackSession.query().where('videoId', video.id).where('watermarked', true).whereNull('mediaPurgedAt')
-    for (const session of sessions) await storage.delete(session.storagePrefix)
+  /**
+   * A video is being deleted in `trx`: its sessions go with it. Returns the
+   * sessions whose players must be told after the commit, and the storage
+   * prefixes of their renders (deleted after the commit).
+   */
+  async forgetVideo(videoId: string, trx: TransactionClientContract) {
+    const sessions = await PlaybackSession.query({ client: trx }).where('videoId', videoId)
+    await PlaybackSession.query({ client: trx }).where('videoId', videoId).delete()
+    return {
+      open: sessions.filter((session) => !session.revokedAt).map((session) => session.id),
+      renderPrefixes: sessions.filter((session) => session.watermarked && !session.mediaPurgedAt).map((session) => session.storagePrefix),
+    }
   }
 }
 

@@ -14,6 +14,10 @@ import audit from '#services/audit_service'
 import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import { RefusedActionError } from '#exceptions/refused_action_error'
+import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
+import Order from '#models/order'
+import storageCleanup from '#services/media/storage_cleanup'
+import { broadcastPlaybackStopped } from '#services/video_events'
 
 export interface VideoDetails {
   title: string
@@ -26,9 +30,17 @@ export interface VideoDetails {
 
 const PAGE_SIZE = 12
 
+/** Orders that ended without money: the only ones deleted with their video. */
+const ABANDONED_ORDER_STATES: ReadonlySet<string> = new Set(['expired', 'failed'])
+
+export type RemovalOutcome =
+  | { kind: 'deleted'; prefixes: string[] }
+  /** `holders`: buyers who own it; `openCheckouts`: payments that may still arrive. */
+  | { kind: 'archived'; wasArchived: boolean; holders: number; openCheckouts: number }
+
 /**
  * Video rules outside transcoding: creating a video from a finished upload,
- * editing, deleting (with every stored object), and the catalog.
+ * editing, deleting or archiving, takedowns, and the catalog.
  */
 export class VideoService {
   /**
@@ -76,11 +88,93 @@ export class VideoService {
     if (previous && previous !== key) await storage.delete(previous)
   }
 
-  /** Deletes the row and every object under the video's prefix (and its sessions' renders). */
-  async destroy(video: Video) {
-    await playback.forgetVideo(video)
-    await storage.delete(video.storagePrefix)
-    await video.delete()
+  /**
+   * A creator or an admin (no actor: scripts and benches) deletes a video.
+   * What someone paid for is never destroyed: a video with an order that
+   * holds money or may still be paid
+   * (see `#mustKeep`) is archived instead — out of the catalog, no longer for
+   * sale, still played by whoever holds it, files kept. Otherwise the row
+   * goes, with its abandoned checkouts, allowlist, sessions and watch
+   * positions, in one transaction that also records the storage prefixes to
+   * delete; the files are deleted after the commit, and a deletion that fails
+   * is retried by a worker chore (`storage_cleanup`). Audited either way.
+   */
+  async destroy(video: Video, actor: User | null = null): Promise<RemovalOutcome> {
+    const who = actor?.username ?? 'The system'
+    let stopped: string[] = []
+    const outcome = await db.transaction(async (trx): Promise<RemovalOutcome> => {
+      // Locked first: a checkout inserting an order for it waits for us, or we for it.
+      const row = await Video.query({ client: trx }).where('id', video.id).forUpdate().first()
+      if (!row) return { kind: 'deleted', prefixes: [] }
+      const orders = await Order.query({ client: trx }).where('videoId', row.id).forUpdate()
+      const kept = await this.#mustKeep(trx, orders)
+      if (kept.length) {
+        const outcome: RemovalOutcome = {
+          kind: 'archived',
+          wasArchived: row.isArchived,
+          holders: new Set(kept.filter((order) => order.status === 'paid').map((order) => order.buyerId)).size,
+          openCheckouts: kept.filter((order) => order.status === 'pending').length,
+        }
+        if (row.isArchived) return outcome
+        row.archivedAt = DateTime.now()
+        await row.useTransaction(trx).save()
+        await audit.record(
+          { actor, action: 'video.archive', subjectType: 'video', subjectId: row.id, targetUserId: row.ownerId, before: { archived: false }, after: { archived: true, keptOrders: kept.length }, summary: `${who} deleted "${row.title}", which was archived instead: ${kept.length} order(s) paid or open` },
+          trx
+        )
+        return outcome
+      }
+      const sessions = await playback.forgetVideo(row.id, trx)
+      stopped = sessions.open
+      const prefixes = [row.storagePrefix, ...sessions.renderPrefixes]
+      await storageCleanup.schedule(prefixes, trx)
+      // Abandoned checkouts only (no money ever moved); the events that touched them stay in payment_events.
+      if (orders.length) await Order.query({ client: trx }).whereIn('id', orders.map((order) => order.id)).delete()
+      await row.useTransaction(trx).delete()
+      await audit.record(
+        { actor, action: 'video.delete', subjectType: 'video', subjectId: row.id, targetUserId: row.ownerId, before: { title: row.title, status: row.status, abandonedOrders: orders.length }, after: null, summary: `${who} deleted "${row.title}" with its files` },
+        trx
+      )
+      return { kind: 'deleted', prefixes }
+    })
+    if (outcome.kind === 'archived') {
+      await video.refresh()
+      return outcome
+    }
+    broadcastPlaybackStopped(stopped, 'ended')
+    await storageCleanup.run(outcome.prefixes)
+    return outcome
+  }
+
+  /**
+   * The orders that forbid deleting their video: every order except
+   * checkouts that ended without money (expired or failed, never paid, no
+   * ledger line, no payment refused or waiting on it). A pending checkout
+   * counts: its payment may still arrive.
+   */
+  async #mustKeep(trx: TransactionClientContract, orders: Order[]) {
+    const abandoned = orders.filter((order) => ABANDONED_ORDER_STATES.has(order.status) && !order.paidAt)
+    const ids = abandoned.map((order) => order.id)
+    const touched = new Set<string>()
+    if (ids.length) {
+      const withLedger = await trx.from('ledger_entries').whereIn('order_id', ids).distinct('order_id')
+      const withMoneyEvents = await trx.from('payment_events').whereIn('order_id', ids).whereIn('outcome', ['rejected', 'deferred']).distinct('order_id')
+      for (const row of [...withLedger, ...withMoneyEvents]) touched.add(row.order_id)
+    }
+    return orders.filter((order) => !abandoned.includes(order) || touched.has(order.id))
+  }
+
+  /** The creator puts an archived video back in the catalog and on sale. */
+  async unarchive(actor: User, video: Video) {
+    if (!video.isArchived) throw new RefusedActionError('not_archived', 409, `"${video.title}" is not archived`)
+    await db.transaction(async (trx) => {
+      video.archivedAt = null
+      await video.useTransaction(trx).save()
+      await audit.record(
+        { actor, action: 'video.unarchive', subjectType: 'video', subjectId: video.id, targetUserId: video.ownerId, before: { archived: true }, after: { archived: false }, summary: `${actor.username} put "${video.title}" back on sale` },
+        trx
+      )
+    })
   }
 
   /**
@@ -144,6 +238,7 @@ export class VideoService {
       query.where((inner) => inner.whereILike('title', pattern).orWhereHas('owner', (owner) => owner.whereILike('username', pattern)))
     }
     if (status === 'taken_down') query.whereNotNull('takenDownAt')
+    else if (status === 'archived') query.whereNotNull('archivedAt')
     else if (status) query.where('status', status)
     return query.paginate(page, 50)
   }
@@ -153,6 +248,7 @@ export class VideoService {
       .where('status', 'ready')
       .where('visibility', 'published')
       .whereNull('takenDownAt')
+      .whereNull('archivedAt')
       .preload('owner')
       .orderBy('readyAt', 'desc')
       .orderBy('id')

@@ -10,7 +10,7 @@ export const userFiltersValidator = vine.create({
 
 export const videoFiltersValidator = vine.create({
   q: vine.string().trim().maxLength(100).optional(),
-  status: vine.enum([...VIDEO_STATUSES, 'taken_down'] as const).optional(),
+  status: vine.enum([...VIDEO_STATUSES, 'taken_down', 'archived'] as const).optional(),
   page: vine.number().withoutDecimals().min(1).max(100_000).optional(),
 })
 
