@@ -290,7 +290,7 @@ export class UserSchema extends BaseModel {
 }
 
 export class VideoSchema extends BaseModel {
-  static $columns = ['archivedAt', 'attempts', 'createdAt', 'currency', 'customPoster', 'description', 'durationSeconds', 'height', 'hlsPrefix', 'id', 'lastError', 'ownerId', 'posterKey', 'priceMinor', 'processingStartedAt', 'progress', 'readyAt', 'renditions', 'sourceFilename', 'sourceKey', 'sourceSize', 'sprite', 'status', 'storedBytes', 'takedownReason', 'takenDownAt', 'title', 'updatedAt', 'visibility', 'watermarkEnabled', 'width'] as const
+  static $columns = ['archivedAt', 'attempts', 'createdAt', 'currency', 'customPoster', 'description', 'durationSeconds', 'height', 'hlsPrefix', 'id', 'lastError', 'ownerId', 'posterKey', 'priceMinor', 'processingStartedAt', 'progress', 'readyAt', 'renditions', 'sourceFilename', 'sourceKey', 'sourceSize', 'sprite', 'status', 'storedBytes', 'takedownReason', 'takenDownAt', 'title', 'transcodeInterruptions', 'updatedAt', 'visibility', 'watermarkEnabled', 'width'] as const
   $columns = VideoSchema.$columns
   @column.dateTime()
   declare archivedAt: DateTime | null
@@ -346,6 +346,8 @@ export class VideoSchema extends BaseModel {
   declare takenDownAt: DateTime | null
   @column()
   declare title: string
+  @column()
+  declare transcodeInterruptions: number
   @column.dateTime({ autoCreate: true, autoUpdate: true })
   declare updatedAt: DateTime | null
   @column()
