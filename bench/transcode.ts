@@ -23,6 +23,7 @@ export default async function transcodeBench() {
   const fps = outputFps(info.fps, mediaConfig.maxFps)
   const base = {
     input: path,
+    demuxer: info.demuxer,
     fps,
     segmentSeconds: mediaConfig.segmentSeconds,
     durationSeconds: info.durationSeconds,

@@ -39,9 +39,62 @@ const mediaConfig = {
   /** Output frame rate is the source's, capped here (VFR sources become CFR). */
   maxFps: 60,
   posterLines: 720,
-  sprite: { intervalSeconds: 5, tileWidth: 160, columns: 10 },
+  /**
+   * Seek thumbnails: one tile every `intervalSeconds`, each fitting a
+   * `tileSize` square, `columns` to a row, in one JPEG sheet. Past
+   * `maxTiles` the interval grows with the duration, so a sheet of a long
+   * video stays far below JPEG's 65,535-pixel side.
+   */
+  sprite: { intervalSeconds: 5, tileSize: 160, columns: 10, maxTiles: 1000 },
 
-  /** Attempts per transcode (the first plus retries with backoff). */
+  /**
+   * What an upload may be. Checked by the web node before anything is
+   * stored, and again by the worker's probe. Defaults fit a real platform:
+   * 6 hours, 4096×2160 (DCI 4K, either orientation), 120 fps, 4K at 60 fps.
+   */
+  limits: {
+    maxDurationSeconds: env.get('MEDIA_MAX_DURATION_SECONDS', 6 * 3600),
+    /** Pixels in one frame (width × height). */
+    maxFramePixels: env.get('MEDIA_MAX_FRAME_PIXELS', 4096 * 2160),
+    /** The longer side of a frame, in pixels. */
+    maxSidePixels: env.get('MEDIA_MAX_SIDE_PIXELS', 4096),
+    maxFps: env.get('MEDIA_MAX_FPS', 120),
+    /** Decoded pixels per second (width × height × fps): the decode and scale work. */
+    maxPixelsPerSecond: env.get('MEDIA_MAX_PIXELS_PER_SECOND', 3840 * 2160 * 60),
+  },
+
+  /**
+   * The only demuxers that may read a user's file (ffprobe's format names).
+   * Anything else (an HLS playlist, an ffconcat list, an image sequence, a
+   * network description) could make FFmpeg open other files or URLs.
+   */
+  demuxers: ['mov', 'matroska', 'avi', 'mpegts', 'mpeg'],
+
+  /**
+   * Wall-clock limits of FFmpeg runs. A transcode gets `baseSeconds` plus
+   * `secondsPerSecond` for every second of source, scaled up by how many
+   * more pixels per second it has than 1080p30; a probe gets
+   * `probeSeconds`. A run past its limit is killed with its whole process
+   * group and its attempt counts.
+   */
+  timeouts: {
+    baseSeconds: env.get('MEDIA_TIMEOUT_BASE_SECONDS', 120),
+    secondsPerSecond: env.get('MEDIA_TIMEOUT_SECONDS_PER_SECOND', 4),
+    probeSeconds: env.get('MEDIA_PROBE_TIMEOUT_SECONDS', 60),
+  },
+
+  /**
+   * Per creator, on a web node's staging disk: unfinished uploads touched in
+   * the last `activeMinutes` (an idle one still holds its bytes), and the
+   * declared bytes of all unfinished uploads.
+   */
+  uploadQuota: {
+    maxActiveUploads: env.get('UPLOAD_MAX_ACTIVE_PER_CREATOR', 3),
+    maxStagedBytes: env.get('UPLOAD_MAX_STAGED_BYTES_PER_CREATOR', 20 * 1024 ** 3),
+    activeMinutes: 60,
+  },
+
+  /** Attempts per transcode (the first plus retries with backoff); a run whose worker died counts. */
   attempts: 3,
   retryBackoffMs: 2000,
 }

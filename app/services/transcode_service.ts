@@ -10,8 +10,10 @@ import queues from '#services/queue_service'
 import plugins from '#services/plugins'
 import mediaConfig from '#config/media'
 import { probe } from '#services/media/probe'
-import { MediaRejectedError, run } from '#services/media/ffmpeg'
+import { MediaRejectedError, inputArgs, run } from '#services/media/ffmpeg'
 import { hlsCommand, outputFps, planLadder } from '#services/media/ladder'
+import { assertWithinLimits, runTimeoutMs } from '#services/media/limits'
+import { planSprite, spriteVtt } from '#services/media/sprite'
 import { broadcastVideoProgress } from '#services/video_events'
 import { withLock } from '#services/lock_service'
 import { makeWorkDir, sweepWorkDirs } from '#services/media/work_dirs'
@@ -61,15 +63,25 @@ export class TranscodeService {
   async retry(video: Video) {
     if (video.status !== 'failed') return false
     video.attempts = 0
+    video.transcodeInterruptions = 0
     await this.enqueue(video)
     return true
   }
 
-  /** One attempt, run by a worker. Throwing asks the queue to retry later. */
+  /**
+   * One attempt, run by a worker. Throwing asks the queue to retry later.
+   * The attempt is counted in PostgreSQL when it starts, so a run whose
+   * worker died (the queue hands its job to another worker) counted too:
+   * a video that kills workers fails once its attempts are used up.
+   */
   async process(data: TranscodeJobData): Promise<TranscodeOutcome> {
     const video = await Video.find(data.videoId)
     if (!video) return 'gone'
     if (video.status === 'ready') return 'ready'
+
+    // Still "processing": the run before this one never recorded an outcome.
+    if (video.status === 'processing') video.transcodeInterruptions += 1
+    if (video.attempts >= mediaConfig.attempts) return this.#giveUp(video)
 
     video.status = 'processing'
     video.progress = 0
@@ -100,6 +112,29 @@ export class TranscodeService {
     }
   }
 
+  /** Every attempt was used up by runs that never finished: failed for good, with what happened. */
+  async #giveUp(video: Video): Promise<TranscodeOutcome> {
+    const stopped = video.transcodeInterruptions
+    const reason =
+      stopped >= video.attempts
+        ? `The transcode stopped ${stopped} times without finishing (its worker died or was stopped each time).`
+        : `The transcode stopped without finishing on its last attempt (${stopped} of ${video.attempts} attempts stopped; its worker died or was stopped).` +
+          (video.lastError ? ` Earlier: ${video.lastError}` : '')
+    await this.#clearOutputs(video).catch(() => {})
+    return this.#failForGood(video, new Error(reason))
+  }
+
+  async #failForGood(video: Video, error: Error): Promise<TranscodeOutcome> {
+    video.lastError = error.message.slice(0, 2000)
+    video.progress = 0
+    video.status = 'failed'
+    await video.save()
+    broadcastVideoProgress(video)
+    logger.warn({ videoId: video.id, err: error }, 'transcode failed for good')
+    await plugins.hooks.doAction('video:failed', { videoId: video.id, ownerId: video.ownerId, error: video.lastError })
+    return 'failed'
+  }
+
   async #handleFailure(failed: Video, error: Error): Promise<TranscodeOutcome> {
     await this.#clearOutputs(failed).catch(() => {})
     // Work on a fresh copy: the failed model may hold the changes that failed to save.
@@ -107,16 +142,9 @@ export class TranscodeService {
     if (!video) return 'gone'
     const permanent = error instanceof MediaRejectedError
     const exhausted = video.attempts >= mediaConfig.attempts
+    if (permanent || exhausted) return this.#failForGood(video, error)
     video.lastError = error.message.slice(0, 2000)
     video.progress = 0
-    if (permanent || exhausted) {
-      video.status = 'failed'
-      await video.save()
-      broadcastVideoProgress(video)
-      logger.warn({ videoId: video.id, err: error }, 'transcode failed for good')
-      await plugins.hooks.doAction('video:failed', { videoId: video.id, ownerId: video.ownerId, error: video.lastError })
-      return 'failed'
-    }
     video.status = 'queued'
     await video.save()
     broadcastVideoProgress(video)
@@ -138,27 +166,19 @@ export class TranscodeService {
     await pipeline(object.body, createWriteStream(sourcePath))
 
     const info = await probe(sourcePath)
+    assertWithinLimits(info)
     const renditions = planLadder(info, mediaConfig.ladder)
     const fps = outputFps(info.fps, mediaConfig.maxFps)
     const outDir = join(workDir, 'hls')
-
-    const { intervalSeconds, tileWidth, columns } = mediaConfig.sprite
-    const tileHeight = Math.max(2, Math.round((tileWidth * info.height) / info.width / 2) * 2)
-    const spriteCount = Math.max(1, Math.ceil(info.durationSeconds / intervalSeconds))
-    const sprite = {
-      path: join(workDir, 'sprite.jpg'),
-      intervalSeconds,
-      tileWidth,
-      tileHeight,
-      columns: Math.min(columns, spriteCount),
-      rows: Math.ceil(spriteCount / columns),
-    }
+    const layout = planSprite(info.durationSeconds, info.width, info.height, mediaConfig.sprite)
+    const sprite = { ...layout, path: join(workDir, 'sprite.jpg') }
 
     let lastSaved = 0
     await run(
       'ffmpeg',
       hlsCommand({
         input: sourcePath,
+        demuxer: info.demuxer,
         outDir,
         renditions,
         fps,
@@ -170,6 +190,7 @@ export class TranscodeService {
         progress: true,
       }),
       {
+        timeoutMs: runTimeoutMs(info),
         onProgress: (seconds) => {
           const percent = Math.min(99, Math.floor((seconds / info.durationSeconds) * 100))
           if (percent <= video.progress) return
@@ -188,10 +209,14 @@ export class TranscodeService {
     if (!video.customPoster) {
       const posterPath = join(workDir, 'poster.jpg')
       const at = Math.min(info.durationSeconds * 0.1, 10)
-      await run('ffmpeg', [
-        '-hide_banner', '-loglevel', 'error', '-y', '-ss', at.toFixed(2), '-i', sourcePath,
-        '-frames:v', '1', '-vf', `scale=-2:'min(${mediaConfig.posterLines},ih)'`, '-q:v', '3', posterPath,
-      ])
+      await run(
+        'ffmpeg',
+        [
+          '-hide_banner', '-loglevel', 'error', '-y', '-ss', at.toFixed(2), ...inputArgs(sourcePath, info.demuxer),
+          '-frames:v', '1', '-vf', `scale=-2:'min(${mediaConfig.posterLines},ih)'`, '-q:v', '3', posterPath,
+        ],
+        { timeoutMs: runTimeoutMs({ ...info, durationSeconds: at }) }
+      )
       posterKey = `${video.storagePrefix}poster.jpg`
       await storage.put(posterKey, createReadStream(posterPath), { contentType: 'image/jpeg' })
     }
@@ -199,11 +224,11 @@ export class TranscodeService {
     const spriteInfo: SpriteInfo = {
       key: `${video.storagePrefix}sprite.jpg`,
       vttKey: `${video.storagePrefix}sprite.vtt`,
-      intervalSeconds,
-      tileWidth,
-      tileHeight,
-      columns: sprite.columns,
-      count: spriteCount,
+      intervalSeconds: layout.intervalSeconds,
+      tileWidth: layout.tileWidth,
+      tileHeight: layout.tileHeight,
+      columns: layout.columns,
+      count: layout.count,
     }
     await storage.put(spriteInfo.key, createReadStream(sprite.path), { contentType: 'image/jpeg' })
     await storage.put(spriteInfo.vttKey, Buffer.from(spriteVtt(spriteInfo, info.durationSeconds)), { contentType: 'text/vtt' })
@@ -267,18 +292,6 @@ export class TranscodeService {
     if (requeued?.length) logger.info({ videos: requeued }, 'reconciler re-enqueued videos Redis had lost')
     return requeued ?? []
   }
-}
-
-function spriteVtt(sprite: SpriteInfo, duration: number) {
-  const stamp = (seconds: number) => new Date(Math.min(seconds, duration) * 1000).toISOString().slice(11, 23)
-  const lines = ['WEBVTT', '']
-  for (let i = 0; i < sprite.count; i++) {
-    const x = (i % sprite.columns) * sprite.tileWidth
-    const y = Math.floor(i / sprite.columns) * sprite.tileHeight
-    lines.push(`${stamp(i * sprite.intervalSeconds)} --> ${stamp((i + 1) * sprite.intervalSeconds)}`)
-    lines.push(`sprite.jpg#xywh=${x},${y},${sprite.tileWidth},${sprite.tileHeight}`, '')
-  }
-  return lines.join('\n')
 }
 
 async function listFiles(dir: string): Promise<string[]> {

@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises'
+import { rm, stat } from 'node:fs/promises'
 import { extname, join } from 'node:path'
 import { randomUUID } from 'node:crypto'
 import { Server, type Upload } from '@tus/server'
@@ -13,6 +13,7 @@ import videos from '#services/video_service'
 import { videoDetailsValidator } from '#validators/video'
 import { probe } from '#services/media/probe'
 import { MediaRejectedError } from '#services/media/ffmpeg'
+import { assertWithinLimits } from '#services/media/limits'
 
 /** A refusal tus sends back as-is: the page shows `body` to the creator. */
 const refuse = (status: number, message: string) => ({ status_code: status, body: message })
@@ -70,6 +71,7 @@ export class UploadService {
     const filename = String(metadata.filename ?? '').trim()
     if (upload.sizeIsDeferred || upload.size === undefined) throw refuse(400, 'The upload must declare its size.')
     if (upload.size === 0) throw refuse(400, 'The file is empty.')
+    await this.#checkQuota(String(user.id), upload.size)
     const extension = extname(filename).slice(1).toLowerCase()
     if (!mediaConfig.allowedExtensions.includes(extension)) {
       throw refuse(415, `Files ending in "${extension ? '.' + extension : filename || 'nothing'}" are not accepted. Upload one of: ${mediaConfig.allowedExtensions.map((e) => '.' + e).join(' ')}.`)
@@ -86,6 +88,44 @@ export class UploadService {
     return { ...metadata, filename, ownerId: String(user.id) }
   }
 
+  /**
+   * A creator's share of this node's staging disk: so many uploads in
+   * progress at once, so many bytes (declared sizes) held by unfinished ones.
+   */
+  async #checkQuota(ownerId: string, size: number) {
+    const { maxActiveUploads, maxStagedBytes, activeMinutes } = mediaConfig.uploadQuota
+    const unfinished = await this.unfinishedUploads(ownerId)
+    const since = Date.now() - activeMinutes * 60_000
+    const active = unfinished.filter((upload) => upload.lastWriteAt >= since).length
+    if (active >= maxActiveUploads) {
+      throw refuse(
+        429,
+        `You already have ${active} uploads in progress, the most at once. Let one finish (or wait ${activeMinutes} minutes after stopping one) before starting another.`
+      )
+    }
+    const staged = unfinished.reduce((sum, upload) => sum + upload.size, 0)
+    if (staged + size > maxStagedBytes) {
+      throw refuse(
+        429,
+        `Your unfinished uploads hold ${gigabytes(staged)}; with this ${gigabytes(size)} file that would pass the ${gigabytes(maxStagedBytes)} ` +
+          `limit per creator. Finish those uploads first (unfinished ones are deleted after ${mediaConfig.uploadExpiryHours} h).`
+      )
+    }
+  }
+
+  /** A creator's unfinished uploads on this node: declared size and last write. */
+  async unfinishedUploads(ownerId: string) {
+    const found: Array<{ id: string; size: number; lastWriteAt: number }> = []
+    for (const id of await this.datastore.configstore.list!().catch(() => [] as string[])) {
+      const upload = await this.datastore.configstore.get(id)
+      if (upload?.metadata?.ownerId !== ownerId) continue
+      const written = await stat(join(this.directory, id)).catch(() => null)
+      if (!written) continue
+      found.push({ id, size: upload.size ?? 0, lastWriteAt: written.mtimeMs })
+    }
+    return found
+  }
+
   async #finish(upload: Upload) {
     const user = this.#user()
     const path = join(this.directory, upload.id)
@@ -96,7 +136,7 @@ export class UploadService {
           sniffed ? `This file is ${sniffed.mime}, not a video.` : 'This file is not a video (its content is not a known video format).'
         )
       }
-      await probe(path)
+      assertWithinLimits(await probe(path))
       const metadata = upload.metadata ?? {}
       const details = await detailsFrom(metadata)
       const video = await videos.createFromUpload(user, details, {

@@ -17,7 +17,8 @@ import storage from '#services/storage_service'
 import playback from '#services/playback_service'
 import { PlaybackError } from '#exceptions/playback_error'
 import { withLock } from '#services/lock_service'
-import { run } from '#services/media/ffmpeg'
+import { inputArgs, run } from '#services/media/ffmpeg'
+import { runTimeoutMs } from '#services/media/limits'
 import { makeWorkDir, sweepWorkDirs } from '#services/media/work_dirs'
 import { rateControl } from '#services/media/ladder'
 import { rewritePlaylist, segmentName, watermarkedName } from '#services/playback/playlist'
@@ -157,7 +158,9 @@ export class WatermarkService {
         await pipeline((await storage.get(encoding.initKey)).body, sink, { end: false })
         await pipeline((await storage.get(sourceKey)).body, sink)
         const args = await this.command({ input, output, rendition, level: encoding.level, index: data.index, session, username: user.username })
-        await run('ffmpeg', args)
+        await run('ffmpeg', args, {
+          timeoutMs: runTimeoutMs({ durationSeconds: mediaConfig.segmentSeconds, width: rendition.width, height: rendition.height, fps: mediaConfig.maxFps }),
+        })
         await storage.put(key, createReadStream(output), { contentType: 'video/mp2t', size: (await stat(output)).size })
         return 'rendered' as const
       } finally {
@@ -197,7 +200,8 @@ export class WatermarkService {
       '-hide_banner', '-loglevel', 'error', '-y',
       // Keep the source timestamps: this segment continues its neighbours.
       '-copyts',
-      '-i', input.input,
+      // The platform's own fMP4 rendition, still read only as MP4 from a file.
+      ...inputArgs(input.input, 'mov'),
       '-map', '0:v:0', '-map', '0:a:0?',
       '-vf', mark,
       ...this.encoderArgs(rendition, input.level),

@@ -1,25 +1,83 @@
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 
 export class MediaRejectedError extends Error {
   code = 'E_MEDIA_REJECTED'
 }
 
+/** An FFmpeg or ffprobe run that passed its wall-clock limit (it was killed). */
+export class MediaTimeoutError extends Error {
+  code = 'E_MEDIA_TIMEOUT'
+}
+
 export interface RunOptions {
   /** Called with seconds of output written so far (from -progress). */
   onProgress?: (seconds: number) => void
+  /** Cancels the run: its whole process group is killed. */
   signal?: AbortSignal
+  /** Wall-clock limit; past it the whole process group is killed and the run rejects with MediaTimeoutError. */
+  timeoutMs?: number
+}
+
+/**
+ * Process groups of the runs in flight. FFmpeg runs in a group of its own,
+ * so killing the group also kills anything it started (or a wrapper script's
+ * children); a worker that exits takes its runs with it.
+ */
+const running = new Set<ChildProcess>()
+
+function killGroup(child: ChildProcess) {
+  if (child.pid === undefined) return
+  try {
+    process.kill(-child.pid, 'SIGKILL')
+  } catch {
+    // Already gone.
+  }
+}
+
+process.on('exit', () => running.forEach(killGroup))
+
+/**
+ * The arguments that open a user's file: only with the demuxer ffprobe
+ * named (from the allowlist) and only through the `file` protocol, so a
+ * file cannot make FFmpeg read other files or URLs.
+ */
+export function inputArgs(path: string, demuxer: string) {
+  return ['-protocol_whitelist', 'file', '-f', demuxer, '-i', path]
 }
 
 /**
  * Runs ffmpeg or ffprobe; rejects with the tail of stderr on failure.
- * With `onProgress`, ffmpeg must be given `-progress pipe:1`.
+ * With `onProgress`, ffmpeg must be given `-progress pipe:1` (a transcode
+ * whose worker died then also dies, at its next progress line).
  */
 export function run(binary: 'ffmpeg' | 'ffprobe', args: string[], options: RunOptions = {}) {
   return new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal })
+    if (options.signal?.aborted) return reject(new Error(`${binary} was cancelled before it started`))
+    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+    running.add(child)
     let stdout = ''
     let stderr = ''
     let pending = ''
+    let stoppedBecause: Error | null = null
+    const stop = (reason: Error) => {
+      stoppedBecause ??= reason
+      killGroup(child)
+    }
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(
+            () => stop(new MediaTimeoutError(`${binary} ran longer than its ${Math.round(options.timeoutMs! / 1000)} s limit and was stopped`)),
+            options.timeoutMs
+          )
+    const onAbort = () => stop(new Error(`${binary} was cancelled`))
+    options.signal?.addEventListener('abort', onAbort, { once: true })
+    const settle = () => {
+      running.delete(child)
+      clearTimeout(timer)
+      options.signal?.removeEventListener('abort', onAbort)
+    }
+
     child.stdout.on('data', (chunk: Buffer) => {
       if (!options.onProgress) {
         stdout += chunk
@@ -37,10 +95,15 @@ export function run(binary: 'ffmpeg' | 'ffprobe', args: string[], options: RunOp
       stderr = (stderr + chunk).slice(-8000)
     })
     child.on('error', (error: any) => {
+      settle()
       reject(error.code === 'ENOENT' ? new Error(`${binary} is not installed (apt-get install ffmpeg)`) : error)
     })
+    // Nothing the run started may outlive it (and hold its output pipes open).
+    child.on('exit', () => killGroup(child))
     child.on('close', (code, signal) => {
-      if (code === 0) resolve({ stdout, stderr })
+      settle()
+      if (stoppedBecause) reject(stoppedBecause)
+      else if (code === 0) resolve({ stdout, stderr })
       else reject(new Error(`${binary} exited with ${code ?? signal}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`))
     })
   })

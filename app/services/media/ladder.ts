@@ -1,5 +1,6 @@
 import type { LadderRung } from '#config/media'
 import type { ProbeResult } from '#services/media/probe'
+import { inputArgs } from '#services/media/ffmpeg'
 
 export interface PlannedRendition {
   name: string
@@ -50,6 +51,8 @@ export function gopFrames(fps: number, segmentSeconds: number) {
 
 export interface HlsCommandInput {
   input: string
+  /** The demuxer ffprobe named for the input (it is read with nothing else). */
+  demuxer: string
   outDir: string
   renditions: PlannedRendition[]
   fps: number
@@ -88,7 +91,7 @@ export function hlsCommand(options: HlsCommandInput): string[] {
 
   const args = ['-hide_banner', '-y', '-loglevel', 'error']
   if (options.progress) args.push('-progress', 'pipe:1', '-nostats')
-  args.push('-i', options.input)
+  args.push(...inputArgs(options.input, options.demuxer))
   if (!options.hasAudio) args.push('-f', 'lavfi', '-i', 'anullsrc=channel_layout=stereo:sample_rate=48000')
   args.push('-filter_complex', filters.join(';'))
 

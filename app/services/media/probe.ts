@@ -1,7 +1,10 @@
-import { MediaRejectedError, run } from '#services/media/ffmpeg'
+import mediaConfig from '#config/media'
+import { MediaRejectedError, MediaTimeoutError, run } from '#services/media/ffmpeg'
 
 export interface ProbeResult {
   formatName: string
+  /** The demuxer FFmpeg must read this file with (`-f`): one of config/media.ts's `demuxers`. */
+  demuxer: string
   durationSeconds: number
   /** Display size, rotation applied (a phone's portrait video is taller than wide). */
   width: number
@@ -19,17 +22,58 @@ const parseRate = (rate?: string) => {
   return den ? num / den : num
 }
 
+/** What people call the formats a file may pretend to be (FFmpeg's demuxer names). */
+const FORMAT_NAMES: Record<string, string> = {
+  hls: 'an HLS playlist',
+  concat: 'an ffconcat file list',
+  image2: 'an image sequence pattern',
+  sdp: 'a stream description (SDP)',
+  tee: 'a tee list',
+}
+
+const ACCEPTED = 'MP4/MOV, Matroska/WebM, AVI, MPEG-TS or MPEG-PS'
+
 /**
- * ffprobe's view of a file. Rejects (MediaRejectedError, with a message for
- * the uploader) anything without a video stream or a positive duration.
+ * ffprobe's view of a file. The file is opened only through the `file`
+ * protocol and only if its format is one of config/media.ts's `demuxers`:
+ * FFmpeg checks that after reading the file's first bytes, before the
+ * demuxer opens anything, so a playlist or a file list that points at other
+ * files reads none of them. Rejects (MediaRejectedError, with a message for
+ * the uploader) any other format, and anything without a video stream or a
+ * positive duration.
  */
 export async function probe(path: string): Promise<ProbeResult> {
   let data: any
   try {
-    const { stdout } = await run('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', path])
+    const { stdout } = await run(
+      'ffprobe',
+      [
+        '-v', 'error',
+        '-protocol_whitelist', 'file',
+        '-format_whitelist', mediaConfig.demuxers.join(','),
+        '-print_format', 'json', '-show_format', '-show_streams',
+        path,
+      ],
+      { timeoutMs: mediaConfig.timeouts.probeSeconds * 1000 }
+    )
     data = JSON.parse(stdout)
-  } catch {
+  } catch (error) {
+    const refusedFormat = (error as Error).message.match(/\[(\w+) @ [^\]]*\] Format not on whitelist/)?.[1]
+    if (refusedFormat) {
+      throw new MediaRejectedError(
+        `This file is ${FORMAT_NAMES[refusedFormat] ?? `in the "${refusedFormat}" format`}, not a video file: only ${ACCEPTED} files are accepted, and nothing it points to was read.`
+      )
+    }
+    if (error instanceof MediaTimeoutError) {
+      throw new MediaRejectedError(`Reading this file took longer than ${mediaConfig.timeouts.probeSeconds} s: it is refused.`)
+    }
     throw new MediaRejectedError('This file is not a readable video (it may be truncated or not a video at all).')
+  }
+  const formatName = String(data.format?.format_name ?? '')
+  const demuxer = formatName.split(',')[0]
+  // FFmpeg already refused other formats; this keeps `-f` honest if it ever did not.
+  if (!mediaConfig.demuxers.includes(demuxer)) {
+    throw new MediaRejectedError(`This file is in the "${formatName}" format: only ${ACCEPTED} files are accepted.`)
   }
   const streams: any[] = data.streams ?? []
   const video = streams.find(
@@ -51,7 +95,8 @@ export async function probe(path: string): Promise<ProbeResult> {
   const fps = Number.isFinite(average) && average > 0 ? average : Number.isFinite(nominal) && nominal > 0 ? nominal : 30
 
   return {
-    formatName: String(data.format?.format_name ?? ''),
+    formatName,
+    demuxer,
     durationSeconds,
     width: quarterTurn ? Number(video.height) : Number(video.width),
     height: quarterTurn ? Number(video.width) : Number(video.height),
