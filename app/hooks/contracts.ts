@@ -133,6 +133,16 @@ export const PAYMENT_EVENT_TYPES = [
    * than the quote). Recorded for admins; grants nothing.
    */
   'payment.unmatched',
+  /**
+   * Chargebacks: the buyer's bank disputes a payment. `disputed` suspends the
+   * buyer's access while it is open; `dispute_won` gives it back;
+   * `dispute_lost` means the money went back to the buyer (access stays
+   * revoked; the core books the disputed `amount` and the provider's dispute
+   * fee as `providerFee`). Each carries `disputeReference`.
+   */
+  'payment.disputed',
+  'payment.dispute_won',
+  'payment.dispute_lost',
 ] as const
 
 export type PaymentEventType = (typeof PAYMENT_EVENT_TYPES)[number]
@@ -150,10 +160,24 @@ export interface VerifiedPaymentEvent {
   orderId?: string
   /** Otherwise the checkout's reference returned by `createCheckout`. */
   providerReference?: string
-  /** succeeded: the amount paid; refunded: the amount refunded so far. */
+  /** succeeded: the amount paid; refunded: the amount refunded so far; disputes: the disputed amount. */
   amount?: Money
-  /** What the provider kept, when it says (becomes a `provider_fee` ledger entry). */
+  /**
+   * What the provider kept, when it says (becomes a `provider_fee` ledger
+   * entry): its processing fee on `succeeded`, its dispute fee (net of any it
+   * returned) on `dispute_lost`.
+   */
   providerFee?: Money
+  /**
+   * refunded / dispute_lost, for payments the provider paid the creator
+   * directly (a Connect destination charge): how much of the creator's share
+   * the provider has taken back from the creator so far (transfer reversals
+   * net of application fee refunds), counted like `amount`. Without it the
+   * creator keeps what they received and the platform bears the loss.
+   */
+  creatorReversed?: Money
+  /** disputes: the provider's id for the dispute (one chargeback, however many events). */
+  disputeReference?: string
   /** The provider's id for the payment itself (what `refund` needs). */
   paymentReference?: string
   /** failed / expired / unmatched: why, in words a buyer (or an admin) may read. */
@@ -183,7 +207,18 @@ export interface RefundRequest {
   orderId: string
   providerReference: string | null
   paymentReference: string | null
+  /** What to give back now: the order's amount less what was refunded before. */
   amount: Money
+}
+
+export interface RefundResult {
+  refundReference: string
+  /**
+   * For payments the provider paid the creator directly: how much of the
+   * creator's share has been taken back from them, counting this refund and
+   * earlier ones (see `VerifiedPaymentEvent.creatorReversed`).
+   */
+  creatorReversed?: Money
 }
 
 export interface BuyButtonInput {
@@ -218,10 +253,13 @@ export interface PaymentProvider {
    */
   handleWebhook(request: RawWebhookRequest): Promise<VerifiedPaymentEvent[]>
   /**
-   * Refunds a paid order in full. Resolves once the provider accepted it;
-   * the core then marks the order refunded (a later refund event is ignored).
+   * Refunds what is left of a paid order. Resolves once the provider accepted
+   * it; the core then marks the order refunded (a later refund event is
+   * ignored). Where the provider paid the creator directly, the refund takes
+   * the creator's share back from them in proportion (Stripe: reverse the
+   * transfer, refund the application fee) and says how much in the result.
    */
-  refund?(request: RefundRequest): Promise<{ refundReference: string }>
+  refund?(request: RefundRequest): Promise<RefundResult>
   health?(): Promise<PluginHealth>
   /**
    * The provider's own buy button (HTML). Without it the core renders a

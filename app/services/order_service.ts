@@ -7,7 +7,7 @@ import paymentEvents from '#services/commerce/payment_events'
 import refunds from '#services/commerce/refunds'
 import orderQueries from '#services/commerce/order_queries'
 
-export type { EventOutcome, EventResult } from '#services/commerce/payment_events'
+export type { EventOutcome, EventResult } from '#services/commerce/event_outcomes'
 
 /**
  * The one door to orders for controllers, commands and chores. Each concept

@@ -79,7 +79,14 @@ export class CheckoutService {
 
     const order = await db.transaction(async (trx) => {
       await trx.rawQuery('SELECT pg_advisory_xact_lock(?, hashtext(?))', [CHECKOUT_LOCK, `${buyer.id}:${video.id}`])
-      const owned = await Order.query({ client: trx }).where({ buyerId: buyer.id, videoId: video.id, status: 'paid' }).first()
+      const owned = await Order.query({ client: trx }).where({ buyerId: buyer.id, videoId: video.id }).whereIn('status', ['paid', 'disputed']).first()
+      if (owned?.status === 'disputed') {
+        throw new CommerceError(
+          'payment_disputed',
+          409,
+          'Your bank is disputing your payment for this video: access comes back if the dispute is settled in the seller’s favour'
+        )
+      }
       if (owned) throw new CommerceError('already_owned', 409, 'You already own this video')
       // Pressing Buy twice resumes the open checkout instead of making a second one.
       const open = await Order.query({ client: trx })

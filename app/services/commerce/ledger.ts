@@ -53,3 +53,50 @@ export function splitPayment(input: {
   if (providerFee > 0) lines.push({ account: 'provider_fee', amountMinor: providerFee })
   return lines
 }
+
+/** `part × numerator / denominator`, rounded half up, in exact integer arithmetic (BigInt: no float error). */
+export function proportionOf(part: number, numerator: number, denominator: number) {
+  if (denominator <= 0) return 0
+  const scaled = 2n * BigInt(part) * BigInt(numerator) + BigInt(denominator)
+  return Number(scaled / (2n * BigInt(denominator)))
+}
+
+/**
+ * Who pays back money given back to a buyer (a refund, or a dispute lost):
+ * lines summing to exactly `-givenBackNowMinor`.
+ *
+ * - `owed` (the platform still holds the creator's share): the creator's
+ *   share shrinks in proportion to what went back in total, rounded on the
+ *   running total so that once everything went back the creator gave back
+ *   exactly their share, never a unit more or less.
+ * - `direct` (the provider paid the creator): the creator gives back what the
+ *   provider says it took back from them so far (`creatorReversedTotalMinor`,
+ *   a Stripe transfer reversal net of the application fee refunded); without
+ *   that, nothing, and the platform bears it all.
+ * The provider's processing fee is not returned (Stripe keeps it), so its
+ * line is untouched and the platform bears it: the platform gives back the
+ * rest.
+ */
+export function givenBackLines(input: {
+  payout: CreatorPayout
+  amountMinor: number
+  /** The creator's line of the payment. */
+  creatorShareMinor: number
+  givenBackBeforeMinor: number
+  givenBackNowMinor: number
+  /** What the creator already gave back (earlier refund/dispute lines, positive). */
+  creatorReversedBeforeMinor: number
+  creatorReversedTotalMinor?: number
+}): LedgerLine[] {
+  const { givenBackNowMinor: now, creatorReversedBeforeMinor: before } = input
+  const share = Math.max(0, input.creatorShareMinor)
+  const total =
+    input.payout === 'owed'
+      ? proportionOf(share, input.givenBackBeforeMinor + now, input.amountMinor)
+      : (input.creatorReversedTotalMinor ?? before)
+  const creator = Math.min(now, Math.max(0, Math.min(total, share) - before))
+  return [
+    { account: 'creator', amountMinor: -creator },
+    { account: 'platform', amountMinor: -(now - creator) },
+  ]
+}

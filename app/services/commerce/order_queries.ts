@@ -16,14 +16,16 @@ export class OrderQueries {
   }
 
   /**
-   * The books' invariant: each order's ledger lines sum to its amount when
-   * paid and to zero otherwise. Returns the orders that break it (none).
+   * The books' invariant: the ledger lines of an order that was paid sum to
+   * what the buyer did not get back (amount − refunded), those of any other
+   * order to zero. Returns the orders that break it (none).
    */
   async ledgerMismatches(): Promise<string[]> {
     const result = await db.rawQuery(
       `SELECT o.id FROM orders o LEFT JOIN ledger_entries le ON le.order_id = o.id
-       GROUP BY o.id, o.status, o.amount_minor
-       HAVING COALESCE(SUM(le.amount_minor), 0) <> CASE WHEN o.status = 'paid' THEN o.amount_minor ELSE 0 END`
+       GROUP BY o.id, o.status, o.amount_minor, o.refunded_minor
+       HAVING COALESCE(SUM(le.amount_minor), 0) <>
+         CASE WHEN o.status IN ('paid', 'disputed', 'refunded', 'charged_back') THEN o.amount_minor - o.refunded_minor ELSE 0 END`
     )
     return result.rows.map((row: { id: string }) => row.id)
   }

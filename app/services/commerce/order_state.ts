@@ -8,15 +8,28 @@ import type User from '#models/user'
 import plugins from '#services/plugins'
 import playback from '#services/playback_service'
 import entitlements from '#services/entitlement_service'
-import { splitPayment, type LedgerLine } from '#services/commerce/ledger'
+import { givenBackLines, splitPayment, type LedgerLine } from '#services/commerce/ledger'
+import type { RevokeReason } from '#models/playback_session'
+import type { Money } from '#hooks/contracts'
 
 /**
  * The order state machine's transitions and the ledger lines each writes.
  * Callers hold the order row locked FOR UPDATE inside `trx`; work that must
  * wait for the commit (hooks, revocations) goes to `after`.
  *
- *   pending → paid → refunded;  pending → expired | failed | underpaid
+ *   pending → paid → refunded | disputed;  disputed → paid (won) | charged_back (lost);
+ *   pending → expired | failed | underpaid
+ *
+ * Money given back to the buyer (refunds, partial or whole, and a lost
+ * dispute) is counted in `refundedMinor`; each time, ledger lines say who
+ * paid it back, so an order's lines always sum to amount − refundedMinor.
  */
+
+/** A provider's figure in the order's currency, if it is a non-negative integer there; otherwise undefined. */
+export function reportedMinor(money: Money | undefined, currency: string) {
+  if (!money || String(money.currency).toUpperCase() !== currency) return undefined
+  return Number.isSafeInteger(money.amount) && money.amount >= 0 ? money.amount : undefined
+}
 
 /** Work that must wait until the transaction committed (hooks, revocations...). */
 export type AfterCommit = Array<() => Promise<void>>
@@ -32,6 +45,7 @@ export async function runAfterCommit(after: AfterCommit) {
 }
 
 export async function writeLedger(trx: TransactionClientContract, order: Order, kind: LedgerEntry['kind'], lines: LedgerLine[]) {
+  if (!lines.length) return
   const now = new Date()
   await trx.table('ledger_entries').multiInsert(
     lines.map((line) => ({
@@ -74,18 +88,61 @@ export async function markPaid(
   })
 }
 
-export async function markRefunded(trx: TransactionClientContract, order: Order, input: { actor: User | null; reason: string }, after: AfterCommit) {
-  const payments = await LedgerEntry.query({ client: trx }).where({ orderId: order.id, kind: 'payment' })
+/**
+ * Books `amountMinor` given back to the buyer now (ledger lines of `kind`
+ * that sum to minus it) and counts it in `refundedMinor`. `creatorReversed`
+ * is the provider's running total of what it took back from a creator it
+ * paid directly. The caller saves the order.
+ */
+export async function giveBack(
+  trx: TransactionClientContract,
+  order: Order,
+  input: { kind: 'refund' | 'dispute'; amountMinor: number; creatorReversedMinor?: number }
+) {
+  const lines = await LedgerEntry.query({ client: trx }).where({ orderId: order.id, account: 'creator' })
+  const creatorShare = lines.filter((line) => line.kind === 'payment').reduce((sum, line) => sum + line.amountMinor, 0)
+  const creatorReversedBefore = -lines.filter((line) => line.kind !== 'payment').reduce((sum, line) => sum + line.amountMinor, 0)
   await writeLedger(
     trx,
     order,
-    'refund',
-    payments.map((entry) => ({ account: entry.account, amountMinor: -entry.amountMinor }))
+    input.kind,
+    givenBackLines({
+      payout: order.creatorPayout,
+      amountMinor: order.amountMinor,
+      creatorShareMinor: creatorShare,
+      givenBackBeforeMinor: order.refundedMinor,
+      givenBackNowMinor: input.amountMinor,
+      creatorReversedBeforeMinor: creatorReversedBefore,
+      creatorReversedTotalMinor: input.creatorReversedMinor,
+    }).filter((line) => line.amountMinor !== 0)
   )
-  const wasPaid = order.status === 'paid'
+  order.refundedMinor += input.amountMinor
+}
+
+/** paid (or disputed) → refunded: gives back what is left of the payment and ends the buyer's access. */
+export async function markRefunded(
+  trx: TransactionClientContract,
+  order: Order,
+  input: { actor: User | null; reason: string; creatorReversedMinor?: number },
+  after: AfterCommit
+) {
+  const hadAccess = order.status === 'paid'
+  const wasPurchase = hadAccess || order.status === 'disputed'
+  const left = order.amountMinor - order.refundedMinor
+  if (left > 0) await giveBack(trx, order, { kind: 'refund', amountMinor: left, creatorReversedMinor: input.creatorReversedMinor })
   order.merge({ status: 'refunded', refundedAt: DateTime.now(), refundedBy: input.actor?.id ?? null, failureReason: input.reason })
   await order.useTransaction(trx).save()
-  if (wasPaid) after.push(() => afterRefunded(order))
+  if (hadAccess) after.push(() => endAccess(order, 'refund'))
+  if (wasPurchase) {
+    after.push(() =>
+      plugins.hooks.doAction('purchase:refunded', {
+        orderId: order.id,
+        videoId: order.videoId,
+        buyerId: order.buyerId,
+        provider: order.provider,
+      })
+    )
+  }
 }
 
 export async function afterPaid(order: Order) {
@@ -97,15 +154,9 @@ export async function afterPaid(order: Order) {
   })
 }
 
-async function afterRefunded(order: Order) {
+/** Ends the buyer's playback sessions of the order's video, unless they may still watch another way (the allowlist). */
+export async function endAccess(order: Order, reason: RevokeReason) {
   const [video, buyer] = await Promise.all([Video.find(order.videoId), order.related('buyer').query().first()])
-  // Still entitled another way (the allowlist)? Then their sessions stay.
   const access = buyer && video ? await entitlements.decide(buyer, video) : null
-  if (!access?.allowed) await playback.revoke({ userId: order.buyerId, videoId: order.videoId }, 'refund')
-  await plugins.hooks.doAction('purchase:refunded', {
-    orderId: order.id,
-    videoId: order.videoId,
-    buyerId: order.buyerId,
-    provider: order.provider,
-  })
+  if (!access?.allowed) await playback.revoke({ userId: order.buyerId, videoId: order.videoId }, reason)
 }

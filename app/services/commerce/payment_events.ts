@@ -4,20 +4,13 @@ import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import Order, { type OrderStatus } from '#models/order'
 import plugins from '#services/plugins'
 import { isUuid } from '#services/ids'
-import { afterPaid, markPaid, markRefunded, runAfterCommit, type AfterCommit } from '#services/commerce/order_state'
+import { afterPaid, giveBack, markPaid, markRefunded, reportedMinor, runAfterCommit, type AfterCommit } from '#services/commerce/order_state'
+import disputes from '#services/commerce/disputes'
+import { outcome as result, type AppliedEvent, type EventResult } from '#services/commerce/event_outcomes'
 import { refundAtProvider } from '#services/commerce/refunds'
 import { type Money, PAYMENT_EVENT_TYPES, type VerifiedPaymentEvent } from '#hooks/contracts'
 
-export type EventOutcome = 'applied' | 'duplicate' | 'ignored' | 'deferred' | 'rejected'
-
-export interface EventResult {
-  eventId: string
-  outcome: EventOutcome
-  orderId?: string
-  detail?: string
-}
-
-const result = (outcome: EventOutcome, detail?: string, orderId?: string) => ({ outcome, detail, orderId })
+export type { EventOutcome, EventResult } from '#services/commerce/event_outcomes'
 
 /** A provider's reported split, if it is two non-negative integers summing to `total`; null otherwise. */
 function paidSplit(split: { creator: number; platform: number }, total: number) {
@@ -78,7 +71,7 @@ export class PaymentEventService {
     return { eventId, ...applied }
   }
 
-  async #apply(trx: TransactionClientContract, providerId: string, event: VerifiedPaymentEvent, after: AfterCommit) {
+  async #apply(trx: TransactionClientContract, providerId: string, event: VerifiedPaymentEvent, after: AfterCommit): Promise<AppliedEvent> {
     if (event.type === 'payment.unmatched') {
       // Kept in payment_events for the admin (with the provider's details); grants nothing.
       return result('rejected', `unmatched payment: ${event.reason ?? 'no reason given'}`, isUuid(event.orderId) ? event.orderId : undefined)
@@ -99,7 +92,9 @@ export class PaymentEventService {
 
     switch (event.type) {
       case 'payment.succeeded': {
-        if (order.status === 'paid' || order.status === 'refunded') return result('ignored', `order already ${order.status}`, order.id)
+        if (order.status !== 'pending' && order.status !== 'expired' && order.status !== 'failed' && order.status !== 'underpaid') {
+          return result('ignored', `order already ${order.status}`, order.id)
+        }
         const wrongAmount = mismatch(event.amount, true)
         if (wrongAmount) return result('rejected', wrongAmount, order.id)
         const fee = event.providerFee && String(event.providerFee.currency).toUpperCase() === order.currency ? event.providerFee.amount : 0
@@ -107,7 +102,8 @@ export class PaymentEventService {
         const split = event.split ? paidSplit(event.split, order.amountMinor - providerFeeMinor) : undefined
         if (split === null) return result('rejected', 'the split the provider reports does not add up to the amount paid', order.id)
         const earlier = await Order.query({ client: trx })
-          .where({ buyerId: order.buyerId, videoId: order.videoId, status: 'paid' })
+          .where({ buyerId: order.buyerId, videoId: order.videoId })
+          .whereIn('status', ['paid', 'disputed'])
           .whereNot('id', order.id)
           .first()
         const provider = plugins.payments.get(order.provider)
@@ -120,8 +116,8 @@ export class PaymentEventService {
         await markPaid(trx, order, { providerFeeMinor, paymentReference: event.paymentReference, split })
         if (earlier) {
           // Two checkouts of one video both paid: give the second payment back.
-          await refundAtProvider(order)
-          await markRefunded(trx, order, { actor: null, reason: 'Paid twice: refunded automatically' }, after)
+          const { creatorReversedMinor } = await refundAtProvider(order)
+          await markRefunded(trx, order, { actor: null, reason: 'Paid twice: refunded automatically', creatorReversedMinor }, after)
           return result('applied', 'duplicate payment refunded', order.id)
         }
         order.status = 'paid'
@@ -133,16 +129,30 @@ export class PaymentEventService {
         return result('applied', 'paid', order.id)
       }
       case 'payment.refunded': {
-        if (order.status === 'refunded') return result('ignored', 'order already refunded', order.id)
-        if (order.status !== 'paid') return result('deferred', 'refund before its payment: applied when the payment arrives', order.id)
+        if (order.status === 'refunded' || order.status === 'charged_back') return result('ignored', `order already ${order.status}`, order.id)
+        if (order.status !== 'paid' && order.status !== 'disputed') {
+          return result('deferred', 'refund before its payment: applied when the payment arrives', order.id)
+        }
         const wrongAmount = event.amount ? mismatch(event.amount, false) : null
         if (wrongAmount) return result('rejected', wrongAmount, order.id)
-        if (event.amount && event.amount.amount < order.amountMinor) {
-          return result('ignored', `partial refund (${event.amount.amount} of ${order.amountMinor}): access kept`, order.id)
+        // `amount` is what was refunded so far: only the part not yet counted is new.
+        const refundedSoFar = event.amount?.amount ?? order.amountMinor
+        const creatorReversedMinor = reportedMinor(event.creatorReversed, order.currency)
+        if (refundedSoFar <= order.refundedMinor) return result('ignored', `already counted (${order.refundedMinor} of ${order.amountMinor} given back)`, order.id)
+        if (refundedSoFar < order.amountMinor) {
+          await giveBack(trx, order, { kind: 'refund', amountMinor: refundedSoFar - order.refundedMinor, creatorReversedMinor })
+          await order.useTransaction(trx).save()
+          return result('applied', `partial refund (${refundedSoFar} of ${order.amountMinor}): access kept`, order.id)
         }
-        await markRefunded(trx, order, { actor: null, reason: 'Refunded at the payment provider' }, after)
+        await markRefunded(trx, order, { actor: null, reason: 'Refunded at the payment provider', creatorReversedMinor }, after)
         return result('applied', 'refunded', order.id)
       }
+      case 'payment.disputed':
+        return disputes.opened(trx, order, event, after)
+      case 'payment.dispute_won':
+        return disputes.won(trx, order, event)
+      case 'payment.dispute_lost':
+        return disputes.lost(trx, order, event, after)
       case 'payment.failed':
       case 'payment.expired':
       case 'payment.underpaid': {
@@ -153,6 +163,8 @@ export class PaymentEventService {
         await order.useTransaction(trx).save()
         return result('applied', status, order.id)
       }
+      default:
+        return result('rejected', 'unknown event type', order.id)
     }
   }
 
@@ -161,6 +173,10 @@ export class PaymentEventService {
     if (isUuid(event.orderId)) return query.where('id', event.orderId!).first()
     if (typeof event.providerReference === 'string' && event.providerReference) {
       return query.where({ provider: providerId, providerReference: event.providerReference }).first()
+    }
+    // Events about the payment rather than the checkout (a chargeback) name the payment.
+    if (typeof event.paymentReference === 'string' && event.paymentReference) {
+      return query.where({ provider: providerId, paymentReference: event.paymentReference.slice(0, 255) }).first()
     }
     return null
   }

@@ -6,7 +6,7 @@ import plugins from '#services/plugins'
 import audit from '#services/audit_service'
 import { formatMoney } from '#services/money'
 import { isUuid } from '#services/ids'
-import { markRefunded, runAfterCommit, type AfterCommit } from '#services/commerce/order_state'
+import { markRefunded, reportedMinor, runAfterCommit, type AfterCommit } from '#services/commerce/order_state'
 import { CommerceError } from '#exceptions/commerce_error'
 import { PaymentProviderError } from '#hooks/contracts'
 
@@ -20,9 +20,12 @@ export class RefundService {
   }
 
   /**
-   * Refunds a paid order through its provider, then writes the reversing
-   * ledger lines and ends the buyer's access. The provider's own refund
-   * event, when it comes, finds the order refunded and changes nothing.
+   * Refunds a paid order through its provider, then writes the ledger lines
+   * of who paid what back and ends the buyer's access. A creator paid
+   * directly (a Connect destination charge) gives their share back: the
+   * provider reverses it, so a creator refunding their own sale to a second
+   * account of theirs keeps nothing. The provider's own refund event, when it
+   * comes, finds the order refunded and changes nothing.
    */
   async refund(actor: User, orderId: string) {
     if (!isUuid(orderId)) throw new CommerceError('not_found', 404, 'There is no such order')
@@ -36,8 +39,8 @@ export class RefundService {
       if (!provider?.refund) {
         throw new CommerceError('refund_unsupported', 409, `${provider?.label ?? order.provider} cannot refund automatically`)
       }
-      await refundAtProvider(order)
-      await markRefunded(trx, order, { actor, reason: `Refunded by ${actor.username}` }, after)
+      const { creatorReversedMinor } = await refundAtProvider(order)
+      await markRefunded(trx, order, { actor, reason: `Refunded by ${actor.username}`, creatorReversedMinor }, after)
       await audit.record(
         {
           actor,
@@ -58,17 +61,22 @@ export class RefundService {
   }
 }
 
-/** Gives an order's payment back through its provider; a refusal becomes a 502 the actor reads. */
+/**
+ * Gives what is left of an order's payment back through its provider, and
+ * says how much of it the provider took back from a creator it paid
+ * directly. A refusal becomes a 502 the actor reads.
+ */
 export async function refundAtProvider(order: Order) {
   const provider = plugins.payments.get(order.provider)
   if (!provider?.refund) throw new Error(`${order.provider} cannot refund`)
   try {
-    await provider.refund({
+    const refunded = await provider.refund({
       orderId: order.id,
       providerReference: order.providerReference,
       paymentReference: order.paymentReference,
-      amount: { amount: order.amountMinor, currency: order.currency },
+      amount: { amount: order.amountMinor - order.refundedMinor, currency: order.currency },
     })
+    return { creatorReversedMinor: reportedMinor(refunded?.creatorReversed, order.currency) }
   } catch (error) {
     logger.error({ err: error, orderId: order.id }, 'refund failed at the provider')
     const message = error instanceof PaymentProviderError ? error.message : 'the provider did not answer'
