@@ -10,7 +10,9 @@ import {
   type PayoutAccounts,
   type PluginHealth,
   type RawWebhookRequest,
+  type Money,
   type RefundRequest,
+  type RefundResult,
   type VerifiedPaymentEvent,
 } from '@matinee/plugin-kit'
 import { fromStripeAmount, toStripeAmount } from './amounts.js'
@@ -29,7 +31,10 @@ const MAX_EXPIRY_SECONDS = 24 * 3600 - 60
  * Cards through Stripe Checkout. The price comes from the core's order;
  * webhooks are verified over the raw body with a timestamp tolerance. When
  * the creator connected a Stripe account that can take charges, the charge is
- * a destination charge with the platform's fee as the application fee.
+ * a destination charge with the platform's fee as the application fee; a
+ * refund of it then reverses the transfer and refunds the application fee in
+ * proportion, and a dispute lost reverses what is left of the transfer, so
+ * the creator never keeps money the platform paid back.
  */
 export class StripePaymentProvider implements PaymentProvider {
   readonly id = 'stripe'
@@ -127,8 +132,32 @@ export class StripePaymentProvider implements PaymentProvider {
             eventId: event.id,
             type: 'payment.refunded',
             orderId: charge.metadata?.orderId,
-            paymentReference: typeof charge.payment_intent === 'string' ? charge.payment_intent : charge.payment_intent?.id,
+            paymentReference: idOf(charge.payment_intent),
             amount: { amount: fromStripeAmount(charge.amount_refunded, charge.currency), currency: charge.currency.toUpperCase() },
+            creatorReversed: await this.#creatorReversed(charge),
+          },
+        ]
+      }
+      case 'charge.dispute.created': {
+        // Inquiries (warning_*) move no money and may never become disputes.
+        const dispute = event.data.object
+        if (dispute.status.startsWith('warning_')) return []
+        return [{ ...this.#disputeRef(event.id, dispute), type: 'payment.disputed' }]
+      }
+      case 'charge.dispute.closed': {
+        const dispute = event.data.object
+        if (dispute.status === 'won') return [{ ...this.#disputeRef(event.id, dispute), type: 'payment.dispute_won' }]
+        if (dispute.status !== 'lost') return []
+        const charge = await this.#call(() => this.stripe.charges.retrieve(idOf(dispute.charge)!))
+        await this.#recoverFromCreator(charge, dispute.id)
+        // Stripe's dispute fee, less any it gave back, from the dispute's own balance transactions.
+        const fee = dispute.balance_transactions.reduce((sum, transaction) => sum + transaction.fee, 0)
+        return [
+          {
+            ...this.#disputeRef(event.id, dispute),
+            type: 'payment.dispute_lost',
+            providerFee: { amount: fromStripeAmount(Math.max(0, fee), dispute.currency, { round: true }), currency: dispute.currency.toUpperCase() },
+            creatorReversed: await this.#creatorReversed(charge),
           },
         ]
       }
@@ -146,22 +175,34 @@ export class StripePaymentProvider implements PaymentProvider {
     }
   }
 
-  async refund(request: RefundRequest) {
+  /**
+   * A destination charge's refund takes the creator's share back with it:
+   * `reverse_transfer` pulls the refunded share of the transfer back from the
+   * connected account and `refund_application_fee` returns the same share of
+   * the platform's fee, so neither side keeps money the buyer got back.
+   */
+  async refund(request: RefundRequest): Promise<RefundResult> {
     if (!request.paymentReference) throw new PaymentProviderError('This order has no Stripe payment to refund')
+    const paymentReference = request.paymentReference
+    const intent = await this.#call(() => this.stripe.paymentIntents.retrieve(paymentReference, { expand: ['latest_charge'] }))
+    const charge = intent.latest_charge && typeof intent.latest_charge !== 'string' ? intent.latest_charge : null
+    const destination = !!charge?.transfer
     try {
       const refund = await this.stripe.refunds.create(
         {
-          payment_intent: request.paymentReference,
+          payment_intent: paymentReference,
+          amount: toStripeAmount(request.amount.amount, request.amount.currency),
           reason: 'requested_by_customer',
           metadata: { orderId: request.orderId },
+          ...(destination ? { reverse_transfer: true, ...(charge!.application_fee ? { refund_application_fee: true } : {}) } : {}),
         },
         { idempotencyKey: `matinee-refund-${request.orderId}` }
       )
-      return { refundReference: refund.id }
+      return { refundReference: refund.id, creatorReversed: charge ? await this.#creatorReversed(charge) : undefined }
     } catch (error) {
       // Refunded in the Stripe dashboard meanwhile: the goal is reached.
       if (error instanceof Stripe.errors.StripeInvalidRequestError && error.code === 'charge_already_refunded') {
-        return { refundReference: 'already_refunded' }
+        return { refundReference: 'already_refunded', creatorReversed: charge ? await this.#creatorReversed(charge) : undefined }
       }
       throw this.#providerError(error)
     }
@@ -180,6 +221,54 @@ export class StripePaymentProvider implements PaymentProvider {
   <button type="submit" class="button">Pay ${escapeHtml(input.priceText)} by card</button>
   <span class="hint">Visa, Mastercard, Amex and more, through Stripe</span>
 </form>`
+  }
+
+  #disputeRef(eventId: string, dispute: Stripe.Dispute) {
+    return {
+      eventId,
+      // Disputes carry no metadata of ours: the core finds the order by its payment.
+      paymentReference: idOf(dispute.payment_intent),
+      disputeReference: dispute.id,
+      amount: { amount: fromStripeAmount(dispute.amount, dispute.currency), currency: dispute.currency.toUpperCase() },
+    }
+  }
+
+  /**
+   * Stripe debits a lost dispute from the platform, never from the connected
+   * account: the platform takes back what is left of the transfer (and gives
+   * back the same share of its application fee, so the creator ends at zero,
+   * not below). The idempotency key makes a replayed event reverse nothing more.
+   */
+  async #recoverFromCreator(charge: Stripe.Charge, disputeId: string) {
+    const transferId = idOf(charge.transfer)
+    if (!transferId) return
+    const transfer = await this.#call(() => this.stripe.transfers.retrieve(transferId))
+    if (transfer.amount_reversed >= transfer.amount) return
+    await this.#call(() =>
+      this.stripe.transfers.createReversal(
+        transferId,
+        { refund_application_fee: !!charge.application_fee, metadata: { dispute: disputeId } },
+        { idempotencyKey: `matinee-dispute-reversal-${disputeId}` }
+      )
+    )
+  }
+
+  /**
+   * For a destination charge: how much of the creator's share Stripe has
+   * taken back from them so far (transfer reversals net of the application
+   * fee refunded to them). Undefined for charges without a transfer. Throws
+   * when Stripe cannot say, so the webhook is retried rather than booked wrong.
+   */
+  async #creatorReversed(charge: Stripe.Charge): Promise<Money | undefined> {
+    const transferId = idOf(charge.transfer)
+    if (!transferId) return undefined
+    const feeId = idOf(charge.application_fee)
+    const [transfer, fee] = await Promise.all([
+      this.#call(() => this.stripe.transfers.retrieve(transferId)),
+      feeId ? this.#call(() => this.stripe.applicationFees.retrieve(feeId)) : null,
+    ])
+    const reversed = Math.max(0, transfer.amount_reversed - (fee?.amount_refunded ?? 0))
+    return { amount: fromStripeAmount(reversed, charge.currency, { round: true }), currency: charge.currency.toUpperCase() }
   }
 
   #sessionRef(eventId: string, session: Stripe.Checkout.Session) {
@@ -229,4 +318,9 @@ export class StripePaymentProvider implements PaymentProvider {
   #remember(error: unknown) {
     this.#lastError = { at: new Date(), message: (error as Error).message }
   }
+}
+
+/** The id of an expandable Stripe field, whether it came as an id or expanded. */
+function idOf(field: string | { id: string } | null | undefined) {
+  return typeof field === 'string' ? field : (field?.id ?? undefined)
 }

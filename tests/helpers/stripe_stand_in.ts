@@ -1,7 +1,23 @@
 /**
  * A local stand-in for the slice of Stripe's API this app uses (Checkout,
- * PaymentIntents/Charges/BalanceTransactions, Refunds, Connect onboarding)
- * plus the hosted pages a buyer or seller would click through.
+ * PaymentIntents/Charges/BalanceTransactions, Refunds, Connect onboarding,
+ * destination charges with their Transfers and ApplicationFees, transfer
+ * reversals, application fee refunds, Disputes, Balances) plus the hosted
+ * pages a buyer or seller would click through.
+ *
+ * Money moves between balances the way Stripe moves it, so tests can assert
+ * what the platform and each connected account hold:
+ * - a charge credits the platform (amount, minus Stripe's fee);
+ * - a destination charge then transfers the whole amount to the connected
+ *   account (`transfer`) and collects the application fee back from it
+ *   (`application_fee`): the platform nets fee − Stripe's fee;
+ * - a refund debits the platform the refunded amount (Stripe keeps its fee);
+ *   `reverse_transfer` pulls the same share of the transfer back from the
+ *   connected account and `refund_application_fee` returns the same share of
+ *   the application fee to it;
+ * - a dispute debits the platform the disputed amount and a 15.00 dispute
+ *   fee (for destination charges too: the transfer stays unless the platform
+ *   reverses it); won, both come back; lost, they are gone.
  *
  * Why a wire-level stand-in rather than mocking the SDK: the app talks to
  * Stripe through the real `stripe` package, so the exact things that break in
@@ -150,7 +166,96 @@ export type Refund = {
   payment_intent: string | null
   reason: string | null
   status: 'succeeded'
+  /** Set when the refund reversed part of the destination charge's transfer. */
+  transfer_reversal: string | null
   created: number
+}
+
+export type TransferReversal = {
+  id: string
+  object: 'transfer_reversal'
+  amount: number
+  balance_transaction: string
+  created: number
+  currency: string
+  destination_payment_refund: string
+  metadata: Metadata
+  source_refund: string | null
+  transfer: string
+}
+
+export type Transfer = {
+  id: string
+  object: 'transfer'
+  amount: number
+  amount_reversed: number
+  balance_transaction: string
+  created: number
+  currency: string
+  description: string | null
+  destination: string
+  destination_payment: string
+  livemode: false
+  metadata: Metadata
+  reversals: { object: 'list'; data: TransferReversal[]; has_more: false; total_count: number; url: string }
+  reversed: boolean
+  source_transaction: string
+  source_type: 'card'
+  transfer_group: string | null
+}
+
+export type FeeRefund = {
+  id: string
+  object: 'fee_refund'
+  amount: number
+  balance_transaction: string
+  created: number
+  currency: string
+  fee: string
+  metadata: Metadata
+}
+
+export type ApplicationFee = {
+  id: string
+  object: 'application_fee'
+  account: string
+  amount: number
+  amount_refunded: number
+  application: string
+  balance_transaction: string
+  charge: string
+  created: number
+  currency: string
+  livemode: false
+  originating_transaction: string
+  refunded: boolean
+  refunds: { object: 'list'; data: FeeRefund[]; has_more: false; total_count: number; url: string }
+}
+
+export type Dispute = {
+  id: string
+  object: 'dispute'
+  amount: number
+  /** Full BalanceTransaction objects (not ids), as Stripe sends them. */
+  balance_transactions: BalanceTransaction[]
+  charge: string
+  created: number
+  currency: string
+  evidence: Record<string, string | null>
+  evidence_details: { due_by: number; has_evidence: boolean; past_due: boolean; submission_count: number }
+  is_charge_refundable: boolean
+  livemode: false
+  metadata: Metadata
+  payment_intent: string | null
+  reason: string
+  status: 'warning_needs_response' | 'warning_under_review' | 'warning_closed' | 'needs_response' | 'under_review' | 'won' | 'lost'
+}
+
+export type Balance = {
+  object: 'balance'
+  available: Array<{ amount: number; currency: string; source_types: { card: number } }>
+  pending: Array<{ amount: number; currency: string; source_types: { card: number } }>
+  livemode: false
 }
 
 export type Charge = {
@@ -172,6 +277,10 @@ export type Charge = {
   refunded: boolean
   refunds: { object: 'list'; data: Refund[]; has_more: false; total_count: number; url: string }
   status: 'pending' | 'succeeded' | 'failed'
+  /** Destination charges: the transfer to the connected account and the fee collected back. */
+  transfer: string | null
+  application_fee: string | null
+  disputed: boolean
   transfer_data: TransferData | null
   created: number
   livemode: false
@@ -184,7 +293,17 @@ export type BalanceTransaction = {
   fee: number
   net: number
   currency: string
-  type: 'charge' | 'refund'
+  type:
+    | 'charge'
+    | 'refund'
+    | 'transfer'
+    | 'transfer_refund'
+    | 'application_fee'
+    | 'application_fee_refund'
+    | 'payment'
+    | 'payment_refund'
+    | 'adjustment'
+  reporting_category: string
   source: string
   status: 'pending'
   fee_details: Array<{ amount: number; currency: string; type: 'stripe_fee'; description: string }>
@@ -294,6 +413,8 @@ const PAYMENT_INTENT_DATA_PARAMS = [
   'setup_future_usage', 'shipping', 'statement_descriptor', 'statement_descriptor_suffix',
   'transfer_data', 'transfer_group',
 ]
+const TRANSFER_REVERSAL_PARAMS = ['amount', 'description', 'expand', 'metadata', 'refund_application_fee']
+const FEE_REFUND_PARAMS = ['amount', 'expand', 'metadata']
 const REFUND_CREATE_PARAMS = [
   'amount', 'charge', 'currency', 'customer', 'expand', 'instructions_email', 'metadata', 'origin',
   'payment_intent', 'reason', 'refund_application_fee', 'reverse_transfer',
@@ -607,6 +728,21 @@ export function formatMoney(amount: number, currency: string): string {
   }
 }
 
+/** Stripe's dispute fee (15.00), charged in the charge's currency here; returned if the dispute is won. */
+const DISPUTE_FEE = 1500
+
+/** `total × part / whole` rounded half up, in integers: Stripe's share of a transfer or fee for a partial refund. */
+function shareOf(total: number, part: number, whole: number): number {
+  return Number((2n * BigInt(total) * BigInt(part) + BigInt(whole)) / (2n * BigInt(whole)))
+}
+
+function readBoolean(object: FormObject, key: string, prefix = ''): boolean | undefined {
+  const text = readString(object, key, prefix)
+  if (text === undefined) return undefined
+  if (text !== 'true' && text !== 'false') throw invalid(`Invalid boolean: ${text}`, paramName(prefix, key))
+  return text === 'true'
+}
+
 /** Stripe's standard card pricing: 2.9% + 30 minor units, rounded to an integer. */
 function stripeFee(amount: number): number {
   return Math.round(amount * 0.029) + 30
@@ -802,6 +938,11 @@ export class StripeStandIn {
   readonly #charges = new Map<string, Charge>()
   readonly #balanceTransactions = new Map<string, BalanceTransaction>()
   readonly #refundsById = new Map<string, Refund>()
+  readonly #transfers = new Map<string, Transfer>()
+  readonly #applicationFees = new Map<string, ApplicationFee>()
+  readonly #disputes = new Map<string, Dispute>()
+  /** Whose balance each balance transaction moves: 'platform' or a connected account id. */
+  readonly #balanceOwners = new Map<string, string>()
   readonly #accounts = new Map<string, Account>()
   readonly #products = new Map<string, Product>()
   readonly #prices = new Map<string, Price>()
@@ -853,6 +994,24 @@ export class StripeStandIn {
         method: 'GET',
         pattern: /^\/v1\/events\/([^/]+)$/,
         handle: (c, [id]) => this.#retrieve(c, this.events.find((e) => e.id === id), 'event', id, 'id'),
+      },
+      { method: 'GET', pattern: /^\/v1\/balance$/, handle: (c) => this.#retrieveBalance(c) },
+      {
+        method: 'GET',
+        pattern: /^\/v1\/transfers\/([^/]+)$/,
+        handle: (c, [id]) => this.#retrieve(c, this.#transfers.get(id), 'transfer', id, 'id'),
+      },
+      { method: 'POST', pattern: /^\/v1\/transfers\/([^/]+)\/reversals$/, handle: (c, [id]) => this.#createTransferReversal(c, id) },
+      {
+        method: 'GET',
+        pattern: /^\/v1\/application_fees\/([^/]+)$/,
+        handle: (c, [id]) => this.#retrieve(c, this.#applicationFees.get(id), 'application_fee', id, 'id'),
+      },
+      { method: 'POST', pattern: /^\/v1\/application_fees\/([^/]+)\/refunds$/, handle: (c, [id]) => this.#createFeeRefund(c, id) },
+      {
+        method: 'GET',
+        pattern: /^\/v1\/disputes\/([^/]+)$/,
+        handle: (c, [id]) => this.#retrieve(c, this.#disputes.get(id), 'dispute', id, 'dispute'),
       },
       { method: 'POST', pattern: /^\/v1\/accounts$/, handle: (c) => this.#createAccount(c) },
       { method: 'GET', pattern: /^\/v1\/accounts\/([^/]+)$/, handle: (c, [id]) => this.#retrieveAccount(c, id) },
@@ -922,6 +1081,7 @@ export class StripeStandIn {
     this.failedDeliveries.length = 0
     for (const map of [
       this.#sessions, this.#paymentIntents, this.#charges, this.#balanceTransactions, this.#refundsById,
+      this.#transfers, this.#applicationFees, this.#disputes, this.#balanceOwners,
       this.#accounts, this.#products, this.#prices, this.#idempotency,
     ]) {
       map.clear()
@@ -948,6 +1108,109 @@ export class StripeStandIn {
 
   account(id: string): Account | undefined {
     return this.#accounts.get(id)
+  }
+
+  transfer(id: string): Transfer | undefined {
+    return this.#transfers.get(id)
+  }
+
+  applicationFee(id: string): ApplicationFee | undefined {
+    return this.#applicationFees.get(id)
+  }
+
+  disputeById(id: string): Dispute | undefined {
+    return this.#disputes.get(id)
+  }
+
+  /**
+   * What a balance holds per currency (available + pending, in Stripe's
+   * minor units): the platform's by default, or a connected account's.
+   */
+  balance(account = 'platform'): Record<string, number> {
+    const totals: Record<string, number> = {}
+    for (const [id, owner] of this.#balanceOwners) {
+      if (owner !== account) continue
+      const transaction = this.#balanceTransactions.get(id)!
+      totals[transaction.currency] = (totals[transaction.currency] ?? 0) + transaction.net
+    }
+    return totals
+  }
+
+  /**
+   * The buyer's bank disputes a charge (by PaymentIntent or Charge id), as
+   * Stripe does: the disputed amount (what was not refunded) and the dispute
+   * fee leave the platform's balance, then `charge.dispute.created` and
+   * `charge.dispute.funds_withdrawn` are delivered. Returns the dispute.
+   */
+  async dispute(paymentIntentOrCharge: string, options: { reason?: string } = {}): Promise<Dispute> {
+    const charge = this.#charges.get(paymentIntentOrCharge) ?? this.#charges.get(this.#paymentIntents.get(paymentIntentOrCharge)?.latest_charge ?? '')
+    if (!charge || charge.status !== 'succeeded') throw new Error(`StripeStandIn: no succeeded charge for ${paymentIntentOrCharge}`)
+    if (charge.disputed) throw new Error(`StripeStandIn: charge ${charge.id} is already disputed`)
+    const amount = charge.amount - charge.amount_refunded
+    if (amount <= 0) throw new Error(`StripeStandIn: charge ${charge.id} was refunded in full; there is nothing to dispute`)
+    const now = unix()
+    const id = randomId('dp_')
+    const withdrawal = this.#book('platform', {
+      type: 'adjustment',
+      reporting_category: 'dispute',
+      amount: -amount,
+      fee: DISPUTE_FEE,
+      currency: charge.currency,
+      source: id,
+      feeDescription: 'Dispute fee',
+    })
+    const dispute: Dispute = {
+      id,
+      object: 'dispute',
+      amount,
+      balance_transactions: [structuredClone(withdrawal)],
+      charge: charge.id,
+      created: now,
+      currency: charge.currency,
+      evidence: { customer_email_address: null, product_description: null, uncategorized_text: null },
+      evidence_details: { due_by: now + 7 * 24 * 3600, has_evidence: false, past_due: false, submission_count: 0 },
+      is_charge_refundable: false,
+      livemode: false,
+      metadata: {},
+      payment_intent: charge.payment_intent,
+      reason: options.reason ?? 'fraudulent',
+      status: 'needs_response',
+    }
+    this.#disputes.set(id, dispute)
+    charge.disputed = true
+    const created = this.event('charge.dispute.created', dispute)
+    await this.#dispatch(created)
+    await this.#dispatch(this.event('charge.dispute.funds_withdrawn', dispute))
+    return dispute
+  }
+
+  /**
+   * The card network decides: `won` gives the disputed amount and the fee
+   * back to the platform (`charge.dispute.funds_reinstated`); `lost` keeps
+   * them. Delivers `charge.dispute.closed` and returns that event.
+   */
+  async closeDispute(id: string, outcome: 'won' | 'lost'): Promise<StripeEvent> {
+    const dispute = this.#disputes.get(id)
+    if (!dispute) throw new Error(`StripeStandIn: no dispute ${id}`)
+    if (dispute.status === 'won' || dispute.status === 'lost') throw new Error(`StripeStandIn: dispute ${id} is already ${dispute.status}`)
+    const previousAttributes = { status: dispute.status }
+    dispute.status = outcome
+    if (outcome === 'won') {
+      const reinstated = this.#book('platform', {
+        type: 'adjustment',
+        reporting_category: 'dispute_reversal',
+        amount: dispute.amount,
+        fee: -DISPUTE_FEE,
+        currency: dispute.currency,
+        source: dispute.id,
+        feeDescription: 'Dispute fee refund',
+      })
+      dispute.balance_transactions.push(structuredClone(reinstated))
+    }
+    const closed = this.event('charge.dispute.closed', dispute, { previousAttributes })
+    await this.#dispatch(closed)
+    if (outcome === 'won') await this.#dispatch(this.event('charge.dispute.funds_reinstated', dispute))
+    return closed
   }
 
   // ---- events & webhooks --------------------------------------------------
@@ -1248,6 +1511,9 @@ export class StripeStandIn {
       this.#charges.get(id) ??
       this.#balanceTransactions.get(id) ??
       this.#refundsById.get(id) ??
+      this.#transfers.get(id) ??
+      this.#applicationFees.get(id) ??
+      this.#disputes.get(id) ??
       this.#accounts.get(id) ??
       this.#products.get(id) ??
       this.#prices.get(id)
@@ -1617,6 +1883,9 @@ export class StripeStandIn {
       refunded: false,
       refunds: { object: 'list', data: [], has_more: false, total_count: 0, url: '' },
       status: 'pending',
+      transfer: null,
+      application_fee: null,
+      disputed: false,
       transfer_data: intent.transfer_data ? { ...intent.transfer_data } : null,
       created: now,
       livemode: false,
@@ -1636,25 +1905,66 @@ export class StripeStandIn {
     return { event: this.event('checkout.session.completed', session) }
   }
 
-  /** Marks the charge captured and books its balance transaction (amount, fee, net). */
-  #settleCharge(intent: PaymentIntent, charge: Charge): void {
-    const fee = stripeFee(charge.amount)
+  /**
+   * Books a balance transaction on the platform's balance or a connected
+   * account's (`owner`). A positive `fee` is what Stripe (or, on a connected
+   * account's payment, the platform's application fee) takes; negative, what
+   * it gives back.
+   */
+  #book(
+    owner: string,
+    input: {
+      type: BalanceTransaction['type']
+      reporting_category: string
+      amount: number
+      fee?: number
+      currency: string
+      source: string
+      feeDescription?: string
+      feeType?: 'stripe_fee' | 'application_fee'
+      availableOn?: number
+    }
+  ): BalanceTransaction {
     const now = unix()
+    const fee = input.fee ?? 0
     const transaction: BalanceTransaction = {
       id: randomId('txn_'),
       object: 'balance_transaction',
-      amount: charge.amount,
+      amount: input.amount,
       fee,
-      net: charge.amount - fee,
-      currency: charge.currency,
-      type: 'charge',
-      source: charge.id,
+      net: input.amount - fee,
+      currency: input.currency,
+      type: input.type,
+      reporting_category: input.reporting_category,
+      source: input.source,
       status: 'pending',
-      fee_details: [{ amount: fee, currency: charge.currency, type: 'stripe_fee', description: 'Stripe processing fees' }],
+      fee_details: fee
+        ? [{ amount: fee, currency: input.currency, type: input.feeType ?? 'stripe_fee', description: input.feeDescription ?? 'Stripe processing fees' } as BalanceTransaction['fee_details'][number]]
+        : [],
       created: now,
-      available_on: now + 2 * 24 * 3600,
+      available_on: input.availableOn ?? now,
     }
     this.#balanceTransactions.set(transaction.id, transaction)
+    this.#balanceOwners.set(transaction.id, owner)
+    return transaction
+  }
+
+  /**
+   * Marks the charge captured and books it on the platform (amount, Stripe's
+   * fee, net). A destination charge then transfers the whole amount to the
+   * connected account and collects the application fee back from it.
+   */
+  #settleCharge(intent: PaymentIntent, charge: Charge): void {
+    const now = unix()
+    const transaction = this.#book('platform', {
+      type: 'charge',
+      reporting_category: 'charge',
+      amount: charge.amount,
+      fee: stripeFee(charge.amount),
+      currency: charge.currency,
+      source: charge.id,
+      availableOn: now + 2 * 24 * 3600,
+    })
     charge.balance_transaction = transaction.id
     charge.status = 'succeeded'
     charge.paid = true
@@ -1662,6 +1972,177 @@ export class StripeStandIn {
     charge.amount_captured = charge.amount
     intent.status = 'succeeded'
     intent.amount_received = intent.amount
+    if (charge.transfer_data) this.#transferToDestination(charge, charge.transfer_data)
+  }
+
+  #transferToDestination(charge: Charge, data: TransferData): void {
+    const destination = data.destination
+    const amount = data.amount ?? charge.amount
+    const transferId = randomId('tr_')
+    const paymentId = randomId('py_')
+    const fee = charge.application_fee_amount ?? 0
+    const feeId = fee > 0 ? randomId('fee_') : null
+    const outgoing = this.#book('platform', { type: 'transfer', reporting_category: 'transfer', amount: -amount, currency: charge.currency, source: transferId })
+    // The connected account's side: the payment, less the platform's application fee.
+    this.#book(destination, {
+      type: 'payment',
+      reporting_category: 'charge',
+      amount,
+      fee,
+      feeType: 'application_fee',
+      feeDescription: 'Application fee',
+      currency: charge.currency,
+      source: paymentId,
+    })
+    this.#transfers.set(transferId, {
+      id: transferId,
+      object: 'transfer',
+      amount,
+      amount_reversed: 0,
+      balance_transaction: outgoing.id,
+      created: unix(),
+      currency: charge.currency,
+      description: null,
+      destination,
+      destination_payment: paymentId,
+      livemode: false,
+      metadata: {},
+      reversals: { object: 'list', data: [], has_more: false, total_count: 0, url: `/v1/transfers/${transferId}/reversals` },
+      reversed: false,
+      source_transaction: charge.id,
+      source_type: 'card',
+      transfer_group: `group_${charge.payment_intent}`,
+    })
+    charge.transfer = transferId
+    if (feeId) {
+      const collected = this.#book('platform', { type: 'application_fee', reporting_category: 'platform_earning', amount: fee, currency: charge.currency, source: feeId })
+      this.#applicationFees.set(feeId, {
+        id: feeId,
+        object: 'application_fee',
+        account: destination,
+        amount: fee,
+        amount_refunded: 0,
+        application: 'ca_matinee_stand_in',
+        balance_transaction: collected.id,
+        charge: charge.id,
+        created: unix(),
+        currency: charge.currency,
+        livemode: false,
+        originating_transaction: charge.id,
+        refunded: false,
+        refunds: { object: 'list', data: [], has_more: false, total_count: 0, url: `/v1/application_fees/${feeId}/refunds` },
+      })
+      charge.application_fee = feeId
+    }
+  }
+
+  /** Pulls `amount` of a transfer back from its connected account to the platform. */
+  #reverseTransfer(transfer: Transfer, amount: number, metadata: Metadata, sourceRefund: string | null): TransferReversal {
+    const remaining = transfer.amount - transfer.amount_reversed
+    if (amount > remaining) {
+      throw invalid(
+        `Transfer reversal amount (${formatMoney(amount, transfer.currency)}) is greater than the amount left on the transfer (${formatMoney(remaining, transfer.currency)}).`,
+        'amount'
+      )
+    }
+    const id = randomId('trr_')
+    const back = this.#book('platform', { type: 'transfer_refund', reporting_category: 'transfer_reversal', amount, currency: transfer.currency, source: id })
+    const refundId = randomId('pyr_')
+    this.#book(transfer.destination, { type: 'payment_refund', reporting_category: 'refund', amount: -amount, currency: transfer.currency, source: refundId })
+    const reversal: TransferReversal = {
+      id,
+      object: 'transfer_reversal',
+      amount,
+      balance_transaction: back.id,
+      created: unix(),
+      currency: transfer.currency,
+      destination_payment_refund: refundId,
+      metadata,
+      source_refund: sourceRefund,
+      transfer: transfer.id,
+    }
+    transfer.amount_reversed += amount
+    transfer.reversed = transfer.amount_reversed === transfer.amount
+    transfer.reversals.data.unshift(structuredClone(reversal))
+    transfer.reversals.total_count += 1
+    return reversal
+  }
+
+  /** Returns `amount` of an application fee to the connected account it was taken from. */
+  #refundFee(fee: ApplicationFee, amount: number, metadata: Metadata): FeeRefund {
+    const remaining = fee.amount - fee.amount_refunded
+    if (amount > remaining) {
+      throw invalid(
+        `Refund amount (${formatMoney(amount, fee.currency)}) is greater than unrefunded amount on fee (${formatMoney(remaining, fee.currency)})`,
+        'amount'
+      )
+    }
+    const id = randomId('fr_')
+    const back = this.#book('platform', { type: 'application_fee_refund', reporting_category: 'platform_earning_refund', amount: -amount, currency: fee.currency, source: id })
+    this.#book(fee.account, { type: 'application_fee_refund', reporting_category: 'fee', amount, currency: fee.currency, source: id })
+    const refund: FeeRefund = { id, object: 'fee_refund', amount, balance_transaction: back.id, created: unix(), currency: fee.currency, fee: fee.id, metadata }
+    fee.amount_refunded += amount
+    fee.refunded = fee.amount_refunded === fee.amount
+    fee.refunds.data.unshift(structuredClone(refund))
+    fee.refunds.total_count += 1
+    return refund
+  }
+
+  /**
+   * The share of a transfer (or an application fee) a partial refund takes,
+   * proportional to the amount refunded; computed on the running total so
+   * that refunding everything reverses exactly everything.
+   */
+  #proportional(total: number, chargeAmount: number, refundedBefore: number, refundedNow: number): number {
+    return shareOf(total, refundedBefore + refundedNow, chargeAmount) - shareOf(total, refundedBefore, chargeAmount)
+  }
+
+  #createTransferReversal({ params }: ApiContext, transferId: string): TransferReversal {
+    checkKnown(params, TRANSFER_REVERSAL_PARAMS)
+    const transfer = this.#transfers.get(transferId)
+    if (!transfer) throw invalid(`No such transfer: '${transferId}'`, 'id', 'resource_missing', 404)
+    const remaining = transfer.amount - transfer.amount_reversed
+    if (remaining <= 0) throw invalid(`Transfer ${transferId} has already been fully reversed.`, undefined, 'transfer_already_reversed')
+    const amount = readInteger(params, 'amount', '', { min: 1 }) ?? remaining
+    const metadata = readMetadata(params, 'metadata') ?? {}
+    const charge = this.#charges.get(transfer.source_transaction)
+    const fee = charge?.application_fee ? this.#applicationFees.get(charge.application_fee) : undefined
+    if (readBoolean(params, 'refund_application_fee') && fee) {
+      // Stripe refunds the same share of the application fee as of the transfer reversed.
+      const share = this.#proportional(fee.amount, transfer.amount, transfer.amount_reversed, amount)
+      const reversal = this.#reverseTransfer(transfer, amount, metadata, null)
+      if (share > 0) this.#refundFee(fee, Math.min(share, fee.amount - fee.amount_refunded), {})
+      return reversal
+    }
+    return this.#reverseTransfer(transfer, amount, metadata, null)
+  }
+
+  #createFeeRefund({ params }: ApiContext, feeId: string): FeeRefund {
+    checkKnown(params, FEE_REFUND_PARAMS)
+    const fee = this.#applicationFees.get(feeId)
+    if (!fee) throw invalid(`No such application fee: '${feeId}'`, 'id', 'resource_missing', 404)
+    const remaining = fee.amount - fee.amount_refunded
+    if (remaining <= 0) throw invalid(`Application fee ${feeId} has already been refunded.`, undefined, 'charge_already_refunded')
+    const amount = readInteger(params, 'amount', '', { min: 1 }) ?? remaining
+    return this.#refundFee(fee, amount, readMetadata(params, 'metadata') ?? {})
+  }
+
+  #retrieveBalance({ params, stripeAccount }: ApiContext): Balance {
+    checkKnown(params, ['expand'])
+    if (stripeAccount !== undefined) this.#requireAccount(stripeAccount)
+    const owner = stripeAccount ?? 'platform'
+    const now = unix()
+    const available: Record<string, number> = {}
+    const pending: Record<string, number> = {}
+    for (const [id, holder] of this.#balanceOwners) {
+      if (holder !== owner) continue
+      const transaction = this.#balanceTransactions.get(id)!
+      const bucket = transaction.available_on <= now ? available : pending
+      bucket[transaction.currency] = (bucket[transaction.currency] ?? 0) + transaction.net
+    }
+    const list = (totals: Record<string, number>) =>
+      Object.entries(totals).map(([currency, amount]) => ({ amount, currency, source_types: { card: amount } }))
+    return { object: 'balance', available: list(available), pending: list(pending), livemode: false }
   }
 
   #pendingAsync(sessionId: string): { record: SessionRecord; intent: PaymentIntent; charge: Charge } {
@@ -1810,24 +2291,33 @@ ${cancel}`
       throw invalid('Invalid reason: must be one of duplicate, fraudulent, or requested_by_customer', 'reason')
     }
     const metadata = readMetadata(params, 'metadata') ?? {}
+    if (charge.disputed) {
+      throw invalid(`Charge ${charge.id} has been charged back; cannot issue a refund.`, undefined, 'charge_disputed')
+    }
+    const transfer = charge.transfer ? this.#transfers.get(charge.transfer) : undefined
+    const reverseTransfer = readBoolean(params, 'reverse_transfer') ?? false
+    if (reverseTransfer && !transfer) {
+      throw invalid(`The charge ${charge.id} has no transfer to reverse.`, 'reverse_transfer')
+    }
+    const fee = charge.application_fee ? this.#applicationFees.get(charge.application_fee) : undefined
+    const refundApplicationFee = readBoolean(params, 'refund_application_fee') ?? false
+    if (refundApplicationFee && !fee) {
+      throw invalid(`The charge ${charge.id} has no application fee to refund.`, 'refund_application_fee')
+    }
 
     const now = unix()
     const refundId = randomId('re_')
-    const transaction: BalanceTransaction = {
-      id: randomId('txn_'),
-      object: 'balance_transaction',
-      amount: -amount,
-      fee: 0,
-      net: -amount,
-      currency: charge.currency,
-      type: 'refund',
-      source: refundId,
-      status: 'pending',
-      fee_details: [],
-      created: now,
-      available_on: now,
+    // Stripe keeps its processing fee: the platform's balance pays the whole refund.
+    const transaction = this.#book('platform', { type: 'refund', reporting_category: 'refund', amount: -amount, currency: charge.currency, source: refundId })
+    // Destination charges: the same share of the transfer and of the application fee goes back.
+    const reversal =
+      reverseTransfer && transfer
+        ? this.#reverseTransfer(transfer, this.#proportional(transfer.amount, charge.amount, charge.amount_refunded, amount), {}, refundId)
+        : null
+    if (refundApplicationFee && fee) {
+      const share = this.#proportional(fee.amount, charge.amount, charge.amount_refunded, amount)
+      if (share > 0) this.#refundFee(fee, share, {})
     }
-    this.#balanceTransactions.set(transaction.id, transaction)
     const refund: Refund = {
       id: refundId,
       object: 'refund',
@@ -1839,6 +2329,7 @@ ${cancel}`
       payment_intent: charge.payment_intent,
       reason,
       status: 'succeeded',
+      transfer_reversal: reversal?.id ?? null,
       created: now,
     }
     this.refunds.push(refund)
