@@ -13,14 +13,18 @@ export default class PluginProvider {
   register() {
     this.app.container.singleton(PluginKernel, async (resolver) => {
       const { middleware } = await import('#start/kernel')
+      const { throttleNamed } = await import('#start/limiter')
       return new PluginKernel({
         logger: await resolver.make('logger'),
         appRoot: fileURLToPath(this.app.appRoot),
         router: await resolver.make('router'),
         routeMiddleware: (options) => {
-          if (options.roles?.length) return [middleware.auth(), middleware.role({ roles: options.roles })]
-          if (options.auth) return [middleware.auth()]
-          return []
+          const access = options.roles?.length
+            ? [middleware.auth(), middleware.role({ roles: options.roles })]
+            : options.auth
+              ? [middleware.auth()]
+              : []
+          return options.rateLimit ? [...access, throttleNamed(options.rateLimit)] : access
         },
         paymentWebhook: (providerId) => async (ctx) => {
           const { default: PaymentWebhooksController } = await import('#controllers/payment_webhooks_controller')

@@ -26,6 +26,17 @@ export default await Env.create(new URL('../', import.meta.url), {
 
   SESSION_DRIVER: Env.schema.enum(['cookie', 'redis', 'memory'] as const),
   LIMITER_STORE: Env.schema.enum(['redis', 'memory'] as const),
+  TRUSTED_PROXIES: Env.schema.string.optional(),
+  // Rate limits, `<requests>/<duration>` (e.g. 20/15m); parsed by config/limiter.ts.
+  RATE_LIMIT_LOGIN_ACCOUNT: Env.schema.string.optional(),
+  RATE_LIMIT_LOGIN_ADDRESS: Env.schema.string.optional(),
+  RATE_LIMIT_REGISTER: Env.schema.string.optional(),
+  RATE_LIMIT_REGISTER_FORM: Env.schema.string.optional(),
+  RATE_LIMIT_PASSWORD_RESET: Env.schema.string.optional(),
+  RATE_LIMIT_CHECKOUT: Env.schema.string.optional(),
+  RATE_LIMIT_CRYPTO_QUOTE: Env.schema.string.optional(),
+  RATE_LIMIT_PLAYBACK_OPEN: Env.schema.string.optional(),
+  RATE_LIMIT_UPLOAD_CREATE: Env.schema.string.optional(),
 
   MAIL_MAILER: Env.schema.enum(['smtp'] as const),
   MAIL_FROM_NAME: Env.schema.string(),

@@ -1,6 +1,12 @@
 import router from '@adonisjs/core/services/router'
 import { middleware } from '#start/kernel'
-import { passwordResetThrottle, registerThrottle } from '#start/limiter'
+import {
+  checkoutThrottle,
+  passwordResetThrottle,
+  playbackOpenThrottle,
+  registerFormThrottle,
+  uploadCreateThrottle,
+} from '#start/limiter'
 
 const VideosController = () => import('#controllers/videos_controller')
 const StudioVideosController = () => import('#controllers/studio_videos_controller')
@@ -32,7 +38,7 @@ router.get('/videos/:id/poster', [VideosController, 'poster']).as('videos.poster
 router.get('/vendor/:file', [VendorController, 'show'])
 
 // Playback: sessions for the player (JSON), then signed playlists and segments.
-router.post('/videos/:id/playback', [PlaybackController, 'store']).as('playback.open')
+router.post('/videos/:id/playback', [PlaybackController, 'store']).as('playback.open').use(playbackOpenThrottle)
 router.post('/playback/:session/renew', [PlaybackController, 'renew'])
 router.post('/playback/:session/position', [PlaybackController, 'position'])
 router.delete('/playback/:session', [PlaybackController, 'destroy'])
@@ -43,7 +49,7 @@ router.get('/currency', [DisplayCurrenciesController, 'update'])
 router
   .group(() => {
     router.get('/register', [RegistrationsController, 'create']).as('register')
-    router.post('/register', [RegistrationsController, 'store']).use(registerThrottle)
+    router.post('/register', [RegistrationsController, 'store']).use(registerFormThrottle)
     router.get('/login', [SessionsController, 'create']).as('login')
     router.post('/login', [SessionsController, 'store'])
   })
@@ -61,7 +67,7 @@ router
     router.post('/account/password', [AccountsController, 'updatePassword'])
     router.post('/account/creator-application', [AccountsController, 'applyForCreator'])
     // Buying: the price is read from the database, never from the form.
-    router.post('/videos/:id/checkout', [CheckoutsController, 'store']).as('checkout')
+    router.post('/videos/:id/checkout', [CheckoutsController, 'store']).as('checkout').use(checkoutThrottle)
     router.get('/orders/:id/complete', [CheckoutsController, 'complete'])
     router.get('/orders/:id/cancel', [CheckoutsController, 'cancel'])
     router.get('/orders/:id/status', [CheckoutsController, 'status'])
@@ -86,7 +92,7 @@ router
     router.get('/sales', [StudioSalesController, 'index']).as('studio.sales')
     router.post('/orders/:id/refund', [StudioSalesController, 'refund'])
     // tus resumable uploads: creation, PATCH chunks, HEAD offsets, DELETE.
-    router.any('/uploads', [UploadsController, 'handle']).as('studio.uploads')
+    router.any('/uploads', [UploadsController, 'handle']).as('studio.uploads').use(uploadCreateThrottle)
     router.any('/uploads/*', [UploadsController, 'handle']).as('studio.uploads.item')
   })
   .prefix('/studio')

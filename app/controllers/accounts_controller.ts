@@ -2,6 +2,7 @@ import type { HttpContext } from '@adonisjs/core/http'
 import { changePasswordValidator } from '#validators/account'
 import accounts from '#services/account_service'
 import app from '@adonisjs/core/services/app'
+import webSessions from '#services/accounts/web_sessions'
 
 export default class AccountsController {
   async show({ view }: HttpContext) {
@@ -9,9 +10,14 @@ export default class AccountsController {
   }
 
   async updatePassword({ request, response, auth, session }: HttpContext) {
-    const { current_password: currentPassword, password } = await request.validateUsing(changePasswordValidator)
-    await accounts.changePassword(auth.getUserOrFail(), currentPassword, password)
-    session.flash('success', 'Your password was changed.')
+    const user = auth.getUserOrFail()
+    const { current_password: currentPassword, password } = await request.validateUsing(changePasswordValidator, {
+      meta: { userInputs: [user.username, user.email] },
+    })
+    await accounts.changePassword(user, currentPassword, password)
+    // This browser stays logged in; every other one is logged out on its next request.
+    webSessions.remember(session, user)
+    session.flash('success', 'Your password was changed. Your other browsers and players were logged out.')
     return response.redirect('/account')
   }
 

@@ -21,7 +21,11 @@ export default class PasswordResetsController {
   }
 
   async update({ request, response, session }: HttpContext) {
-    const { token, password } = await request.validateUsing(resetPasswordValidator)
+    // The strength check counts the account's own username and email as easy words.
+    const owner = await passwordResets.ownerOf(String(request.input('token', '')))
+    const { token, password } = await request.validateUsing(resetPasswordValidator, {
+      meta: { userInputs: owner ? [owner.username, owner.email] : [] },
+    })
     try {
       await passwordResets.reset(token, password)
     } catch (error) {

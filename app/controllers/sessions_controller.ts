@@ -1,7 +1,8 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import User from '#models/user'
 import { loginValidator } from '#validators/account'
-import { loginFailures } from '#start/limiter'
+import loginThrottle from '#services/accounts/login_throttle'
+import webSessions from '#services/accounts/web_sessions'
 import plugins from '#services/plugins'
 import playback from '#services/playback_service'
 import { safeReturnPath } from '#services/redirects'
@@ -13,19 +14,18 @@ export default class SessionsController {
 
   /**
    * Wrong password and unknown account give the same error after the same
-   * amount of hashing work. Failures are rate limited per IP and identifier.
+   * amount of hashing work. Failures are limited per account and per client
+   * address (see LoginThrottle).
    */
   async store({ request, response, auth, session }: HttpContext) {
     const { login, password } = await request.validateUsing(loginValidator)
-    const key = `login_${request.ip()}_${login.toLowerCase()}`
-
-    const [throttled, user] = await loginFailures().penalize(key, () => User.verifyCredentials(login, password))
-    if (throttled) throw throttled
+    const user = await loginThrottle.attempt({ login, address: request.ip() }, () => User.verifyCredentials(login, password))
     if (user.bannedAt) {
       session.flash('error', 'This account is banned.')
       return response.redirect().toPath('/login')
     }
     await auth.use('web').login(user)
+    webSessions.remember(session, user)
     await plugins.hooks.doAction('user:logged_in', { user: user.toHookUser() })
     session.flash('success', `Welcome back, ${user.username}.`)
     return response.redirect().toPath(safeReturnPath(request.input('return_to')))

@@ -23,7 +23,17 @@ export interface PluginRouteOptions {
   auth?: boolean
   /** Require one of these roles (403 otherwise). Implies auth. */
   roles?: Array<'viewer' | 'creator' | 'admin'>
+  /**
+   * Count each request against one of the instance's named rate limits (the
+   * operator sets its numbers: README, Accounts and limits), per logged-in
+   * user, else per client address. Over it: 429 with Retry-After and a
+   * sentence, before the handler runs.
+   */
+  rateLimit?: PluginRateLimit
 }
+
+/** The named rate limits a plugin route may use (an unknown name stops the boot). */
+export type PluginRateLimit = 'checkout' | 'crypto_quote' | 'playback_open' | 'upload_create'
 
 export interface PluginRouter {
   /** Routes are mounted under /plugins/<plugin-name>. */

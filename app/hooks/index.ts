@@ -12,6 +12,7 @@ export type {
   PluginAuditEntry,
   PluginDefinition,
   PluginRouteHandler,
+  PluginRateLimit,
   PluginRouteOptions,
   PluginRouter,
   PluginState,

@@ -3,6 +3,7 @@ import { errors as vineErrors } from '@vinejs/vine'
 import db from '@adonisjs/lucid/services/db'
 import User, { type Role } from '#models/user'
 import plugins from '#services/plugins'
+import playback from '#services/playback_service'
 import app from '@adonisjs/core/services/app'
 
 /**
@@ -105,6 +106,17 @@ export class AccountService {
     }
     user.password = newPassword
     await user.save()
+    await this.passwordChanged(user)
+  }
+
+  /**
+   * After a password change or reset: every playback session of the user
+   * ends at once (players are told over Transmit). Other web sessions end on
+   * their next request, as they were opened with the old password (see
+   * WebSessions).
+   */
+  async passwordChanged(user: User) {
+    await playback.revoke({ userId: user.id }, 'logout')
     await plugins.hooks.doAction('user:password_changed', { user: user.toHookUser() })
   }
 }

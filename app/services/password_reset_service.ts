@@ -6,7 +6,7 @@ import logger from '@adonisjs/core/services/logger'
 import User from '#models/user'
 import PasswordResetToken from '#models/password_reset_token'
 import PasswordResetMail from '#mails/password_reset_mail'
-import plugins from '#services/plugins'
+import accounts from '#services/account_service'
 import accountsConfig from '#config/accounts'
 import { appUrl } from '#config/app'
 
@@ -45,14 +45,23 @@ export class PasswordResetService {
     })
   }
 
-  /** True when the token could still be used (for showing the form). */
-  async isUsable(token: string) {
-    const row = await PasswordResetToken.query()
+  #usableToken(token: string) {
+    return PasswordResetToken.query()
       .where('tokenHash', hashToken(token))
       .whereNull('usedAt')
       .where('expiresAt', '>', DateTime.now().toSQL()!)
       .first()
-    return !!row
+  }
+
+  /** True when the token could still be used (for showing the form). */
+  async isUsable(token: string) {
+    return !!(await this.#usableToken(token))
+  }
+
+  /** The account a still usable token would reset, else null. */
+  async ownerOf(token: string) {
+    const row = await this.#usableToken(token)
+    return row ? User.find(row.userId) : null
   }
 
   /**
@@ -76,7 +85,7 @@ export class PasswordResetService {
       await trx.from('password_reset_tokens').where('user_id', owner.id).whereNull('used_at').update({ used_at: new Date() })
       return owner
     })
-    await plugins.hooks.doAction('user:password_changed', { user: user.toHookUser() })
+    await accounts.passwordChanged(user)
     return user
   }
 }

@@ -4,8 +4,10 @@ import { strongPassword } from '#validators/rules/strong_password'
 
 const { password, username } = accountsConfig
 
+// The strength check comes before the length: "password1" is refused for being
+// a common password, which says more than "too short".
 const newPassword = () =>
-  vine.string().minLength(password.minLength).maxLength(password.maxLength).use(strongPassword())
+  vine.string().maxLength(password.maxLength).use(strongPassword()).minLength(password.minLength)
 
 export const registerValidator = vine.create({
   username: vine

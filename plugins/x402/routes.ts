@@ -37,7 +37,8 @@ export function registerRoutes(api: PluginApi<any>, runtime: X402Runtime, provid
         throw error
       }
     },
-    { auth: true }
+    // Each quote is signed with the server's key and stored: limited per buyer.
+    { auth: true, rateLimit: 'crypto_quote' }
   )
 
   api.router.get(

@@ -4,6 +4,22 @@ import User from '#models/user'
 import { resetState } from '#tests/helpers/state'
 import { smtp, decodeQuotedPrintable } from '#tests/helpers/smtp_capture'
 import { WebClient, fieldErrorsIn } from '#tests/helpers/web_client'
+import PlaybackSession from '#models/playback_session'
+import { loggedIn, readyVideo } from '#tests/helpers/videos'
+
+/** Opens a playback session as the player does; returns the URL of its first media segment. */
+async function playingSegment(client: WebClient, videoId: string) {
+  const opened = await client.api('POST', `/videos/${videoId}/playback`)
+  if (opened.status !== 201) throw new Error(`open answered ${opened.status}: ${JSON.stringify(opened.body)}`)
+  const master = await client.get(opened.body.masterUrl)
+  const variant = master.text.split('\n').find((line) => line.startsWith('/play/'))!
+  const playlist = await client.get(variant)
+  const segment = playlist.text.split('\n').find((line) => line.startsWith('/play/') && !line.includes('init'))!
+  return { sessionId: opened.body.sessionId as string, segment }
+}
+
+const changePassword = (client: WebClient, current: string, password: string) =>
+  client.submit('/account', '/account/password', { current_password: current, password, password_confirmation: password })
 
 const INVALID = 'This reset link is invalid, has expired or was already used.'
 
@@ -150,5 +166,80 @@ test.group('Change password', (group) => {
     })
     assert.include((await client.visit(ok.location!)).text, 'Your password was changed.')
     assert.isTrue(await (await User.findByOrFail('username', 'Kim')).verifyPassword('another good secret 9'))
+  })
+})
+
+test.group('Password change and reset end the other sessions', (group) => {
+  group.each.setup(() => resetState())
+
+  test('a password change logs out the second browser and stops every player of the account', async ({ assert }) => {
+    const { user, client: first } = await loggedIn('kim', 'creator')
+    const video = await readyVideo(user)
+    const second = new WebClient()
+    assert.equal((await second.login('kim')).location, '/')
+
+    const firstPlaying = await playingSegment(first, video.id)
+    const secondPlaying = await playingSegment(second, video.id)
+    assert.equal((await second.bytes(secondPlaying.segment)).status, 200)
+    assert.equal((await first.bytes(firstPlaying.segment)).status, 200)
+
+    const changed = await changePassword(first, 'correct horse battery', 'another good secret 9')
+    assert.include((await first.visit(changed.location!)).text, 'Your password was changed.')
+
+    // The browser that changed it stays logged in; the other one is a guest on its next request.
+    assert.equal((await first.visit('/account')).url, '/account')
+    const home = await second.visit('/')
+    assert.include(home.text, 'Your password was changed, so you were logged out here.')
+    assert.notInclude(home.text, 'href="/account">kim</a>')
+    assert.equal((await second.visit('/account')).url, '/login')
+
+    // Both playback sessions were revoked: their segment URLs are refused, with no media.
+    const refused = await second.bytes(secondPlaying.segment)
+    assert.oneOf(refused.status, [401, 403])
+    assert.isBelow(refused.body.length, 2000)
+    const stopped = await first.bytes(firstPlaying.segment)
+    assert.equal(stopped.status, 403)
+    assert.equal(JSON.parse(stopped.body.toString()).error, 'session_revoked')
+    const sessions = await PlaybackSession.query().where('userId', user.id)
+    assert.lengthOf(sessions, 2)
+    assert.isTrue(sessions.every((session) => session.revokedAt !== null))
+
+    // Logging in again with the new password works in the second browser.
+    assert.equal((await second.login('kim', 'another good secret 9')).location, '/')
+    assert.equal((await second.visit('/account')).url, '/account')
+  })
+
+  test('a password reset logs out every browser of the account', async ({ assert }) => {
+    const { client: other } = await loggedIn('lena')
+    assert.equal((await other.visit('/account')).url, '/account')
+    const client = new WebClient()
+    await requestReset(client, 'lena@example.com')
+    const { path, token } = await resetLinkFor('lena@example.com')
+    await resetWith(client, path, token, 'brand new secret 42')
+    assert.equal((await other.visit('/account')).url, '/login')
+  })
+
+  test('weak new passwords are refused with the reason, and the password stays', async ({ assert }) => {
+    const client = new WebClient()
+    await client.register('Kim_Lo', 'kim.lo@example.com')
+    for (const [password, reason] of [
+      ['password1', 'This is a commonly used password.'],
+      ['Kim_Lo123', 'There should not be any personal or page related data.'],
+      ['kim.lo@example.com', 'too easy to guess'],
+    ]) {
+      const response = await changePassword(client, 'correct horse battery', password)
+      const page = await client.visit(response.location!)
+      assert.include(fieldErrorsIn(page.text, 'password'), reason, password)
+      assert.notInclude(page.text, 'Your password was changed')
+    }
+    assert.isTrue(await (await User.findByOrFail('username', 'Kim_Lo')).verifyPassword('correct horse battery'))
+
+    // The reset form knows whose account it is: the username counts there too.
+    await requestReset(client, 'kim.lo@example.com')
+    const { path, token } = await resetLinkFor('kim.lo@example.com')
+    const { page } = await resetWith(client, path, token, 'Kim_Lo123')
+    assert.include(fieldErrorsIn(page.text, 'password'), 'There should not be any personal or page related data.')
+    assert.isTrue(await (await User.findByOrFail('username', 'Kim_Lo')).verifyPassword('correct horse battery'))
+    assert.equal((await client.get(path)).status, 200)
   })
 })

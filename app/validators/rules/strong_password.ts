@@ -1,24 +1,63 @@
 import vine from '@vinejs/vine'
 import type { FieldContext } from '@vinejs/vine/types'
+import { ZxcvbnFactory } from '@zxcvbn-ts/core'
+import * as common from '@zxcvbn-ts/language-common'
+import * as english from '@zxcvbn-ts/language-en'
 
 /**
- * Passwords too common or too repetitive to resist a guess, even when long
- * enough. Length limits are separate rules.
+ * zxcvbn's score, 0 to 4. 3 is what its authors call "safely unguessable":
+ * about 10^10 guesses, out of reach of online guessing and costly offline
+ * against an argon2 hash.
  */
-const COMMON = new Set([
-  'password', 'password1', 'password123', 'passw0rd', '1234567890', '12345678910', '0123456789',
-  'qwertyuiop', 'qwerty1234', 'iloveyou12', 'letmein123', 'welcome123', 'abc1234567', 'admin12345',
-  'football12', 'baseball12', 'monkey1234', 'dragon1234', 'sunshine12', 'princess12', 'matinee123',
-])
+export const MIN_PASSWORD_SCORE = 3
+
+/**
+ * zxcvbn-ts with its maintained dictionaries: the most common passwords of
+ * real leaks, common words in many languages, English words, names and
+ * Wikipedia's vocabulary, plus keyboard patterns, dates, repeats, sequences
+ * and l33t substitutions. Built once (the dictionaries take a moment).
+ */
+const zxcvbn = new ZxcvbnFactory({
+  dictionary: { ...common.dictionary, ...english.dictionary },
+  graphs: common.adjacencyGraphs,
+  translations: english.translations,
+})
+
+/**
+ * Words about the account that must not make up the password: its username
+ * and email, whole and in pieces ("ann_lee" → "ann", "lee"), and the site's
+ * name. Taken from the form's own fields (registration) or the validator's
+ * metadata (`meta.userInputs`: password change and reset, where the form has
+ * no username).
+ */
+function accountWords(field: FieldContext): string[] {
+  const given = [field.parent?.username, field.parent?.email, ...(field.meta?.userInputs ?? [])]
+  const words = new Set<string>(['matinee'])
+  for (const value of given) {
+    if (typeof value !== 'string' || !value.trim()) continue
+    const lower = value.trim().toLowerCase()
+    words.add(lower)
+    for (const piece of lower.split(/[^a-z0-9]+/)) if (piece.length >= 3) words.add(piece)
+  }
+  return [...words]
+}
+
+/**
+ * The reason shown next to the field: zxcvbn's warning and its first
+ * suggestion ("This is a commonly used password. Add more words that are
+ * less common.").
+ */
+export function passwordWeakness(password: string, userInputs: string[] = []): string | null {
+  const result = zxcvbn.check(password, userInputs)
+  if (result.score >= MIN_PASSWORD_SCORE) return null
+  const reason = [result.feedback.warning, result.feedback.suggestions[0]].filter(Boolean).join(' ')
+  return `This password is too easy to guess. ${reason || 'Add more words that are less common.'}`
+}
 
 function strong(value: unknown, _options: undefined, field: FieldContext) {
-  if (typeof value !== 'string') return
-  const lower = value.toLowerCase()
-  const distinct = new Set(lower).size
-  const sameAsUsername = typeof field.parent?.username === 'string' && lower.includes(field.parent.username.toLowerCase())
-  if (COMMON.has(lower) || distinct < 4 || sameAsUsername) {
-    field.report('The password is too easy to guess: avoid common words, repeats and your username', 'strongPassword', field)
-  }
+  if (typeof value !== 'string' || !field.isValid) return
+  const weakness = passwordWeakness(value, accountWords(field))
+  if (weakness) field.report(weakness, 'strongPassword', field)
 }
 
 export const strongPassword = vine.createRule(strong)
