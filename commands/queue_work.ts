@@ -42,7 +42,6 @@ export default class QueueWork extends BaseCommand {
     for (const name of names) {
       const handler: JobHandler = (await JOBS[name]()).default
       const worker = queues.worker(name)
-      worker.on('error', (error) => this.logger.error(`queue ${name}: ${error.message}`))
       worker.on('failed', (job, error) => this.logger.warning(`job ${name}#${job.id} failed: ${error.message}`))
       worker.process(concurrencyOf(name), (job) => queues.perform(job, handler))
       // Jobs whose worker died (no lock renewal) go back to waiting.
@@ -58,6 +57,7 @@ export default class QueueWork extends BaseCommand {
     // Periodic chores (app/services/chores): reconciler, purges, expiries, sweeps.
     const { workerChores } = await import('#services/chores/index')
     const { ChoreScheduler } = await import('#services/chores/scheduler')
+    const { default: reconcileTranscodes } = await import('#services/chores/reconcile_transcodes')
     const chores = new ChoreScheduler(await workerChores(names))
 
     // bin/console.ts turns SIGTERM into app.terminate(); Ctrl-C does the same
@@ -71,6 +71,21 @@ export default class QueueWork extends BaseCommand {
       await queues.shutdown()
     })
     chores.start()
+    // Redis keeps nothing on disk: when it comes back after an outage its
+    // queues may be empty, so the reconciler runs at once rather than at its
+    // next turn (PostgreSQL says what should be queued).
+    const { default: redis } = await import('@adonisjs/redis/services/main')
+    let redisWasLost = false
+    redis.connection().on('close', () => {
+      redisWasLost = true
+    })
+    redis.connection().on('ready', () => {
+      if (!redisWasLost) return
+      redisWasLost = false
+      this.logger.info('Redis is back: reconciling the transcode queue with PostgreSQL')
+      // Two seconds: bee-queue's own connections reconnect within one.
+      setTimeout(() => void chores.runNow(reconcileTranscodes.name), 2000).unref()
+    })
     process.once('SIGINT', () => this.app.terminate())
   }
 }

@@ -24,6 +24,11 @@ const queueConfig = {
     port: env.get('REDIS_PORT'),
     password: env.get('REDIS_PASSWORD')?.release() || undefined,
     db: env.get('REDIS_DB', 0),
+    // bee-queue's client (node_redis) reconnects at least every second while
+    // Redis is down (its default delay grows without bound), so workers
+    // resume within a second of Redis's return. With a retry strategy set,
+    // node_redis reports refused connections by retrying, not as errors.
+    retry_strategy: ({ attempt }: { attempt: number }) => Math.min(attempt * 100, 1000),
   },
 }
 

@@ -1,11 +1,16 @@
 import { hostname } from 'node:os'
+import { createRequire } from 'node:module'
 import Queue from 'bee-queue'
 import app from '@adonisjs/core/services/app'
+import logger from '@adonisjs/core/services/logger'
 import redis from '@adonisjs/redis/services/main'
 import queueConfig from '#config/queue'
 import { FinalJobFailure, QUEUE_NAMES, type JobHandler, type QueueName } from '#jobs/queues'
 
 const HEARTBEAT_KEY = `${queueConfig.prefix}:workers`
+
+/** bee-queue's Lua scripts, which it loads into Redis once, when a queue connects. */
+const beeQueueScripts: { buildCache(client: unknown): Promise<unknown> } = createRequire(import.meta.url)('bee-queue/lib/lua')
 
 export type JobState = 'waiting' | 'active' | 'delayed' | 'failed' | 'succeeded'
 
@@ -78,20 +83,29 @@ export class QueueService {
       if (this.#shutDown) throw new Error(`The process is stopping: no new connection for queue ${name}`)
       queue = new Queue(name, {
         prefix: queueConfig.prefix,
-        redis: { ...queueConfig.redis },
+        // While Redis is down, enqueuing fails at once (the request gets a
+        // 503, the reconciler re-enqueues from PostgreSQL) instead of waiting
+        // in node_redis's offline queue for as long as the outage lasts.
+        redis: { ...queueConfig.redis, enable_offline_queue: false },
         isWorker: false,
         getEvents: !DISPOSABLE.has(name),
         storeJobs: !DISPOSABLE.has(name),
         activateDelayedJobs: false,
         removeOnSuccess: true,
       })
+      survivesRedisRestarts(queue, name)
       this.#producers.set(name, queue)
     }
     return queue
   }
 
+  /**
+   * A worker's queue. Its blocking client keeps node_redis's offline queue:
+   * while Redis is down the next BRPOPLPUSH waits there, and is sent the
+   * moment Redis returns.
+   */
   worker(name: QueueName): Queue {
-    return new Queue(name, {
+    const queue = new Queue(name, {
       prefix: queueConfig.prefix,
       redis: { ...queueConfig.redis },
       isWorker: true,
@@ -101,6 +115,8 @@ export class QueueService {
       removeOnSuccess: true,
       removeOnFailure: DISPOSABLE.has(name),
     })
+    survivesRedisRestarts(queue, name)
+    return queue
   }
 
   queueNames(): QueueName[] {
@@ -277,6 +293,36 @@ export class QueueService {
   async shutdown() {
     this.#shutDown = true
     await this.closeAll()
+  }
+}
+
+/**
+ * A queue whose Redis goes away and comes back, maybe empty (Redis keeps
+ * nothing on disk here), keeps working:
+ * - its errors are logged: an EventEmitter's 'error' without a listener
+ *   would end the process (node_redis reports, through bee-queue, commands
+ *   aborted by a lost connection);
+ * - bee-queue runs its Lua scripts by SHA1 only, loaded when the queue
+ *   connected; a restarted Redis has forgotten them (NOSCRIPT), so they are
+ *   loaded again and the command is run once more.
+ */
+function survivesRedisRestarts(queue: Queue, name: string) {
+  queue.on('error', (error) => logger.warn({ queue: name }, `queue ${name}: ${error.message}`))
+  const internals = queue as unknown as {
+    client: unknown
+    _evalScriptOn(commandable: unknown, args: unknown[]): Promise<unknown>
+  }
+  // bee-queue mutates the arguments it is given: each try gets a copy.
+  const evalScriptOn = internals._evalScriptOn.bind(queue)
+  internals._evalScriptOn = async (commandable, args) => {
+    try {
+      return await evalScriptOn(commandable, [...args])
+    } catch (error) {
+      if (!/NOSCRIPT/.test((error as Error)?.message ?? '') || commandable !== internals.client) throw error
+      logger.info({ queue: name }, 'Redis lost the queue scripts (restarted): loading them again')
+      await beeQueueScripts.buildCache(internals.client)
+      return evalScriptOn(commandable, [...args])
+    }
   }
 }
 
