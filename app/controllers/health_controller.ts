@@ -1,9 +1,18 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import health from '#services/health_service'
 
+/**
+ * GET /health: 200 `{ status: 'up' }` or 503 `{ status: 'down' }` for
+ * anyone (load balancers, uptime checks); admins also get what is down and
+ * why, and the workers' heartbeats, which would tell an outsider how the
+ * instance is built and when it is weak.
+ */
 export default class HealthController {
-  async show({ response }: HttpContext) {
+  async show({ response, auth }: HttpContext) {
     const report = await health.check()
-    return response.status(report.ok ? 200 : 503).json(report)
+    response.status(report.ok ? 200 : 503)
+    response.header('cache-control', 'no-store')
+    const status = report.ok ? 'up' : 'down'
+    return response.json(auth.user?.isAdmin ? { status, ...report } : { status })
   }
 }
