@@ -14,6 +14,8 @@ import audit from '#services/audit_service'
 import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import { RefusedActionError } from '#exceptions/refused_action_error'
+import { isServiceOutage } from '#exceptions/service_unavailable'
+import logger from '@adonisjs/core/services/logger'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import Order from '#models/order'
 import storageCleanup from '#services/media/storage_cleanup'
@@ -69,7 +71,12 @@ export class VideoService {
       throw error
     }
     await plugins.hooks.doAction('video:uploaded', { videoId: video.id, ownerId: owner.id })
-    await transcoder.enqueue(video)
+    await transcoder.enqueue(video).catch((error) => {
+      // Redis is down: the upload is kept, and the worker's reconciler
+      // queues it from PostgreSQL once Redis is back.
+      if (!isServiceOutage(error)) throw error
+      logger.warn({ videoId: video.id }, `upload kept; its transcode is queued when Redis is back (${error.message})`)
+    })
     return video
   }
 
