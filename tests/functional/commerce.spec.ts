@@ -10,19 +10,12 @@ import orders from '#services/order_service'
 import plugins from '#services/plugins'
 import { resetState } from '#tests/helpers/state'
 import { loggedIn } from '#tests/helpers/videos'
-import { ledgerOf, listedVideo, onlyOrder, paymentEventOutcomes, startStripe } from '#tests/helpers/commerce'
+import { buyWithStripe, connectStripe, ledgerOf, listedVideo, onlyOrder, paymentEventOutcomes, startStripe } from '#tests/helpers/commerce'
 import type { StripeStandIn } from '#tests/helpers/stripe_stand_in'
 import { WebClient } from '#tests/helpers/web_client'
 import type Video from '#models/video'
 
-/** Presses the Stripe buy button on the video page; returns the Checkout Session id. */
-async function buy(client: WebClient, video: Video) {
-  const response = await client.submit(`/videos/${video.id}`, `/videos/${video.id}/checkout`, { provider: 'stripe' })
-  if (response.status !== 303 || !response.location?.includes('/c/pay/')) {
-    throw new Error(`buy answered ${response.status} → ${response.location}`)
-  }
-  return response.location.split('/c/pay/')[1]
-}
+const buy = buyWithStripe
 
 /** An open playback session row, as the player would have (revocation is what is checked). */
 async function openSession(user: User, video: Video) {
@@ -386,13 +379,7 @@ test.group('Commerce: buying with Stripe', (group) => {
 
   test('a creator with a connected Stripe account is paid directly, minus the application fee', async ({ assert }) => {
     const { user: creator, client: creatorClient } = await loggedIn('maker', 'creator')
-    const start = await creatorClient.submit('/plugins/stripe/connect', '/plugins/stripe/connect', {})
-    assert.include(start.location!, '/connect/onboard/')
-    // The hosted onboarding page's "Finish onboarding" form posts back to itself.
-    const onboarding = new URL(start.location!)
-    const finish = await fetch(onboarding, { method: 'POST', redirect: 'manual', body: new URLSearchParams() })
-    assert.equal(finish.status, 303)
-    const back = await creatorClient.visit(new URL(finish.headers.get('location')!).pathname)
+    const back = await connectStripe(creatorClient)
     assert.include(back.text, 'receives card sales directly')
 
     const video = await listedVideo(creator)

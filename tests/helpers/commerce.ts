@@ -65,3 +65,25 @@ export async function paymentEventOutcomes() {
   const rows = await db.from('payment_events').orderBy('id').select('event_id', 'type', 'outcome', 'detail')
   return rows
 }
+
+/**
+ * A creator connects a Stripe account the way they would: Card payouts →
+ * Connect, then the hosted onboarding's "Finish onboarding". Returns the
+ * page they land on back at the app.
+ */
+export async function connectStripe(creatorClient: { submit: Function; visit: Function }) {
+  const start = await creatorClient.submit('/plugins/stripe/connect', '/plugins/stripe/connect', {})
+  if (!start.location?.includes('/connect/onboard/')) throw new Error(`Connect answered ${start.status} → ${start.location}`)
+  const finish = await fetch(new URL(start.location), { method: 'POST', redirect: 'manual', body: new URLSearchParams() })
+  if (finish.status !== 303) throw new Error(`onboarding answered ${finish.status}`)
+  return creatorClient.visit(new URL(finish.headers.get('location')!).pathname) as Promise<{ text: string }>
+}
+
+/** Presses the Stripe buy button on the video page; returns the Checkout Session id. */
+export async function buyWithStripe(client: { submit: Function }, video: { id: string }): Promise<string> {
+  const response = await client.submit(`/videos/${video.id}`, `/videos/${video.id}/checkout`, { provider: 'stripe' })
+  if (response.status !== 303 || !response.location?.includes('/c/pay/')) {
+    throw new Error(`buy answered ${response.status} → ${response.location}`)
+  }
+  return response.location.split('/c/pay/')[1]
+}
