@@ -37,6 +37,22 @@ const testVideo = (size: string, seconds: number, audio: boolean) => [
   ...(audio ? ['-c:a', 'aac', '-shortest'] : []),
 ]
 
+/** A tiny, fast video: a flat colour at high CRF, so even huge sizes or durations make small files. */
+const flatVideo = (size: string, rate: number, seconds: number) => [
+  '-f', 'lavfi', '-i', `color=c=gray:size=${size}:rate=${rate}`,
+  '-t', String(seconds), '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '51', '-pix_fmt', 'yuv420p',
+]
+
+/**
+ * Text files that make FFmpeg open other files if it reads them with the
+ * demuxer it guesses, named .mp4. They point at `target` (default: the decoy).
+ */
+export const pointers = {
+  hlsPlaylist: (target: string) => `#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:2.0,\n${target}\n#EXT-X-ENDLIST\n`,
+  ffconcat: (target: string) => `ffconcat version 1.0\nfile '${target}'\n`,
+  fileUrl: (target: string) => `#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:2.0,\nfile://${target}\n#EXT-X-ENDLIST\n`,
+}
+
 export const media = {
   /** 6 s, 640x360, 30 fps, with audio. */
   landscape: () => fixture('landscape.mp4', (p) => ffmpeg([...testVideo('640x360', 6, true), p])),
@@ -73,6 +89,20 @@ export const media = {
       await writeFile(p, whole.subarray(0, Math.floor(whole.length * 0.6)))
     }),
   empty: () => fixture('empty.mp4', (p) => writeFile(p, '')),
+  /** 10 hours of 16x16 at 1 fps (under 1 MB). */
+  tenHours: () => fixture('ten-hours.mp4', (p) => ffmpeg([...flatVideo('16x16', 1, 36_000), p])),
+  /** 8K (7680x4320) at 120 fps, 0.1 s. */
+  eightK120: () => fixture('8k-120fps.mp4', (p) => ffmpeg([...flatVideo('7680x4320', 120, 0.1), p])),
+  /** 4K UHD at 120 fps, 0.1 s: every frame fits, the pixel rate does not. */
+  uhd120: () => fixture('uhd-120fps.mp4', (p) => ffmpeg([...flatVideo('3840x2160', 120, 0.1), p])),
+  /** A real 2 s MPEG-TS video that the pointer files below point at: reading it would succeed. */
+  decoy: () => fixture('decoy.ts', (p) => ffmpeg([...flatVideo('64x36', 10, 2), '-f', 'mpegts', p])),
+  /** An HLS playlist naming the decoy by path, renamed .mp4. */
+  hlsPlaylistAsMp4: () => fixture('playlist.mp4', async (p) => writeFile(p, pointers.hlsPlaylist(await media.decoy()))),
+  /** An ffconcat list of the decoy, renamed .mp4. */
+  ffconcatAsMp4: () => fixture('ffconcat.mp4', async (p) => writeFile(p, pointers.ffconcat(await media.decoy()))),
+  /** A playlist naming the decoy by a file:// URL, renamed .mp4. */
+  fileUrlAsMp4: () => fixture('file-url.mp4', async (p) => writeFile(p, pointers.fileUrl(await media.decoy()))),
   /** Random bytes, larger than the test MAX_UPLOAD_BYTES (20 MB). */
   oversize: () => fixture('oversize.mp4', (p) => writeFile(p, randomBytes(21 * 1024 * 1024))),
 }

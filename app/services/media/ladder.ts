@@ -1,6 +1,7 @@
 import type { LadderRung } from '#config/media'
 import type { ProbeResult } from '#services/media/probe'
 import { inputArgs } from '#services/media/ffmpeg'
+import { spriteFilter, type SpritePlan } from '#services/media/sprite'
 
 export interface PlannedRendition {
   name: string
@@ -61,7 +62,7 @@ export interface HlsCommandInput {
   hasAudio: boolean
   preset: string
   /** Also write a thumbnail sprite from the same decode. */
-  sprite?: { path: string; intervalSeconds: number; tileWidth: number; tileHeight: number; columns: number; rows: number }
+  sprite?: SpritePlan & { path: string }
   progress?: boolean
 }
 
@@ -81,13 +82,7 @@ export function hlsCommand(options: HlsCommandInput): string[] {
     const scale = `scale=${rendition.width}:${rendition.height},setsar=1`
     filters.push(k < order.length - 1 ? `[c${k}]${scale},split=2[v${index}][c${k + 1}]` : `[c${k}]${scale}[v${index}]`)
   })
-  if (options.sprite) {
-    const { intervalSeconds, tileWidth, tileHeight, columns, rows } = options.sprite
-    filters.push(
-      `[spritein]fps=1/${intervalSeconds},scale=${tileWidth}:${tileHeight}:force_original_aspect_ratio=decrease,` +
-        `pad=${tileWidth}:${tileHeight}:(ow-iw)/2:(oh-ih)/2,tile=${columns}x${rows}[sprite]`
-    )
-  }
+  if (options.sprite) filters.push(`[spritein]${spriteFilter(options.sprite)}[sprite]`)
 
   const args = ['-hide_banner', '-y', '-loglevel', 'error']
   if (options.progress) args.push('-progress', 'pipe:1', '-nostats')

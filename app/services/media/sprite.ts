@@ -28,6 +28,15 @@ export function planSprite(durationSeconds: number, width: number, height: numbe
   return { intervalSeconds, tileWidth, tileHeight, columns, rows: Math.ceil(count / columns), count }
 }
 
+/** The FFmpeg filter that turns a video into the plan's sheet (one frame: take the first output frame). */
+export function spriteFilter(plan: SpritePlan) {
+  const { intervalSeconds, tileWidth, tileHeight, columns, rows } = plan
+  return (
+    `fps=1/${intervalSeconds},scale=${tileWidth}:${tileHeight}:force_original_aspect_ratio=decrease,` +
+    `pad=${tileWidth}:${tileHeight}:(ow-iw)/2:(oh-ih)/2,tile=${columns}x${rows}`
+  )
+}
+
 /** The WebVTT that maps each time range to its tile of the sheet. */
 export function spriteVtt(sprite: Pick<SpriteInfo, 'intervalSeconds' | 'tileWidth' | 'tileHeight' | 'columns' | 'count'>, duration: number) {
   const stamp = (seconds: number) => {
