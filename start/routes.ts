@@ -42,7 +42,7 @@ router.post('/videos/:id/playback', [PlaybackController, 'store']).as('playback.
 router.post('/playback/:session/renew', [PlaybackController, 'renew'])
 router.post('/playback/:session/position', [PlaybackController, 'position'])
 router.delete('/playback/:session', [PlaybackController, 'destroy'])
-router.get('/play/:session/*', [PlayController, 'show']).as('play')
+router.get('/play/:session/*', [PlayController, 'show']).as('play').use(middleware.referrerPolicy({ policy: 'no-referrer' }))
 router.get('/health', [HealthController, 'show']).as('health')
 router.get('/currency', [DisplayCurrenciesController, 'update'])
 
@@ -57,7 +57,9 @@ router
 
 router.get('/forgot-password', [PasswordResetsController, 'create']).as('password.forgot')
 router.post('/forgot-password', [PasswordResetsController, 'store']).use(passwordResetThrottle)
-router.get('/reset-password/:token', [PasswordResetsController, 'edit']).as('password.reset')
+router.get('/reset-password/:token', [PasswordResetsController, 'edit'])
+  .as('password.reset')
+  .use(middleware.referrerPolicy({ policy: 'no-referrer' }))
 router.post('/reset-password', [PasswordResetsController, 'update']).use(passwordResetThrottle)
 
 router

@@ -1,4 +1,5 @@
 import type { HttpContext } from '@adonisjs/core/http'
+import { errors as vineErrors } from '@vinejs/vine'
 import { forgotPasswordValidator, resetPasswordValidator } from '#validators/account'
 import passwordResets, { InvalidResetTokenError } from '#services/password_reset_service'
 
@@ -23,9 +24,17 @@ export default class PasswordResetsController {
   async update({ request, response, session }: HttpContext) {
     // The strength check counts the account's own username and email as easy words.
     const owner = await passwordResets.ownerOf(String(request.input('token', '')))
-    const { token, password } = await request.validateUsing(resetPasswordValidator, {
-      meta: { userInputs: owner ? [owner.username, owner.email] : [] },
-    })
+    let token: string, password: string
+    try {
+      ;({ token, password } = await request.validateUsing(resetPasswordValidator, {
+        meta: { userInputs: owner ? [owner.username, owner.email] : [] },
+      }))
+    } catch (error) {
+      // The reset page sends no Referer (its URL is the secret), so "back" is unknown: name the page.
+      if (!(error instanceof vineErrors.E_VALIDATION_ERROR) || !owner) throw error
+      session.flashValidationErrors(error)
+      return response.redirect().toPath(`/reset-password/${encodeURIComponent(String(request.input('token')))}`)
+    }
     try {
       await passwordResets.reset(token, password)
     } catch (error) {

@@ -3,7 +3,7 @@ import db from '@adonisjs/lucid/services/db'
 import User from '#models/user'
 import { resetState } from '#tests/helpers/state'
 import { smtp, decodeQuotedPrintable } from '#tests/helpers/smtp_capture'
-import { WebClient, fieldErrorsIn } from '#tests/helpers/web_client'
+import { WebClient, csrfTokenIn, fieldErrorsIn } from '#tests/helpers/web_client'
 import PlaybackSession from '#models/playback_session'
 import { loggedIn, readyVideo } from '#tests/helpers/videos'
 
@@ -180,7 +180,10 @@ test.group('Password change and reset end the other sessions', (group) => {
 
     const firstPlaying = await playingSegment(first, video.id)
     const secondPlaying = await playingSegment(second, video.id)
-    assert.equal((await second.bytes(secondPlaying.segment)).status, 200)
+    const segment = await second.bytes(secondPlaying.segment)
+    assert.equal(segment.status, 200)
+    // Signed URLs are secrets: no request ever carries one as its Referer.
+    assert.equal(segment.headers.get('referrer-policy'), 'no-referrer')
     assert.equal((await first.bytes(firstPlaying.segment)).status, 200)
 
     const changed = await changePassword(first, 'correct horse battery', 'another good secret 9')
@@ -241,5 +244,30 @@ test.group('Password change and reset end the other sessions', (group) => {
     assert.include(fieldErrorsIn(page.text, 'password'), 'There should not be any personal or page related data.')
     assert.isTrue(await (await User.findByOrFail('username', 'Kim_Lo')).verifyPassword('correct horse battery'))
     assert.equal((await client.get(path)).status, 200)
+  })
+})
+
+test.group('Referrer-Policy', (group) => {
+  group.each.setup(async () => {
+    await resetState()
+    await new WebClient().register('Reza', 'reza@example.com')
+  })
+
+  test('pages send same-origin; the reset page, whose URL is the secret, sends no-referrer and still shows its errors', async ({ assert }) => {
+    const client = new WebClient()
+    assert.equal((await client.get('/')).headers.get('referrer-policy'), 'same-origin')
+    await requestReset(client, 'reza@example.com')
+    const { path, token } = await resetLinkFor('reza@example.com')
+    const form = await client.get(path)
+    assert.equal(form.headers.get('referrer-policy'), 'no-referrer')
+
+    // As a browser posts it under no-referrer: no Referer header at all.
+    const body = new URLSearchParams({ _csrf: csrfTokenIn(form.text), token, password: 'password1', password_confirmation: 'password1' })
+    const refused = await client.request('POST', '/reset-password', body)
+    assert.equal(refused.status, 302)
+    assert.equal(refused.location, path)
+    const page = await client.visit(path)
+    assert.include(fieldErrorsIn(page.text, 'password'), 'This is a commonly used password.')
+    assert.isTrue(await (await User.findByOrFail('username', 'Reza')).verifyPassword('correct horse battery'))
   })
 })
