@@ -13,17 +13,17 @@ import payoutAccounts from '#services/payout_account_service'
 import { TestChain, startWatcher } from '#tests/helpers/chain'
 import { stopProcess } from '#tests/helpers/processes'
 import type { X402PaymentProvider } from '../plugins/x402/x402_payment_provider.js'
-import { figure, waitUntil } from './helpers.js'
+import { figure, smokeOr, waitUntil } from './helpers.js'
 import { benchCreator } from './fixtures.js'
 
-const PAYMENTS = 100
+const PAYMENTS = smokeOr(100, 6)
 /** The watcher is killed (SIGKILL) after these payments and started again after the next DOWN_FOR. */
-const KILL_AFTER = [33, 66]
-const DOWN_FOR = 10
+const KILL_AFTER = smokeOr([33, 66], [2])
+const DOWN_FOR = smokeOr(10, 2)
 const PRICE = 500
 
 /**
- * 100 wallet payments (half in the test stablecoin, half in the native coin)
+ * 100 wallet payments (smoke: 6; half in the test stablecoin, half in the native coin)
  * against a real Hardhat node, with the chain watcher killed twice without
  * warning; ten payments are sent each time while it is down. Then: how many
  * orders were credited, exactly once each, and, for the payments made while

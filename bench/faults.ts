@@ -1,23 +1,38 @@
 import { readdir } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import redis from '@adonisjs/redis/services/main'
+import queueConfig from '#config/queue'
 import Video from '#models/video'
 import storage from '#services/storage_service'
 import videos from '#services/video_service'
-import { figure, source, waitUntil } from './helpers.js'
+import { figure, smokeOr, source, waitUntil } from './helpers.js'
 import { queuedVideo, startWorker, stopWorker } from './fixtures.js'
 
-const TOTAL = 5
+const TOTAL = smokeOr(5, 2)
+/**
+ * How far a transcode must be before its worker is killed. A smoke-size
+ * transcode takes a second or two: any progress will do, or it could finish
+ * between two looks.
+ */
+const KILL_AT_PROGRESS = smokeOr(20, 0)
+/**
+ * Smoke only: a pause after each kill, so the next worker's start-up
+ * reconciler and stall check already see the lost job as stale; otherwise a
+ * run of seconds would wait for their next periodic pass (30 s).
+ */
+const PAUSE_AFTER_KILL_MS = smokeOr(0, queueConfig.stallIntervalMs + 1000)
 
 /**
- * Five transcodes; a worker is SIGKILLed in the middle of each, and Redis is
- * flushed once while jobs are queued. Then one worker is left to finish.
- * Reports how many videos end ready and how many stored objects nobody owns.
+ * Five transcodes (smoke: two short ones); a worker is SIGKILLed in the
+ * middle of each, and Redis is flushed once while jobs are queued. Then one
+ * worker is left to finish. Reports how many videos end ready and how many
+ * stored objects nobody owns.
  */
 export default async function faultsBench() {
-  const path = await source('faults-720p-30s.mp4', [
-    '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30', '-f', 'lavfi', '-i', 'sine=sample_rate=48000',
-    '-t', '30', '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac', '-shortest',
+  const [size, seconds] = smokeOr(['1280x720', 30], ['640x360', 8])
+  const path = await source(`faults-${size}-${seconds}s.mp4`, [
+    '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=30`, '-f', 'lavfi', '-i', 'sine=sample_rate=48000',
+    '-t', String(seconds), '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'aac', '-shortest',
   ])
   const created: Video[] = []
   for (let i = 0; i < TOTAL; i++) created.push(await queuedVideo(path, `faults ${i}`))
@@ -30,7 +45,7 @@ export default async function faultsBench() {
     let victim: string | undefined
     await waitUntil(
       async () => {
-        const busy = await Video.query().whereIn('id', ids).where('status', 'processing').where('progress', '>=', 20)
+        const busy = await Video.query().whereIn('id', ids).where('status', 'processing').where('progress', '>=', KILL_AT_PROGRESS)
         victim = busy.find((video) => !killed.has(video.id))?.id
         return !!victim
       },
@@ -46,6 +61,7 @@ export default async function faultsBench() {
       flushed = true
       console.error('flushed Redis')
     }
+    await new Promise((resolve) => setTimeout(resolve, PAUSE_AFTER_KILL_MS))
   }
 
   const worker = startWorker()

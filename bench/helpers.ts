@@ -29,15 +29,6 @@ export async function source(name: string, args: string[]) {
   return path
 }
 
-/** 60 s of 1080p30 with audio: moving test pattern + tone. */
-export const source1080p = () =>
-  source('source-1080p30-60s.mp4', [
-    '-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=30',
-    '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
-    '-t', '60', '-c:v', 'libx264', '-preset', 'veryfast', '-b:v', '8M', '-pix_fmt', 'yuv420p',
-    '-c:a', 'aac', '-shortest',
-  ])
-
 export async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what: string) {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {

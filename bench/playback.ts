@@ -10,6 +10,7 @@
 |   segment_proxy_rps(_nginx), segment_proxy_p99_ms
 |                                       signed, checked segment requests at 100
 |                                       connections, against nginx serving the files
+| Smoke (BENCH_SMOKE=1): 8 s and 16 s videos, 2 viewers, 2 sessions each, 1 s of load.
 */
 import { spawn } from 'node:child_process'
 import { createReadStream } from 'node:fs'
@@ -27,7 +28,7 @@ import storage from '#services/storage_service'
 import watermarks from '#services/watermark_service'
 import transcoder from '#services/transcode_service'
 import type { VisibleWatermarker } from '#hooks/contracts'
-import { benchDir, exec, figure, source, waitUntil } from './helpers.js'
+import { benchDir, exec, figure, smokeOr, source, waitUntil } from './helpers.js'
 import { benchCreator, startProductionServer, startWorker, stopWorker } from './fixtures.js'
 import { WebClient } from '../tests/helpers/web_client.js'
 
@@ -111,7 +112,7 @@ async function firstByte(client: WebClient, url: string) {
   if (response.status !== 200) throw new Error(`segment answered ${response.status}`)
 }
 
-async function firstSegmentTimes(client: WebClient, video: Video, sessions = 10) {
+async function firstSegmentTimes(client: WebClient, video: Video, sessions = smokeOr(10, 2)) {
   const times: number[] = []
   for (let i = 0; i < sessions; i++) {
     const started = performance.now()
@@ -246,7 +247,7 @@ end
 `
   )
   try {
-    const seconds = process.env.BENCH_RPS_SECONDS ?? '15'
+    const seconds = process.env.BENCH_RPS_SECONDS ?? smokeOr('15', '1')
     const { stdout } = await exec('wrk', ['-t2', '-c100', `-d${seconds}s`, '--latency', '-s', script, url], { maxBuffer: 1 << 20 })
     if (/Non-2xx or 3xx responses: \d+/.test(stdout) || /Socket errors/.test(stdout)) throw new Error(`load on ${url} had errors:\n${stdout}`)
     const rps = Number(stdout.match(/Requests\/sec:\s+([\d.]+)/)![1])
@@ -262,12 +263,12 @@ end
 const parts = new Set((process.env.BENCH_PARTS ?? 'first,realtime,proxy').split(','))
 
 export default async function playbackBench() {
-  const short = await benchVideo(60, 'bench playback 60 s')
-  const long = await benchVideo(20 * 60, 'bench playback 20 min')
+  const short = await benchVideo(...smokeOr<[number, string]>([60, 'bench playback 60 s'], [8, 'bench playback 8 s']))
+  const long = await benchVideo(...smokeOr<[number, string]>([20 * 60, 'bench playback 20 min'], [16, 'bench playback 16 s']))
   let server = await startProductionServer({ PLAYBACK_MAX_SESSIONS: '1000' })
   const worker = startWorker({}, ['watermark', 'watermark_ahead'])
   try {
-    const clients = await viewers(16)
+    const clients = await viewers(smokeOr(16, 2))
 
     // 1. First segment of a new session, cold.
     const all: number[] = []
@@ -287,7 +288,7 @@ export default async function playbackBench() {
     // 2. Concurrent realtime sessions: grow until one stalls.
     let best = 0
     for (let count = 2; parts.has('realtime') && count <= clients.length; count += 2) {
-      const lateMs = await realtimeStep(clients.slice(0, count), long, Number(process.env.BENCH_REALTIME_SEGMENTS ?? 10))
+      const lateMs = await realtimeStep(clients.slice(0, count), long, Number(process.env.BENCH_REALTIME_SEGMENTS ?? smokeOr(10, 2)))
       console.error(`${count} sessions: worst segment ${lateMs > 0 ? `${Math.round(lateMs)} ms late` : `${Math.round(-lateMs)} ms early`}`)
       if (lateMs > 0) break
       best = count

@@ -1,16 +1,25 @@
 /*
 | Benchmark runner: boots the app (console environment, the test database
-| and Redis db from .env.test) and runs one benchmark module from bench/.
-| Each figure prints alone on a line: FIGURE <name> <value> <unit>.
-|   node --import @poppinss/ts-exec bench/run.ts transcode
+| and Redis db from .env.test) and runs benchmark modules from bench/, one
+| after the other (every one when none is named). Each figure prints alone on
+| a line: FIGURE <name> <value> <unit>. With BENCH_SMOKE=1 every benchmark
+| runs its code path at a tiny size, in seconds (make test runs them so).
+|   node --import @poppinss/ts-exec bench/run.ts transcode upload
+| A failing benchmark does not stop the others; the exit code says one failed.
 */
 process.env.NODE_ENV = 'test'
 import { spawnSync } from 'node:child_process'
+import { performance } from 'node:perf_hooks'
 import { createIgnitor } from '../bin/ignitor.js'
+import { isSmoke } from './helpers.js'
 
-const name = process.argv[2]
-if (!name || !/^[a-z_]+$/.test(name)) {
-  console.error('usage: bench/run.ts <transcode|upload|faults|playback|webhooks|chain>')
+/** Every benchmark, in the order `make bench` runs them (one module each, bench/<name>.ts). */
+const BENCHES = ['transcode', 'upload', 'faults', 'playback', 'webhooks', 'chain']
+
+const names = process.argv.slice(2).flatMap((arg) => arg.split(/[\s,]+/)).filter(Boolean)
+const unknown = names.filter((name) => !BENCHES.includes(name))
+if (unknown.length) {
+  console.error(`unknown benchmark ${unknown.join(', ')}; usage: bench/run.ts [${BENCHES.join('|')}]...`)
   process.exit(2)
 }
 
@@ -23,14 +32,22 @@ await app.init()
 await app.boot()
 await app.start(async () => {})
 
-let exitCode = 0
+const failed: string[] = []
 try {
-  const { default: bench } = await import(`./${name}.ts`)
-  await bench()
-} catch (error) {
-  console.error(error)
-  exitCode = 1
+  for (const name of names.length ? names : BENCHES) {
+    console.log(`== bench ${name}${isSmoke() ? ' (smoke)' : ''}`)
+    const started = performance.now()
+    try {
+      const { default: bench } = await import(`./${name}.ts`)
+      await bench()
+      console.error(`== bench ${name} done in ${((performance.now() - started) / 1000).toFixed(1)} s`)
+    } catch (error) {
+      console.error(`== bench ${name} FAILED after ${((performance.now() - started) / 1000).toFixed(1)} s:`, error)
+      failed.push(name)
+    }
+  }
 } finally {
   await app.terminate()
 }
-process.exit(exitCode)
+if (failed.length) console.error(`failed benchmarks: ${failed.join(', ')}`)
+process.exit(failed.length ? 1 : 0)

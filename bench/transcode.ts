@@ -6,18 +6,29 @@ import videos from '#services/video_service'
 import { probe } from '#services/media/probe'
 import { run } from '#services/media/ffmpeg'
 import { hlsCommand, outputFps, planLadder } from '#services/media/ladder'
-import { benchDir, figure, source1080p, timed, waitUntil } from './helpers.js'
+import { benchDir, figure, smokeOr, source, timed, waitUntil } from './helpers.js'
 import { queuedVideo, readyOrFailed, startWorker, stopWorker } from './fixtures.js'
 
+/** 60 s of 1080p30 with audio: moving test pattern + tone (smoke: 4 s of 360p). */
+const transcodeSource = () => {
+  const [size, seconds] = smokeOr(['1920x1080', 60], ['640x360', 4])
+  return source(`source-${size}-30fps-${seconds}s.mp4`, [
+    '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=30`,
+    '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
+    '-t', String(seconds), '-c:v', 'libx264', '-preset', 'veryfast', '-b:v', '8M', '-pix_fmt', 'yuv420p',
+    '-c:a', 'aac', '-shortest',
+  ])
+}
+
 /**
- * Content-seconds transcoded per wall-second for a 60 s 1080p30 source and
- * the default ladder, three ways in one run:
+ * Content-seconds transcoded per wall-second for a 60 s 1080p30 source (smoke:
+ * 4 s of 360p) and the default ladder, three ways in one run:
  * - through the real worker (storage in and out, probe, poster, sprite);
  * - one FFmpeg process per rendition, one after the other;
  * - the bare single-process FFmpeg command the worker runs.
  */
 export default async function transcodeBench() {
-  const path = await source1080p()
+  const path = await transcodeSource()
   const info = await probe(path)
   const renditions = planLadder(info, mediaConfig.ladder)
   const fps = outputFps(info.fps, mediaConfig.maxFps)

@@ -5,19 +5,22 @@ import { once } from 'node:events'
 import * as tus from 'tus-js-client'
 import Video from '#models/video'
 import videos from '#services/video_service'
-import { benchDir, figure, source, timed } from './helpers.js'
+import { benchDir, figure, smokeOr, source, timed } from './helpers.js'
 import { benchCreator, startProductionServer } from './fixtures.js'
 import { WebClient } from '../tests/helpers/web_client.js'
 
-const TARGET_BYTES = 2 * 1024 ** 3
+/** 2 GB (smoke: 24 MB, in 4 MB chunks, so the upload still takes several requests). */
+const TARGET_BYTES = smokeOr(2 * 1024 ** 3, 24 * 1024 ** 2)
+const CHUNK_BYTES = Number(process.env.BENCH_CHUNK_MB ?? smokeOr(16, 4)) * 1024 * 1024
 
-/** A valid ~2 GB MPEG-TS video: one generated piece repeated (TS concatenates). */
-async function twoGigabyteVideo() {
-  const path = join(benchDir, 'upload-2gb.ts')
+/** A valid MPEG-TS video of TARGET_BYTES: one generated piece repeated (TS concatenates). */
+async function largeVideo() {
+  const path = join(benchDir, `upload-${TARGET_BYTES}.ts`)
   if (((await stat(path).catch(() => null))?.size ?? 0) >= TARGET_BYTES) return path
-  const piece = await source('upload-piece.ts', [
+  const seconds = smokeOr(20, 2)
+  const piece = await source(`upload-piece-${seconds}s.ts`, [
     '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30', '-f', 'lavfi', '-i', 'sine=sample_rate=48000',
-    '-t', '20', '-c:v', 'libx264', '-preset', 'ultrafast', '-b:v', '12M', '-c:a', 'aac', '-shortest', '-f', 'mpegts',
+    '-t', String(seconds), '-c:v', 'libx264', '-preset', 'ultrafast', '-b:v', '12M', '-c:a', 'aac', '-shortest', '-f', 'mpegts',
   ])
   const pieceBytes = await readFile(piece)
   const out = createWriteStream(path)
@@ -36,12 +39,12 @@ async function peakRssMb(pid: number) {
 }
 
 /**
- * Uploads a 2 GB video through tus to the production web server
+ * Uploads a 2 GB video (smoke: 24 MB) through tus to the production web server
  * (`node bin/server.js` of the build) and reports its peak RSS and the
  * throughput (to storage, end to end).
  */
 export default async function uploadBench() {
-  const path = await twoGigabyteVideo()
+  const path = await largeVideo()
   const size = (await stat(path)).size
   const server = await startProductionServer({ MAX_UPLOAD_BYTES: String(4 * 1024 ** 3) })
   const pid = server.pid
@@ -59,10 +62,10 @@ export default async function uploadBench() {
           const upload = new tus.Upload(createReadStream(path) as any, {
             endpoint: new URL('/studio/uploads', client.baseUrl).href,
             uploadSize: size,
-            chunkSize: Number(process.env.BENCH_CHUNK_MB ?? 16) * 1024 * 1024,
+            chunkSize: CHUNK_BYTES,
             retryDelays: [],
             headers: { 'cookie': client.cookieHeader(), 'x-csrf-token': csrf },
-            metadata: { filename: 'bench-2gb.ts', title: 'bench upload', price: '0', currency: 'USD', visibility: 'draft' },
+            metadata: { filename: 'bench-upload.ts', title: 'bench upload', price: '0', currency: 'USD', visibility: 'draft' },
             onError: reject,
             onSuccess: (payload: any) => resolve(JSON.parse(payload.lastResponse.getBody()).videoId),
           })

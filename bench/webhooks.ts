@@ -8,11 +8,11 @@ import orders from '#services/order_service'
 import { platformFeeFor } from '#services/commerce/ledger'
 import type { StripeEvent } from '#tests/helpers/stripe_stand_in'
 import { startStripe } from '#tests/helpers/commerce'
-import { figure } from './helpers.js'
+import { figure, smokeOr } from './helpers.js'
 import { benchCreator, startProductionServer } from './fixtures.js'
 
-const EVENTS = 1000
-const CONCURRENCY = 50
+const EVENTS = smokeOr(1000, 40)
+const CONCURRENCY = smokeOr(50, 5)
 const PRICE = 1000
 
 interface Delivery {
@@ -30,7 +30,7 @@ function shuffle<T>(items: T[]) {
 }
 
 /**
- * A storm of 1,000 signed Stripe events against the production server:
+ * A storm of 1,000 signed Stripe events (smoke: 40) against the production server:
  * 25% duplicates, 10% out of order (refunds sent before their payment),
  * 5% forged, all sent 50 at a time. Then the books are checked: every
  * order's ledger sums to its amount (paid) or zero, no viewer owns a video
