@@ -4,10 +4,15 @@ import Queue from 'bee-queue'
 import app from '@adonisjs/core/services/app'
 import logger from '@adonisjs/core/services/logger'
 import redis from '@adonisjs/redis/services/main'
+import db from '@adonisjs/lucid/services/db'
+import { isServiceOutage } from '#exceptions/service_unavailable'
 import queueConfig from '#config/queue'
 import { FinalJobFailure, QUEUE_NAMES, type JobHandler, type QueueName } from '#jobs/queues'
 
 const HEARTBEAT_KEY = `${queueConfig.prefix}:workers`
+
+/** How long a job that lost PostgreSQL or Redis waits for it before failing the attempt. */
+const OUTAGE_WAIT_MS = 5 * 60_000
 
 /** bee-queue's Lua scripts, which it loads into Redis once, when a queue connects. */
 const beeQueueScripts: { buildCache(client: unknown): Promise<unknown> } = createRequire(import.meta.url)('bee-queue/lib/lua')
@@ -139,13 +144,38 @@ export class QueueService {
    * retries so the job lands in the failed list at once.
    */
   async perform(job: Queue.Job<any>, handler: JobHandler) {
+    const attempt = () => handler(job.data, { id: job.id, reportProgress: (p) => job.reportProgress(p as any) })
     try {
-      return await handler(job.data, { id: job.id, reportProgress: (p) => job.reportProgress(p as any) })
+      try {
+        return await attempt()
+      } catch (error) {
+        // PostgreSQL or Redis went away under the job (a restart): its
+        // retries would run out while the service is still down (and spread
+        // over a backoff that outlasts its return), so the attempt waits for
+        // the service and runs again, once.
+        if (!isServiceOutage(error) || !(await this.#servicesReturn(OUTAGE_WAIT_MS))) throw error
+        logger.info({ job: job.id }, 'the service is back: running the job again')
+        return await attempt()
+      }
     } catch (error) {
       job.options.failedAt = Date.now()
       if (error instanceof FinalJobFailure) job.options.retries = 0
       throw error
     }
+  }
+
+  /** Resolves true once PostgreSQL and Redis both answer, false after `timeoutMs`. */
+  async #servicesReturn(timeoutMs: number) {
+    const deadline = Date.now() + timeoutMs
+    while (Date.now() < deadline && !this.#shutDown) {
+      const up = await Promise.all([db.rawQuery('select 1'), redis.ping()]).then(
+        () => true,
+        () => false
+      )
+      if (up) return true
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+    }
+    return false
   }
 
   async counts(name: QueueName): Promise<QueueCounts> {

@@ -33,6 +33,36 @@ export function startAce(args: string[], env: Record<string, string> = {}): Chil
   })
 }
 
+/**
+ * A web server from the sources (`bin/server.ts`, as `node ace serve` runs
+ * it, without the file watcher) on `env.PORT`; resolves once it answers HTTP.
+ */
+export async function startWebServer(env: Record<string, string>, timeoutMs = 60_000): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', '@poppinss/ts-exec', 'bin/server.ts'], {
+    cwd: app.makePath(),
+    env: { ...process.env, NODE_ENV: 'test', FORCE_COLOR: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  const collect = (chunk: Buffer) => (output = (output + chunk).slice(-10_000))
+  child.stdout!.on('data', collect)
+  child.stderr!.on('data', collect)
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const answered = await fetch(`http://127.0.0.1:${env.PORT}/health`).then(
+      () => true,
+      () => false
+    )
+    if (answered) break
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL')
+      throw new Error(`the web server did not answer on port ${env.PORT}:\n${output}`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  return child
+}
+
 /** Resolves once the process printed something matching `pattern`. */
 export function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs = 30_000): Promise<string> {
   return new Promise((resolve, reject) => {
