@@ -191,10 +191,10 @@ test.group('Password change and reset end the other sessions', (group) => {
 
     // The browser that changed it stays logged in; the other one is a guest on its next request.
     assert.equal((await first.visit('/account')).url, '/account')
-    const home = await second.visit('/')
-    assert.include(home.text, 'Your password was changed, so you were logged out here.')
-    assert.notInclude(home.text, 'href="/account">kim</a>')
-    assert.equal((await second.visit('/account')).url, '/login')
+    const account = await second.visit('/account')
+    assert.equal(account.url, '/login')
+    assert.include(account.text, 'Your password was changed, so you were logged out here.')
+    assert.notInclude((await second.visit('/')).text, 'href="/account">kim</a>')
 
     // Both playback sessions were revoked: their segment URLs are refused, with no media.
     const refused = await second.bytes(secondPlaying.segment)
