@@ -4,6 +4,7 @@ import { ContractFactory, NonceManager, Wallet, parseUnits } from 'ethers'
 import type { PluginApi } from '@matinee/plugin-kit'
 import { LOCAL_CHAIN_IDS, SPLITTER_ARTIFACT, TEST_STABLECOIN_ARTIFACT, normalizeAddress } from './chain.js'
 import { ChainWatcher } from './chain_watcher.js'
+import { isDevelopmentAddress } from './development_keys.js'
 import type { Deployment, X402Runtime } from './x402_runtime.js'
 import type { X402PaymentProvider } from './x402_payment_provider.js'
 
@@ -27,6 +28,10 @@ export function x402Commands(api: PluginApi<any>, runtime: X402Runtime, provider
     async run() {
       const { config } = runtime
       if (!config.deployerKey) return this.#fail('X402_DEPLOYER_KEY is not set: it pays for the deployment')
+      const deployerAddress = new Wallet(config.deployerKey).address
+      // Before the node is asked anything: the node then must report this chain id.
+      const refused = LOCAL_CHAIN_IDS.has(config.chainId) ? null : refusedOnRealChain(config, deployerAddress, provider.quoteSigner)
+      if (refused) return this.#fail(refused)
       let reported: number
       try {
         reported = Number(await runtime.provider.send('eth_chainId', []))
@@ -39,11 +44,12 @@ export function x402Commands(api: PluginApi<any>, runtime: X402Runtime, provider
       if (funded.some((address) => !address)) return this.#fail(`--fund takes wallet addresses (0x + 40 hexadecimal characters), not ${JSON.stringify(this.fund)}`)
 
       const deployer = new NonceManager(new Wallet(config.deployerKey, runtime.provider))
-      const owner = await deployer.getAddress()
+      const owner = normalizeAddress(config.ownerAddress) ?? deployerAddress
       const feeRecipient = normalizeAddress(config.feeRecipient) ?? owner
       let token: string | null = normalizeAddress(config.tokenAddress)
       if (this.local) {
-        const stablecoin = await new ContractFactory(TEST_STABLECOIN_ARTIFACT.abi, TEST_STABLECOIN_ARTIFACT.bytecode, deployer).deploy(owner)
+        // The deployer mints the test token to the funded wallets right below.
+        const stablecoin = await new ContractFactory(TEST_STABLECOIN_ARTIFACT.abi, TEST_STABLECOIN_ARTIFACT.bytecode, deployer).deploy(deployerAddress)
         await stablecoin.waitForDeployment()
         token = await stablecoin.getAddress()
         const perWallet = parseUnits(String(this.amount ?? 1000), 6)
@@ -74,7 +80,7 @@ export function x402Commands(api: PluginApi<any>, runtime: X402Runtime, provider
       }
       this.logger.success(`X402 splitter deployed on chain ${reported} at ${deployment.contract} (block ${deployment.block})`)
       if (token) this.logger.info(`accepted stablecoin: ${token}${this.local ? ` (test mUSD, ${funded.length} wallet(s) funded)` : ''}`)
-      this.logger.info(`quote signer ${deployment.quoteSigner}, platform wallet ${feeRecipient}`)
+      this.logger.info(`owner ${owner}, quote signer ${deployment.quoteSigner}, platform wallet ${feeRecipient}`)
     }
 
     #fail(message: string): undefined {
@@ -104,4 +110,34 @@ export function x402Commands(api: PluginApi<any>, runtime: X402Runtime, provider
   }
 
   return [X402Deploy, X402Watch]
+}
+
+const PUBLIC_KEY_HELP = 'is a public development key (Hardhat/Anvil/Ganache test accounts): anyone'
+
+/**
+ * Why a deployment to a chain that is not local is refused, or null. There,
+ * keys everybody has would hand the contract and its money to anyone, and the
+ * owner must be a wallet of its own: the deployer key sits on the server.
+ */
+function refusedOnRealChain(config: X402Runtime['config'], deployerAddress: string, quoteSigner: string): string | null {
+  const chain = `chain ${config.chainId} (not a local chain)`
+  if (isDevelopmentAddress(deployerAddress)) {
+    return `X402_DEPLOYER_KEY ${PUBLIC_KEY_HELP} can spend from it. Refused on ${chain}: use a key of your own.`
+  }
+  if (isDevelopmentAddress(quoteSigner)) {
+    return `X402_QUOTE_SIGNER_KEY ${PUBLIC_KEY_HELP} could sign quotes for your contract. Refused on ${chain}: generate a key of your own.`
+  }
+  const owner = normalizeAddress(config.ownerAddress)
+  if (!owner) {
+    return `X402_OWNER_ADDRESS is not set: on ${chain} the contract's owner (pause, accepted tokens, quote signer, fee recipient) must be a wallet you keep off this server.`
+  }
+  if (owner === deployerAddress) {
+    return `X402_OWNER_ADDRESS is the deployer's address: on ${chain} the owner must be another wallet, kept off this server (the deployer key is on it).`
+  }
+  if (isDevelopmentAddress(owner)) return `X402_OWNER_ADDRESS belongs to a public development key: anyone could control the contract on ${chain}.`
+  const feeRecipient = normalizeAddress(config.feeRecipient)
+  if (feeRecipient && isDevelopmentAddress(feeRecipient)) {
+    return `X402_FEE_RECIPIENT belongs to a public development key: anyone could take the platform's share on ${chain}.`
+  }
+  return null
 }

@@ -8,7 +8,11 @@ const privateKey = () => vine.string().trim().regex(/^(0x)?[0-9a-fA-F]{64}$/)
 export const x402Options = vine.object({
   /** The node the server and the watcher read (and deploy through). Without it the plugin is off. */
   rpcUrl: vine.string().url({ require_tld: false, protocols: ['http', 'https'] }).optional(),
-  /** What wallets are told to add for this chain; defaults to rpcUrl. */
+  /**
+   * The RPC URL buyers' wallets are told to add for this chain. rpcUrl is
+   * never sent to buyers (it may carry an API key); without this, wallets
+   * get no RPC hint and buyers add the network themselves.
+   */
   publicRpcUrl: vine.string().url({ require_tld: false, protocols: ['http', 'https'] }).optional(),
   chainId: vine.number().withoutDecimals().min(1),
   chainName: vine.string().trim().maxLength(80).optional(),
@@ -17,6 +21,13 @@ export const x402Options = vine.object({
   quoteSignerKey: privateKey().optional(),
   /** Deploys the contract (`node ace x402:deploy`); not needed to take payments. */
   deployerKey: privateKey().optional(),
+  /**
+   * Owns the splitter deployed by `x402:deploy`: pauses it, sets its tokens,
+   * quote signer and fee recipient. A wallet kept off the server, never the
+   * deployer's; required on any chain that is not local (defaults to the
+   * deployer on a local one).
+   */
+  ownerAddress: address().optional(),
   /** Receives the platform's share; defaults to the deployer. */
   feeRecipient: address().optional(),
   /** The splitter; defaults to the one `x402:deploy` recorded for this chain. */

@@ -139,7 +139,7 @@ export class X402PaymentProvider implements PaymentProvider {
         kind: 'x402',
         chainId: terms.chainId,
         chainName: config.chainName,
-        rpcUrl: config.publicRpcUrl ?? config.rpcUrl,
+        ...this.#rpcHint(),
         nativeSymbol: config.nativeSymbol,
         contract: terms.contract,
         invoiceId: terms.invoiceId,
@@ -230,7 +230,20 @@ export class X402PaymentProvider implements PaymentProvider {
   }
 
   renderCheckout(input: ClientCheckoutInput) {
-    return renderCheckoutPanel(input)
+    // The hint of today's configuration, not the one stored with the order:
+    // orders started before X402_PUBLIC_RPC_URL changed never show the old one.
+    const { rpcUrl: _stored, ...action } = input.action as Record<string, unknown>
+    return renderCheckoutPanel({ ...input, action: { ...action, ...this.#rpcHint() } })
+  }
+
+  /**
+   * The RPC URL a buyer's wallet may add for this chain: X402_PUBLIC_RPC_URL
+   * only. The server's own node URL (X402_RPC_URL) often carries a provider
+   * API key and is never sent to buyers.
+   */
+  #rpcHint(): { rpcUrl?: string } {
+    const url = this.runtime.config.publicRpcUrl
+    return url ? { rpcUrl: url } : {}
   }
 
   /** Says whether the contract is known and what the watcher last reported. */

@@ -224,6 +224,12 @@ function setUp(root) {
       await provider.request({ method: 'wallet_switchEthereumChain', params: [{ chainId }] })
     } catch (error) {
       if (!hasCode(error, 4902)) throw error
+      // Wallets need an RPC URL to add a network; the server sends a public one or none.
+      if (!action.rpcUrl) {
+        throw new Error(
+          `your wallet does not know ${action.chainName || 'this network'} (chain id ${action.chainId}): add it in your wallet, then connect again`
+        )
+      }
       say(`Waiting for your wallet: add ${action.chainName || `chain ${action.chainId}`}…`)
       await provider.request({
         method: 'wallet_addEthereumChain',
