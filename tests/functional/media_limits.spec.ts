@@ -314,6 +314,25 @@ test.group('Media limits: stalled and killed transcodes', (group) => {
     ...extra,
   })
 
+  test('cancelling an FFmpeg run kills its whole process tree', async ({ assert }) => {
+    const path = process.env.PATH
+    process.env.PATH = `${fakeDir}:${path}`
+    process.env.FAKE_FFMPEG_PIDS = pidFile
+    try {
+      const controller = new AbortController()
+      const running = run('ffmpeg', ['-i', 'whatever.mp4'], { signal: controller.signal }).catch((error: Error) => error)
+      await eventually(async () => (await runs()).length >= 2, 10_000, 'the fake FFmpeg and its child')
+      controller.abort()
+      const error = await running
+      assert.instanceOf(error, Error)
+      assert.equal((error as Error).message, 'ffmpeg was cancelled')
+      for (const { kind, pid } of await runs()) await eventually(() => isGone(pid), 5000, `the ${kind} (${pid}) to be killed`)
+    } finally {
+      process.env.PATH = path
+      delete process.env.FAKE_FFMPEG_PIDS
+    }
+  })
+
   test('a stalled FFmpeg is stopped at its time limit with its whole process tree; three attempts, then failed', async ({ assert }) => {
     const worker = await startWorker(['transcode'], fakeEnv({ MEDIA_TIMEOUT_BASE_SECONDS: '2', MEDIA_TIMEOUT_SECONDS_PER_SECOND: '0' }))
     try {
