@@ -9,6 +9,7 @@ import { resetState } from '#tests/helpers/state'
 import { loggedIn, readyVideo } from '#tests/helpers/videos'
 import Order from '#models/order'
 import Video from '#models/video'
+import { listedVideo } from '#tests/helpers/commerce'
 
 /**
  * A page that records every Content-Security-Policy violation (the
@@ -67,10 +68,7 @@ test.group('Browser: Content-Security-Policy', (group) => {
   test('the nonced script of the order page runs; injected inline scripts would not', async ({ assert }) => {
     const { user: creator } = await loggedIn('seller', 'creator')
     const { user: buyer } = await loggedIn('buyer')
-    const video = await Video.create({
-      id: randomUUID(), ownerId: creator.id, title: 'Waiting film', status: 'ready', priceMinor: 500, currency: 'USD',
-      visibility: 'published', sourceKey: 'videos/x/source/master.mp4', sourceFilename: 'master.mp4', sourceSize: 1, durationSeconds: 6, renditions: [],
-    })
+    const video = await listedVideo(creator, { title: 'Waiting film', priceMinor: 500 })
     const order = await Order.create({
       id: randomUUID(), videoId: video.id, buyerId: buyer.id, creatorId: creator.id, provider: 'stripe', status: 'pending',
       amountMinor: 500, currency: 'USD', platformFeeBps: 1000, platformFeeMinor: 50, creatorPayout: 'owed',
@@ -98,10 +96,7 @@ test.group('Browser: Content-Security-Policy', (group) => {
 
   test('delete asks first without an inline handler (data-confirm)', async ({ assert }) => {
     const { user: creator } = await loggedIn('maker', 'creator')
-    const video = await Video.create({
-      id: randomUUID(), ownerId: creator.id, title: 'Keep me', status: 'ready', priceMinor: 0, currency: 'USD',
-      visibility: 'published', sourceKey: 'videos/y/source/master.mp4', sourceFilename: 'master.mp4', sourceSize: 1, durationSeconds: 6, renditions: [],
-    })
+    const video = await listedVideo(creator, { title: 'Keep me', priceMinor: 0 })
     const { page, violations } = await watchedPage(browser)
     await logIn(page, 'maker')
     await page.goto(`/studio/videos/${video.id}/edit`)

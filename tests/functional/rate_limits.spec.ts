@@ -4,7 +4,7 @@ import db from '@adonisjs/lucid/services/db'
 import { rateLimits } from '#config/limiter'
 import { resetState } from '#tests/helpers/state'
 import { loggedIn } from '#tests/helpers/videos'
-import { WebClient, csrfTokenIn } from '#tests/helpers/web_client'
+import { csrfTokenIn } from '#tests/helpers/web_client'
 
 /** Sends `count` requests, returns their statuses. */
 async function statuses(count: number, send: () => Promise<{ status: number }>) {
