@@ -5,9 +5,16 @@ import { quoteKey, termsKey, type OrderTerms, type SignedQuote } from './x402_pa
 import type { WatcherStatus, X402Runtime } from './x402_runtime.js'
 
 const MAX_BACKOFF_MS = 30_000
+/**
+ * The longest wait after a failure that is not the chain's (PostgreSQL or
+ * Redis restarting): they are back within seconds, and payments wait.
+ */
+const MAX_SERVICE_BACKOFF_MS = 5_000
 const HEARTBEAT_MS = 5_000
 
 class StageError extends Error {}
+/** The chain node failed or could not be reached. */
+class RpcError extends StageError {}
 
 /**
  * Reads the splitter's `Paid` logs in bounded block ranges, only from blocks
@@ -25,7 +32,8 @@ class StageError extends Error {}
  *   unmatched: recorded for the admin, granting nothing.
  *
  * When the node cannot be reached it retries with a doubling delay (up to
- * 30 s) and records why in its status, which the admin's plugin page shows.
+ * 30 s) and records why in its status, which the admin's plugin page shows;
+ * when PostgreSQL or Redis fails (a restart), the delay stops at 5 s.
  */
 export class ChainWatcher {
   #status: WatcherStatus | null = null
@@ -46,7 +54,7 @@ export class ChainWatcher {
         backoff = 0
         if (!more) await sleep(this.runtime.config.pollIntervalMs, signal)
       } catch (error) {
-        backoff = Math.min(Math.max(1000, backoff * 2), MAX_BACKOFF_MS)
+        backoff = Math.min(Math.max(1000, backoff * 2), error instanceof RpcError ? MAX_BACKOFF_MS : MAX_SERVICE_BACKOFF_MS)
         const message = (error as Error).message
         this.api.logger.warn(`x402 watcher: ${message}; retrying in ${backoff / 1000} s`)
         await this.#report({ ok: false, message, retryInMs: backoff }).catch(() => {})
@@ -175,7 +183,7 @@ async function rpc<T>(call: () => Promise<T>): Promise<T> {
   } catch (error) {
     const code = (error as any)?.code ?? (error as any)?.error?.code
     const reason = (error as any)?.shortMessage ?? (error as Error).message
-    throw new StageError(`RPC unreachable or failing (${code ?? 'error'}: ${String(reason).slice(0, 160)})`)
+    throw new RpcError(`RPC unreachable or failing (${code ?? 'error'}: ${String(reason).slice(0, 160)})`)
   }
 }
 
