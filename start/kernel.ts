@@ -9,6 +9,7 @@ server.errorHandler(() => import('#exceptions/handler'))
 server.use([
   () => import('#middleware/container_bindings_middleware'),
   () => import('@adonisjs/static/static_middleware'),
+  () => import('#middleware/public_health_middleware'),
 ])
 
 router.use([

@@ -9,10 +9,14 @@ import health from '#services/health_service'
  */
 export default class HealthController {
   async show({ response, auth }: HttpContext) {
-    const report = await health.check()
-    response.status(report.ok ? 200 : 503)
-    response.header('cache-control', 'no-store')
-    const status = report.ok ? 'up' : 'down'
-    return response.json(auth.user?.isAdmin ? { status, ...report } : { status })
+    return answerHealth(response, auth.user?.isAdmin ?? false)
   }
+}
+
+export async function answerHealth(response: HttpContext['response'], withDetails: boolean) {
+  const report = await health.check()
+  const status = report.ok ? 'up' : 'down'
+  response.status(report.ok ? 200 : 503)
+  response.header('cache-control', 'no-store')
+  return response.json(withDetails ? { status, ...report } : { status })
 }
