@@ -22,7 +22,8 @@ const shieldConfig = defineConfig({
     directives: {
       defaultSrc: ["'self'"],
       scriptSrc: ["'self'", '@nonce'],
-      styleSrc: ["'self'"],
+      // The nonce lets the development error page (Youch) style itself; pages use /css only.
+      styleSrc: ["'self'", '@nonce'],
       styleSrcAttr: ["'unsafe-inline'"],
       imgSrc: ["'self'", 'data:', 'blob:'],
       mediaSrc: ["'self'", 'blob:'],
