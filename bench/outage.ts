@@ -70,21 +70,12 @@ export default async function outageBench() {
     const recoveries: number[] = []
     for (const service of ['Redis', 'PostgreSQL'] as const) {
       for (let i = 0; i < UPLOADS_PER_OUTAGE; i++) await upload(`Uploaded before the ${service} outage #${i + 1}`)
-      if (service === 'Redis') await stack.redis.kill()
-      else await stack.postgres.kill()
-      const downSince = Date.now()
-      console.error(`${service} killed`)
-      for (let i = 0; i < PAYMENTS_PER_OUTAGE; i++) paidEvents.push(await stripe.pay(checkouts.shift()!))
-      await sleep(Math.max(0, DOWN_MS - (Date.now() - downSince)))
-      if (service === 'Redis') await stack.redis.start()
-      else await stack.postgres.start()
-      const recovery = await stack.secondsUntil(
-        async () => (await fetch(stack.url, { headers: { accept: 'text/html' } })).status === 200,
-        60_000,
-        `a page after ${service} returned`
-      )
-      console.error(`${service} back after ${DOWN_MS / 1000} s; first page served ${recovery.toFixed(2)} s later`)
-      recoveries.push(recovery)
+      const { recoverySeconds } = await stack.outage(service === 'Redis' ? stack.redis : stack.postgres, DOWN_MS, async () => {
+        console.error(`${service} killed`)
+        for (let i = 0; i < PAYMENTS_PER_OUTAGE; i++) paidEvents.push(await stripe.pay(checkouts.shift()!))
+      })
+      console.error(`${service} back after ${DOWN_MS / 1000} s; first page served ${recoverySeconds.toFixed(2)} s later`)
+      recoveries.push(recoverySeconds)
       // Sessions lived in Redis: the creator logs in again (the player would too).
       if (service === 'Redis') await login(creator, 'maker')
     }

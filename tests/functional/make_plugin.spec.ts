@@ -1,5 +1,5 @@
 import { test } from '@japa/runner'
-import { createServer } from 'node:net'
+import { sparePort } from '#tests/helpers/private_services'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
@@ -63,17 +63,6 @@ const EXPECTED_TESTS: Record<Kind, { passed: number; skipped: number }> = {
   hooks: { passed: 5, skipped: 0 },
 }
 
-/** A port nobody listens on now (the nested run serves HTTP and SMTP on such ports). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 /**
  * An environment of its own for the nested test run, so it never touches
@@ -82,14 +71,14 @@ function freePort(): Promise<number> {
  * database and queue prefix, other folders and free ports.
  */
 async function nestedEnvironment() {
-  const port = await freePort()
+  const port = await sparePort()
   return {
     DB_DATABASE: `${env.get('DB_DATABASE').replace(/_test$/, '')}_plugins_test`,
     REDIS_DB: String(((env.get('REDIS_DB') ?? 0) + 8) % 16),
     QUEUE_PREFIX: `${env.get('QUEUE_PREFIX', 'matinee')}-plugins`,
     PORT: String(port),
     APP_URL: `http://127.0.0.1:${port}`,
-    SMTP_PORT: String(await freePort()),
+    SMTP_PORT: String(await sparePort()),
     STORAGE_LOCAL_ROOT: `${env.get('STORAGE_LOCAL_ROOT')}-plugins`,
     UPLOAD_TMP_DIR: `${env.get('UPLOAD_TMP_DIR')}-plugins`,
   }

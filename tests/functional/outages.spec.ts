@@ -1,8 +1,7 @@
 import { test } from '@japa/runner'
-import { setTimeout as sleep } from 'node:timers/promises'
 import env from '#start/env'
 import { OutageStack } from '#tests/helpers/outage_stack'
-import { StripeStandIn } from '#tests/helpers/stripe_stand_in'
+import { StripeStandIn, type StripeEvent } from '#tests/helpers/stripe_stand_in'
 import { WebClient } from '#tests/helpers/web_client'
 import { tusUpload } from '#tests/helpers/tus_upload'
 import { media } from '#tests/helpers/media_fixtures'
@@ -49,7 +48,6 @@ test.group('Outages', (group) => {
     return result.videoId
   }
   const health = () => fetch(`${stack.url}/health`).then((response) => response.status)
-  const home = () => fetch(stack.url, { headers: { accept: 'text/html' } })
 
   /** What a browser and a player get while a service is down. */
   async function assertUnavailable(assert: any, client: WebClient) {
@@ -70,15 +68,9 @@ test.group('Outages', (group) => {
     await stack.secondsUntil(async () => (await statusOf(running)) === 'processing', 60_000, 'the first transcode to start')
     assert.equal(await statusOf(waiting), 'queued')
 
-    await stack.redis.kill()
-    const downSince = Date.now()
-    await assertUnavailable(assert, creator)
-    await sleep(DOWN_MS - (Date.now() - downSince))
-    assert.lengthOf(stack.alive(), 3, stack.deaths())
-
-    await stack.redis.start()
-    const recovery = await stack.secondsUntil(async () => (await home()).status === 200, 30_000, 'a page after Redis returned')
-    assert.isBelow(recovery, 5)
+    const { aliveWhileDown, recoverySeconds } = await stack.outage(stack.redis, DOWN_MS, () => assertUnavailable(assert, creator))
+    assert.equal(aliveWhileDown, 3, stack.deaths())
+    assert.isBelow(recoverySeconds, 5)
     assert.equal(await health(), 200)
 
     // The queue went with Redis (it keeps nothing on disk): PostgreSQL says
@@ -102,19 +94,16 @@ test.group('Outages', (group) => {
     const running = await upload('Running when PostgreSQL dies')
     await stack.secondsUntil(async () => (await statusOf(running)) === 'processing', 60_000, 'the transcode to start')
 
-    await stack.postgres.kill()
-    const downSince = Date.now()
-    await assertUnavailable(assert, viewer)
-    // The buyer pays meanwhile: Stripe's webhook gets a 5xx (Stripe retries those later).
-    const paid = await stripe.pay(checkout)
-    assert.lengthOf(stripe.failedDeliveries, 1)
-    assert.equal(stripe.failedDeliveries[0].status, 503)
-    await sleep(DOWN_MS - (Date.now() - downSince))
-    assert.lengthOf(stack.alive(), 3, stack.deaths())
-
-    await stack.postgres.start()
-    const recovery = await stack.secondsUntil(async () => (await home()).status === 200, 30_000, 'a page after PostgreSQL returned')
-    assert.isBelow(recovery, 5)
+    let paid!: StripeEvent
+    const { aliveWhileDown, recoverySeconds } = await stack.outage(stack.postgres, DOWN_MS, async () => {
+      await assertUnavailable(assert, viewer)
+      // The buyer pays meanwhile: Stripe's webhook gets a 5xx (Stripe retries those later).
+      paid = await stripe.pay(checkout)
+      assert.lengthOf(stripe.failedDeliveries, 1)
+      assert.equal(stripe.failedDeliveries[0].status, 503)
+    })
+    assert.equal(aliveWhileDown, 3, stack.deaths())
+    assert.isBelow(recoverySeconds, 5)
     assert.equal(await health(), 200)
 
     // Stripe's retry is applied; a second retry changes nothing.

@@ -124,6 +124,24 @@ export class OutageStack {
     return (performance.now() - start) / 1000
   }
 
+  /**
+   * Kills `service`, runs `meanwhile` (what happens during the outage),
+   * keeps the service down `downMs` in all, and starts it again. Returns how
+   * many processes were alive just before its return, and the seconds from
+   * its return to the first page served.
+   */
+  async outage(service: PrivateRedis | PrivatePostgres, downMs: number, meanwhile: () => Promise<void>) {
+    await service.kill()
+    const downSince = Date.now()
+    await meanwhile()
+    await sleep(Math.max(0, downMs - (Date.now() - downSince)))
+    const aliveWhileDown = this.alive().length
+    await service.start()
+    const pageServed = async () => (await fetch(this.url, { headers: { accept: 'text/html' } })).status === 200
+    const recoverySeconds = await this.secondsUntil(pageServed, 60_000, 'a page after the service returned')
+    return { aliveWhileDown, recoverySeconds }
+  }
+
   async stop() {
     await Promise.all(this.alive().map((entry) => stopProcess(entry.process, 'SIGTERM', 20_000).catch(() => entry.process.kill('SIGKILL'))))
     await db.manager.release('outage').catch(() => {})

@@ -15,7 +15,7 @@ const PG_BIN = '/usr/lib/postgresql/15/bin'
  * shared servers (5432, 6379) are never touched.
  */
 
-/** A loopback port nothing listens on right now. */
+/** A loopback port nothing listens on right now (for a server a test starts). */
 export function sparePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer()
