@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
@@ -43,8 +44,12 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
  *   configuration error that must be fixed (with `setFeeRecipient`), not silently accrued.
  * - `pause()` stops new payments; withdrawals of existing credits keep working while paused, so
  *   creators' money is never frozen by a pause.
+ * - The owner is given to the constructor (a wallet kept off the server, not the deployer). Ownership
+ *   moves in two steps (`transferOwnership`, then `acceptOwnership` by the new owner), so a mistyped
+ *   address cannot take it, and it cannot be renounced: without an owner a leaked quote signer could
+ *   never be replaced nor payments paused.
  */
-contract X402Splitter is EIP712, Ownable, Pausable, ReentrancyGuard {
+contract X402Splitter is EIP712, Ownable2Step, Pausable, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
     /// @notice An invoice quote, signed off-chain by `quoteSigner` (EIP-712).
@@ -107,6 +112,7 @@ contract X402Splitter is EIP712, Ownable, Pausable, ReentrancyGuard {
     error ZeroAddress();
     error TransferAmountMismatch(uint256 expected, uint256 received);
     error NothingToWithdraw();
+    error OwnershipCannotBeRenounced();
 
     /**
      * @param initialOwner Owner (pause, signer, fee recipient, allowlist).
@@ -242,6 +248,11 @@ contract X402Splitter is EIP712, Ownable, Pausable, ReentrancyGuard {
 
     function pause() external onlyOwner {
         _pause();
+    }
+
+    /// @notice Always reverts: the contract keeps an owner (see the contract's rules).
+    function renounceOwnership() public view override onlyOwner {
+        revert OwnershipCannotBeRenounced();
     }
 
     function unpause() external onlyOwner {

@@ -853,6 +853,63 @@ describe('X402Splitter', function () {
     })
   })
 
+  describe('ownership', function () {
+    it('the owner given to the constructor is not the deployer: only the owner controls the contract', async function () {
+      const f = await loadFixture(deployFixture)
+      const [deployer] = await ethers.getSigners()
+      const cold = f.newSigner // a wallet that is not the deployer (x402:deploy takes X402_OWNER_ADDRESS)
+      const splitter = await ethers.deployContract(
+        'X402Splitter',
+        [cold.address, f.quoteSigner.address, f.feeRecipient.address, []],
+        deployer
+      )
+      await expect(splitter.deploymentTransaction()).to.emit(splitter, 'OwnershipTransferred').withArgs(ZERO, cold.address)
+      expect(await splitter.owner()).to.equal(cold.address)
+
+      const asDeployer = as(splitter, deployer)
+      for (const call of [
+        () => asDeployer.pause(),
+        () => asDeployer.setQuoteSigner(f.other.address),
+        () => asDeployer.setFeeRecipient(f.other.address),
+        () => asDeployer.setTokenAllowed(f.other.address, true),
+        () => asDeployer.transferOwnership(deployer.address),
+      ]) {
+        await expect(call()).to.be.revertedWithCustomError(splitter, 'OwnableUnauthorizedAccount').withArgs(deployer.address)
+      }
+      await expect(as(splitter, cold).pause()).to.emit(splitter, 'Paused').withArgs(cold.address)
+      expect(await splitter.paused()).to.equal(true)
+    })
+
+    it('moves in two steps: the new owner must accept; until then the old one keeps control', async function () {
+      const f = await loadFixture(deployFixture)
+      await expect(f.splitter.transferOwnership(f.other.address))
+        .to.emit(f.splitter, 'OwnershipTransferStarted')
+        .withArgs(f.owner.address, f.other.address)
+      expect(await f.splitter.owner()).to.equal(f.owner.address)
+      expect(await f.splitter.pendingOwner()).to.equal(f.other.address)
+      await expect(as(f.splitter, f.payer).acceptOwnership())
+        .to.be.revertedWithCustomError(f.splitter, 'OwnableUnauthorizedAccount')
+        .withArgs(f.payer.address)
+      await expect(as(f.splitter, f.other).pause()).to.be.revertedWithCustomError(f.splitter, 'OwnableUnauthorizedAccount')
+
+      await expect(as(f.splitter, f.other).acceptOwnership())
+        .to.emit(f.splitter, 'OwnershipTransferred')
+        .withArgs(f.owner.address, f.other.address)
+      expect(await f.splitter.owner()).to.equal(f.other.address)
+      await expect(f.splitter.pause()).to.be.revertedWithCustomError(f.splitter, 'OwnableUnauthorizedAccount')
+      await expect(as(f.splitter, f.other).pause()).to.emit(f.splitter, 'Paused')
+    })
+
+    it('cannot be renounced (a leaked quote signer must stay replaceable)', async function () {
+      const f = await loadFixture(deployFixture)
+      await expect(f.splitter.renounceOwnership()).to.be.revertedWithCustomError(f.splitter, 'OwnershipCannotBeRenounced')
+      await expect(as(f.splitter, f.other).renounceOwnership())
+        .to.be.revertedWithCustomError(f.splitter, 'OwnableUnauthorizedAccount')
+        .withArgs(f.other.address)
+      expect(await f.splitter.owner()).to.equal(f.owner.address)
+    })
+  })
+
   describe('reentrancy', function () {
     it('a creator re-entering payNative from its receive hook is stopped by the guard', async function () {
       const f = await loadFixture(deployFixture)
