@@ -23,8 +23,10 @@ export default class HttpExceptionHandler extends ExceptionHandler {
   async handle(error: unknown, ctx: HttpContext) {
     if (isServiceOutage(error)) return this.#serviceUnavailable(ctx)
     // Browsers get a page (not a bare sentence) when rate limited; the status
-    // and Retry-After header stay as the limiter set them.
-    if (error instanceof limiterErrors.E_TOO_MANY_REQUESTS && ctx.request.accepts(['html', 'json']) === 'html') {
+    // and Retry-After header stay as the limiter set them. Only requests that
+    // ask for HTML (pages, forms): scripts such as the tus uploader show the
+    // limit's own sentence.
+    if (error instanceof limiterErrors.E_TOO_MANY_REQUESTS && (ctx.request.header('accept') ?? '').includes('text/html')) {
       const headers = error.getDefaultHeaders()
       Object.entries(headers).forEach(([name, value]) => ctx.response.header(name, value))
       ctx.response.status(429)

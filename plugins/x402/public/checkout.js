@@ -359,7 +359,8 @@ function setUp(root) {
     const body = await response.json().catch(() => null)
     if (!response.ok || !body || !body.quote) {
       if (response.status === 419 || response.status === 403) throw new Failure('Your session has expired. Reload the page and try again.')
-      throw new Failure(body && body.error ? String(body.error) : `Matinee could not make a quote (HTTP ${response.status}). Try again in a moment.`)
+      // A rate limit (429) says when to try again in `message`; the plugin's own refusals are sentences in `error`.
+      throw new Failure(body && (body.message || body.error) ? String(body.message || body.error) : `Matinee could not make a quote (HTTP ${response.status}). Try again in a moment.`)
     }
     return body
   }
