@@ -43,6 +43,8 @@ interface WalletBehaviour {
   typedData?: 'sign' | 'unsupported'
   /** Methods the person rejects (4001) the first time they are asked. */
   rejectOnce?: string[]
+  /** The wallet is on this chain and does not know the test chain (switching answers 4902). */
+  onOtherChain?: number
 }
 
 async function injectWallet(page: Page, chain: TestChain, index: number, behaviour: WalletBehaviour = {}) {
@@ -71,12 +73,16 @@ async function injectWallet(page: Page, chain: TestChain, index: number, behavio
       case 'eth_accounts':
         return [wallet.address]
       case 'eth_chainId':
-        return toQuantity(CHAIN_ID)
+        return toQuantity(behaviour.onOtherChain ?? CHAIN_ID)
       case 'net_version':
-        return String(CHAIN_ID)
+        return String(behaviour.onOtherChain ?? CHAIN_ID)
       case 'wallet_switchEthereumChain':
-        if (BigInt(params[0]?.chainId) !== BigInt(CHAIN_ID)) fail(4902, `Unrecognized chain ID ${params[0]?.chainId}`)
+        if (behaviour.onOtherChain || BigInt(params[0]?.chainId) !== BigInt(CHAIN_ID)) fail(4902, `Unrecognized chain ID ${params[0]?.chainId}`)
         return null
+      case 'wallet_addEthereumChain':
+        // Wallets refuse a network without an RPC URL (EIP-3085): the page must not ask for one.
+        if (!params[0]?.rpcUrls?.length) fail(-32602, 'rpcUrls: at least one RPC URL is required')
+        return fail(4001, 'User rejected the request.')
       case 'eth_signTypedData_v4': {
         if (behaviour.typedData === 'unsupported') fail(4200, 'The requested method is not supported by this wallet.')
         if (getAddress(params[0]) !== wallet.address) fail(4100, 'Unknown account')
@@ -265,6 +271,28 @@ test.group('Browser: buying a video with a crypto wallet', (group) => {
     assert.isTrue(await payButton.isDisabled())
     assert.equal((await payButton.textContent())?.trim(), 'Connect a wallet first')
     assert.equal(await viewer.locator('[data-x402-wallets] button').count(), 0)
+    await viewer.close()
+  }).timeout(60_000)
+
+  test('A wallet on another network that does not know this chain is asked to add it by hand: no RPC URL is offered', async ({ assert }) => {
+    const { user: creator } = await loggedIn('studio', 'creator')
+    await payoutAccounts.set('x402', creator.id, { accountRef: await fixture.chain.address(2), ready: true })
+    const video = await listedVideo(creator, { priceMinor: 499 })
+    await loggedIn('vera')
+
+    const viewer = await browser.newPage({ baseURL: env.get('APP_URL') })
+    const wallet = await injectWallet(viewer, fixture.chain, 1, { onOtherChain: 1 })
+    await logIn(viewer, 'vera')
+    await buyWithWallet(viewer, video.id)
+    // .env.test has no X402_PUBLIC_RPC_URL, and the server's own node URL is never sent.
+    assert.notInclude(await viewer.content(), env.get('X402_RPC_URL')!)
+
+    await viewer.click('[data-x402-wallets] button:has-text("Test Wallet")')
+    const status = await viewer.waitForSelector('[data-x402-status]:has-text("does not know")', { timeout: 10_000 })
+    assert.include(await status.textContent(), `your wallet does not know ${env.get('X402_CHAIN_NAME')} (chain id ${CHAIN_ID}): add it in your wallet, then connect again`)
+    assert.include(wallet.requests, 'wallet_switchEthereumChain')
+    assert.notInclude(wallet.requests, 'wallet_addEthereumChain')
+    assert.isTrue(await viewer.locator('button[data-x402-pay]').isDisabled())
     await viewer.close()
   }).timeout(60_000)
 
