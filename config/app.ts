@@ -21,7 +21,7 @@ export const trustedProxies = (env.get('TRUSTED_PROXIES') ?? '')
   .filter(Boolean)
 
 /** Compiled once, as AdonisJS compiles a string; a bad entry stops the boot naming the variable. */
-function compileTrustedProxies(list: string[]) {
+export function compileTrustedProxies(list: string[]) {
   try {
     return proxyAddr.compile(list)
   } catch (error) {

@@ -29,17 +29,21 @@ export interface RateLimit {
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600 }
 
 /**
- * Reads `RATE_LIMIT_<NAME>`: `<requests>/<number><s|m|h>`, e.g. `20/15m`.
- * A malformed value stops the boot with the variable's name.
+ * `<requests>/<number><s|m|h>`, e.g. `20/15m`. A malformed value throws
+ * naming the variable (at boot, so a typo never means "no limit").
  */
-function rateLimit(name: string, fallback: string): RateLimit {
-  const variable = `RATE_LIMIT_${name.toUpperCase()}`
-  const value = (env.get(variable as any) as string | undefined)?.trim() || fallback
-  const match = /^(\d+)\s*\/\s*(\d+)\s*([smh])$/.exec(value)
+export function parseRateLimit(name: string, variable: string, value: string): RateLimit {
+  const match = /^(\d+)\s*\/\s*(\d+)\s*([smh])$/.exec(value.trim())
   if (!match || Number(match[1]) < 1 || Number(match[2]) < 1) {
     throw new Error(`${variable}: "${value}" is not a rate limit; write <requests>/<duration>, e.g. 20/15m (s, m or h)`)
   }
   return { name, requests: Number(match[1]), seconds: Number(match[2]) * UNITS[match[3]], variable }
+}
+
+/** Reads `RATE_LIMIT_<NAME>`, else the default. */
+function rateLimit(name: string, fallback: string): RateLimit {
+  const variable = `RATE_LIMIT_${name.toUpperCase()}`
+  return parseRateLimit(name, variable, (env.get(variable as any) as string | undefined)?.trim() || fallback)
 }
 
 /**
