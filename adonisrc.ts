@@ -36,6 +36,7 @@ export default defineConfig({
   ],
 
   preloads: [
+    () => import('#start/redis'),
     () => import('#start/validator'),
     () => import('#start/view'),
     () => import('#start/limiter'),
