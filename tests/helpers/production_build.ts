@@ -8,7 +8,6 @@
 */
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { mkdir, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { dirname, join, relative } from 'node:path'
 import { promisify } from 'node:util'
 import app from '@adonisjs/core/services/app'
@@ -90,15 +89,6 @@ export async function linkCheckoutModules(build: string) {
     const target = local.get(name) ?? join(checkout, name)
     await symlink(relative(dirname(link), target), link)
   }
-}
-
-/** A free loopback port. */
-export async function sparePort() {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 export interface BuiltServer {
