@@ -18,14 +18,7 @@ const accountsConfig = {
   password: { minLength: 10, maxLength: 128 },
   username: { minLength: 3, maxLength: 30 },
 
-  /**
-   * Rate limits (per client IP, and per account identifier where there is one).
-   */
-  limits: {
-    login: { requests: 5, per: '1 minute', blockFor: '5 minutes' },
-    register: { requests: 5, per: '10 minutes' },
-    passwordReset: { requests: 3, per: '15 minutes' },
-  },
+  // Rate limits (logins, registrations, resets...) are in config/limiter.ts.
 } as const
 
 export default accountsConfig
