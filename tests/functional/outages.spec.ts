@@ -82,7 +82,7 @@ test.group('Outages', (group) => {
     assert.equal((await creator.login('maker')).status, 302)
   })
 
-  test('a PostgreSQL restart: every process lives, a webhook meanwhile is refused with a 5xx and credited once when sent again, a running transcode ends ready', async ({ assert }) => {
+  test('a PostgreSQL restart: every process lives, a webhook meanwhile is refused with a 5xx and credited once when sent again, a running transcode ends ready, the chain watcher carries on', async ({ assert }) => {
     const forSale = await stack.db.from('videos').where('status', 'ready').firstOrFail()
     await stack.db.from('videos').where('id', forSale.id).update({ price_minor: 700, currency: 'USD', visibility: 'published' })
     const viewer = new WebClient(stack.url)
@@ -105,6 +105,15 @@ test.group('Outages', (group) => {
     assert.equal(aliveWhileDown, 3, stack.deaths())
     assert.isBelow(recoverySeconds, 5)
     assert.equal(await health(), 200)
+
+    // The chain watcher (no contract deployed on its chain: it reads and
+    // reports its state in PostgreSQL each turn) reports again.
+    const back = Date.now()
+    const watcherReported = async () => {
+      const status = await stack.db.from('plugin_state').where({ plugin: 'x402', key: `watcher:${env.get('X402_CHAIN_ID')}` }).first()
+      return !!status && Date.parse(status.value.heartbeatAt) > back
+    }
+    await stack.secondsUntil(watcherReported, 20_000, 'the chain watcher to report again')
 
     // Stripe's retry is applied; a second retry changes nothing.
     assert.equal((await stripe.deliver(paid)).status, 200)
