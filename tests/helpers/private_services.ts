@@ -1,4 +1,5 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process'
+import { readdirSync } from 'node:fs'
 import { chown, mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -7,7 +8,16 @@ import { promisify } from 'node:util'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 const exec = promisify(execFile)
-const PG_BIN = '/usr/lib/postgresql/15/bin'
+
+/** Debian's PostgreSQL server binaries (the newest installed version; 15 on this project's machines). */
+function pgBin() {
+  const versions = readdirSync('/usr/lib/postgresql', { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && /^\d+$/.test(entry.name))
+    .map((entry) => Number(entry.name))
+    .sort((a, b) => b - a)
+  if (!versions.length) throw new Error('No PostgreSQL server binaries in /usr/lib/postgresql (apt-get install postgresql)')
+  return `/usr/lib/postgresql/${versions[0]}/bin`
+}
 
 /**
  * Private Redis and PostgreSQL servers for fault tests and benches: on spare
@@ -40,7 +50,7 @@ export async function privateDir(label: string) {
 
 /** Runs a PostgreSQL binary, as `postgres` when we are root (initdb and pg_ctl refuse root). */
 function pgTool(tool: string, args: string[]) {
-  const command = join(PG_BIN, tool)
+  const command = join(pgBin(), tool)
   return process.getuid?.() === 0
     ? exec('runuser', ['-u', 'postgres', '--', command, ...args], { maxBuffer: 1 << 20 })
     : exec(command, args, { maxBuffer: 1 << 20 })
