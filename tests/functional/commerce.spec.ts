@@ -10,8 +10,7 @@ import orders from '#services/order_service'
 import plugins from '#services/plugins'
 import { resetState } from '#tests/helpers/state'
 import { loggedIn } from '#tests/helpers/videos'
-import { buyWithStripe, connectStripe, ledgerOf, listedVideo, onlyOrder, paymentEventOutcomes, startStripe } from '#tests/helpers/commerce'
-import type { StripeStandIn } from '#tests/helpers/stripe_stand_in'
+import { buyWithStripe, connectStripe, ledgerOf, listedVideo, onlyOrder, paymentEventOutcomes, stripeForGroup } from '#tests/helpers/commerce'
 import { WebClient } from '#tests/helpers/web_client'
 import type Video from '#models/video'
 
@@ -38,15 +37,7 @@ async function expectNothingRecorded(assert: any) {
 }
 
 test.group('Commerce: buying with Stripe', (group) => {
-  let stripe: StripeStandIn
-  group.setup(async () => {
-    stripe = await startStripe()
-    return () => stripe.stop()
-  })
-  group.each.setup(async () => {
-    await resetState()
-    stripe.reset()
-  })
+  const stripe = stripeForGroup(group)
 
   test('a viewer buys a video: checkout at the price in the database, webhook, ledger that sums exactly', async ({ assert }) => {
     const { user: creator } = await loggedIn('maker', 'creator')

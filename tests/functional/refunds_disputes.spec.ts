@@ -8,9 +8,8 @@ import type User from '#models/user'
 import type Video from '#models/video'
 import entitlements from '#services/entitlement_service'
 import orders from '#services/order_service'
-import { resetState } from '#tests/helpers/state'
 import { loggedIn } from '#tests/helpers/videos'
-import { buyWithStripe, connectStripe, ledgerOf, listedVideo, onlyOrder, paymentEventOutcomes, startStripe } from '#tests/helpers/commerce'
+import { buyWithStripe, connectStripe, ledgerOf, listedVideo, onlyOrder, paymentEventOutcomes, stripeForGroup } from '#tests/helpers/commerce'
 import type { StripeStandIn } from '#tests/helpers/stripe_stand_in'
 import type { WebClient } from '#tests/helpers/web_client'
 
@@ -43,15 +42,7 @@ async function canWatch(user: User, video: Video) {
 }
 
 test.group('Refunds of destination charges', (group) => {
-  let stripe: StripeStandIn
-  group.setup(async () => {
-    stripe = await startStripe()
-    return () => stripe.stop()
-  })
-  group.each.setup(async () => {
-    await resetState()
-    stripe.reset()
-  })
+  const stripe = stripeForGroup(group)
 
   test('a creator refunding their own sale from Studio → Sales gives their share back: the transfer is reversed, the platform is not out of pocket', async ({ assert }) => {
     const { creatorClient, order, charge, account } = await destinationSale(stripe)
@@ -127,15 +118,7 @@ test.group('Refunds of destination charges', (group) => {
 })
 
 test.group('Chargebacks', (group) => {
-  let stripe: StripeStandIn
-  group.setup(async () => {
-    stripe = await startStripe()
-    return () => stripe.stop()
-  })
-  group.each.setup(async () => {
-    await resetState()
-    stripe.reset()
-  })
+  const stripe = stripeForGroup(group)
 
   test('a dispute opened suspends access at once (playback refused, sessions ended); won, access comes back', async ({ assert }) => {
     const { buyer, buyerClient, video, order } = await destinationSale(stripe)

@@ -4,21 +4,44 @@ import env from '#start/env'
 import Video from '#models/video'
 import type User from '#models/user'
 import Order from '#models/order'
+import type { Group } from '@japa/runner/core'
 import { StripeStandIn } from '#tests/helpers/stripe_stand_in'
+import { resetState } from '#tests/helpers/state'
 
 /**
  * The Stripe stand-in where .env.test points the Stripe plugin
  * (STRIPE_API_BASE), delivering webhooks to this test server.
  */
 export async function startStripe() {
+  const stripe = stripeStandIn()
+  await stripe.start()
+  return stripe
+}
+
+function stripeStandIn() {
   const base = new URL(env.get('STRIPE_API_BASE')!)
-  const stripe = new StripeStandIn({
+  return new StripeStandIn({
     secretKey: env.get('STRIPE_SECRET_KEY')!.release(),
     webhookSecret: env.get('STRIPE_WEBHOOK_SECRET')!.release(),
     webhookUrl: `${env.get('APP_URL')}/webhooks/stripe`,
     port: Number(base.port),
   })
-  await stripe.start()
+}
+
+/**
+ * The stand-in for a test group: listening while the group runs, and
+ * forgotten (with the database's rows) before each of its tests.
+ */
+export function stripeForGroup(group: Group) {
+  const stripe = stripeStandIn()
+  group.setup(async () => {
+    await stripe.start()
+    return () => stripe.stop()
+  })
+  group.each.setup(async () => {
+    await resetState()
+    stripe.reset()
+  })
   return stripe
 }
 
