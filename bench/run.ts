@@ -32,22 +32,30 @@ await app.init()
 await app.boot()
 await app.start(async () => {})
 
-const failed: string[] = []
+const failed = new Set<string>()
+let current = ''
+// A promise a benchmark forgot to await fails that benchmark, not the whole run.
+process.on('unhandledRejection', (reason) => {
+  console.error(`== bench ${current}: unhandled rejection:`, reason)
+  failed.add(current)
+})
 try {
   for (const name of names.length ? names : BENCHES) {
+    current = name
     console.log(`== bench ${name}${isSmoke() ? ' (smoke)' : ''}`)
     const started = performance.now()
+    const seconds = () => ((performance.now() - started) / 1000).toFixed(1)
     try {
       const { default: bench } = await import(`./${name}.ts`)
       await bench()
-      console.error(`== bench ${name} done in ${((performance.now() - started) / 1000).toFixed(1)} s`)
+      console.error(`== bench ${name} ${failed.has(name) ? 'FAILED' : 'done'} in ${seconds()} s`)
     } catch (error) {
-      console.error(`== bench ${name} FAILED after ${((performance.now() - started) / 1000).toFixed(1)} s:`, error)
-      failed.push(name)
+      console.error(`== bench ${name} FAILED after ${seconds()} s:`, error)
+      failed.add(name)
     }
   }
 } finally {
   await app.terminate()
 }
-if (failed.length) console.error(`failed benchmarks: ${failed.join(', ')}`)
-process.exit(failed.length ? 1 : 0)
+if (failed.size) console.error(`failed benchmarks: ${[...failed].join(', ')}`)
+process.exit(failed.size ? 1 : 0)
