@@ -149,11 +149,11 @@ export class SalesReportService {
     return byVideo
   }
 
-  /** Recent buyers of a creator's videos (paid and refunded orders). */
+  /** Recent buyers of a creator's videos (orders that were paid: paid, refunded, disputed or charged back). */
   buyers(creatorId: number, limit = 100) {
     return Order.query()
       .where('creatorId', creatorId)
-      .whereIn('status', ['paid', 'refunded'])
+      .whereIn('status', ['paid', 'refunded', 'disputed', 'charged_back'])
       .preload('buyer')
       .preload('video')
       .orderBy('createdAt', 'desc')

@@ -144,6 +144,9 @@ test.group('Chargebacks', (group) => {
     assert.equal(await Order.query().count('* as n').first().then((row) => Number(row!.$extras.n)), 1)
     assert.notInclude(again.location ?? '', '/c/pay/')
 
+    const receipt = await buyerClient.visit(`/orders/${order.id}/complete`)
+    assert.include(receipt.text, 'Your bank is disputing this payment')
+
     await stripe.closeDispute(dispute.id, 'won')
     await order.refresh()
     assert.equal(order.status, 'paid')
@@ -166,7 +169,7 @@ test.group('Chargebacks', (group) => {
   })
 
   test('a dispute lost: the money goes back, the creator\'s share is recovered, the dispute fee is booked, access stays revoked; the same webhook twice changes nothing', async ({ assert }) => {
-    const { buyer, buyerClient, video, order, charge, account } = await destinationSale(stripe)
+    const { buyer, buyerClient, creatorClient, video, order, charge, account } = await destinationSale(stripe)
     const dispute = await stripe.dispute(order.paymentReference!)
     const closed = await stripe.closeDispute(dispute.id, 'lost')
 
@@ -176,6 +179,9 @@ test.group('Chargebacks', (group) => {
     assert.equal(order.refundedMinor, 1000)
     assert.isFalse(await canWatch(buyer, video))
     assert.equal((await play(buyerClient, video)).status, 402)
+    const sales = await creatorClient.visit('/studio/sales')
+    assert.include(sales.text, 'charged_back')
+    assert.notInclude(sales.text, `/studio/orders/${order.id}/refund`)
 
     // The platform reversed the transfer (and gave back its fee share): the creator keeps nothing.
     assert.equal(stripe.transfer(charge.transfer!)!.amount_reversed, 1000)
