@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url'
 import app from '@adonisjs/core/services/app'
 import logger from '@adonisjs/core/services/logger'
 import { PluginKernel } from '#hooks/plugin_kernel'
-import { platformFeeFor, splitPayment } from '#services/commerce/ledger'
+import { givenBackLines, platformFeeFor, proportionOf, splitPayment } from '#services/commerce/ledger'
 import { CurrencyConfigError, CurrencyService } from '#services/currency_service'
 
 const sum = (lines: Array<{ amountMinor: number }>) => lines.reduce((total, line) => total + line.amountMinor, 0)
@@ -46,6 +46,65 @@ test.group('Ledger split', () => {
       { account: 'creator', amountMinor: 500 },
       { account: 'platform', amountMinor: 0 },
     ])
+  })
+})
+
+test.group('Ledger: money given back', () => {
+  test('proportions are exact integers, rounded half up, even past 2^53', ({ assert }) => {
+    assert.equal(proportionOf(100, 333, 1000), 33)
+    assert.equal(proportionOf(100, 335, 1000), 34)
+    assert.equal(proportionOf(841, 1000, 1000), 841)
+    assert.equal(proportionOf(99_999_999, 99_999_998, 99_999_999), 99_999_998)
+    assert.equal(proportionOf(5, 1, 0), 0)
+  })
+
+  test('partial refunds in any order give back each share exactly once the whole amount is back', ({ assert }) => {
+    for (const amountMinor of [1, 7, 999, 1000, 123_457]) {
+      for (const payout of ['owed', 'direct'] as const) {
+        const paid = splitPayment({ amountMinor, platformFeeMinor: platformFeeFor(amountMinor, 1000), providerFeeMinor: Math.min(59, amountMinor), payout })
+        const creatorShare = paid.find((line) => line.account === 'creator')!.amountMinor
+        for (const parts of [[amountMinor], [1, amountMinor - 1], [Math.floor(amountMinor / 3), Math.floor(amountMinor / 3), amountMinor - 2 * Math.floor(amountMinor / 3)]]) {
+          let givenBack = 0
+          let creatorBack = 0
+          const books = new Map(paid.map((line) => [line.account, line.amountMinor]))
+          for (const now of parts.filter((part) => part > 0)) {
+            // A destination charge's provider reverses the creator's share in proportion, as Stripe does.
+            const reversedByProvider = proportionOf(creatorShare, givenBack + now, amountMinor)
+            const lines = givenBackLines({
+              payout,
+              amountMinor,
+              creatorShareMinor: creatorShare,
+              givenBackBeforeMinor: givenBack,
+              givenBackNowMinor: now,
+              creatorReversedBeforeMinor: creatorBack,
+              creatorReversedTotalMinor: payout === 'direct' ? reversedByProvider : undefined,
+            })
+            assert.equal(sum(lines), -now)
+            for (const line of lines) books.set(line.account, (books.get(line.account) ?? 0) + line.amountMinor)
+            givenBack += now
+            creatorBack -= lines.find((line) => line.account === 'creator')!.amountMinor
+          }
+          assert.equal(books.get('creator'), 0, `${payout} ${amountMinor} in ${parts}`)
+          // The provider keeps its fee; the platform bears it.
+          assert.equal(books.get('platform'), -(books.get('provider_fee') ?? 0))
+        }
+      }
+    }
+  })
+
+  test('a creator paid directly gives back only what the provider took back from them', ({ assert }) => {
+    const base = { payout: 'direct' as const, amountMinor: 1000, creatorShareMinor: 900, givenBackBeforeMinor: 0, givenBackNowMinor: 1000, creatorReversedBeforeMinor: 0 }
+    assert.deepEqual(givenBackLines({ ...base, creatorReversedTotalMinor: 900 }), [
+      { account: 'creator', amountMinor: -900 },
+      { account: 'platform', amountMinor: -100 },
+    ])
+    // The transfer was not reversed (a dashboard refund without it): the platform paid it all.
+    assert.deepEqual(givenBackLines(base), [
+      { account: 'creator', amountMinor: 0 },
+      { account: 'platform', amountMinor: -1000 },
+    ])
+    // A provider that reports more than the creator's share cannot make the creator give back more.
+    assert.deepEqual(givenBackLines({ ...base, creatorReversedTotalMinor: 5000 })[0], { account: 'creator', amountMinor: -900 })
   })
 })
 

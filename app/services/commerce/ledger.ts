@@ -95,8 +95,9 @@ export function givenBackLines(input: {
       ? proportionOf(share, input.givenBackBeforeMinor + now, input.amountMinor)
       : (input.creatorReversedTotalMinor ?? before)
   const creator = Math.min(now, Math.max(0, Math.min(total, share) - before))
+  // `0 - x` rather than `-x`: a share of nothing is 0, not -0.
   return [
-    { account: 'creator', amountMinor: -creator },
-    { account: 'platform', amountMinor: -(now - creator) },
+    { account: 'creator', amountMinor: 0 - creator },
+    { account: 'platform', amountMinor: 0 - (now - creator) },
   ]
 }
