@@ -56,7 +56,7 @@ export const ACTION_HOOK_DOCS: Record<ActionName, string> = {
   'video:ready': 'A video finished transcoding and can be played.',
   'video:failed': 'Transcoding failed for good (after retries).',
   'purchase:completed': 'A payment was confirmed and access granted (fires once per order).',
-  'purchase:refunded': 'A purchase was refunded and access revoked.',
+  'purchase:refunded': 'A purchase was refunded in full, or charged back (a dispute lost), and access revoked.',
   'playback:started': 'A playback session was opened.',
   'demo:seeded': 'The demo seeder made its accounts (make dev); plugins may add their own demo data.',
 }
