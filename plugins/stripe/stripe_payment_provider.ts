@@ -142,11 +142,11 @@ export class StripePaymentProvider implements PaymentProvider {
         // Inquiries (warning_*) move no money and may never become disputes.
         const dispute = event.data.object
         if (dispute.status.startsWith('warning_')) return []
-        return [{ ...this.#disputeRef(event.id, dispute), type: 'payment.disputed' }]
+        return [{ ...(await this.#disputeRef(event.id, dispute)), type: 'payment.disputed' }]
       }
       case 'charge.dispute.closed': {
         const dispute = event.data.object
-        if (dispute.status === 'won') return [{ ...this.#disputeRef(event.id, dispute), type: 'payment.dispute_won' }]
+        if (dispute.status === 'won') return [{ ...(await this.#disputeRef(event.id, dispute)), type: 'payment.dispute_won' }]
         if (dispute.status !== 'lost') return []
         const charge = await this.#call(() => this.stripe.charges.retrieve(idOf(dispute.charge)!))
         await this.#recoverFromCreator(charge, dispute.id)
@@ -154,7 +154,7 @@ export class StripePaymentProvider implements PaymentProvider {
         const fee = dispute.balance_transactions.reduce((sum, transaction) => sum + transaction.fee, 0)
         return [
           {
-            ...this.#disputeRef(event.id, dispute),
+            ...(await this.#disputeRef(event.id, dispute)),
             type: 'payment.dispute_lost',
             providerFee: { amount: fromStripeAmount(Math.max(0, fee), dispute.currency, { round: true }), currency: dispute.currency.toUpperCase() },
             creatorReversed: await this.#creatorReversed(charge),
@@ -223,11 +223,18 @@ export class StripePaymentProvider implements PaymentProvider {
 </form>`
   }
 
-  #disputeRef(eventId: string, dispute: Stripe.Dispute) {
+  /**
+   * Disputes carry no metadata of ours: the order id comes from the
+   * PaymentIntent's, so a dispute whose payment the core has not seen yet (its
+   * webhook still being retried) waits for it instead of matching nothing.
+   */
+  async #disputeRef(eventId: string, dispute: Stripe.Dispute) {
+    const paymentReference = idOf(dispute.payment_intent)
+    const intent = paymentReference ? await this.#call(() => this.stripe.paymentIntents.retrieve(paymentReference)) : null
     return {
       eventId,
-      // Disputes carry no metadata of ours: the core finds the order by its payment.
-      paymentReference: idOf(dispute.payment_intent),
+      orderId: intent?.metadata?.orderId,
+      paymentReference,
       disputeReference: dispute.id,
       amount: { amount: fromStripeAmount(dispute.amount, dispute.currency), currency: dispute.currency.toUpperCase() },
     }

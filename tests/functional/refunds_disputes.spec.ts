@@ -234,6 +234,33 @@ test.group('Chargebacks', (group) => {
     assert.deepEqual(await orders.ledgerMismatches(), [])
   })
 
+  test('a dispute that arrives before its payment\'s webhook waits for it, then suspends the purchase', async ({ assert }) => {
+    const { user: creator } = await loggedIn('maker', 'creator')
+    const video = await listedVideo(creator, { priceMinor: 1000 })
+    const { user: buyer, client } = await loggedIn('buyer')
+    const sessionId = await buyWithStripe(client, video)
+    // The payment's webhook cannot reach us (Stripe will retry it later).
+    const webhookUrl = stripe.webhookUrl
+    stripe.webhookUrl = 'http://127.0.0.1:9/webhooks/stripe'
+    await stripe.pay(sessionId)
+    stripe.webhookUrl = webhookUrl
+    assert.lengthOf(stripe.failedDeliveries, 1)
+
+    await stripe.dispute(stripe.checkoutSession(sessionId)!.payment_intent!)
+    const order = await onlyOrder()
+    assert.equal(order.status, 'pending')
+    assert.deepEqual((await paymentEventOutcomes()).map((e) => [e.type, e.outcome]), [['payment.disputed', 'deferred']])
+
+    for (const failed of stripe.failedDeliveries.splice(0)) assert.equal((await stripe.deliver(failed.event)).status, 200)
+    await order.refresh()
+    assert.equal(order.status, 'disputed')
+    assert.isFalse(await canWatch(buyer, video))
+    assert.deepEqual((await paymentEventOutcomes()).map((e) => [e.type, e.outcome]), [
+      ['payment.disputed', 'applied'],
+      ['payment.succeeded', 'applied'],
+    ])
+  })
+
   test('a forged or garbled dispute webhook is refused and changes nothing', async ({ assert }) => {
     const { buyer, video, order } = await destinationSale(stripe)
     const dispute = {
