@@ -1,6 +1,8 @@
 import { definePlugin } from '@matinee/plugin-kit'
+import { Wallet } from 'ethers'
 import { x402Options, resolveOptions } from './options.js'
 import { DEMO_CREATOR_WALLET, LOCAL_CHAIN_IDS } from './chain.js'
+import { isDevelopmentAddress } from './development_keys.js'
 import { X402Runtime } from './x402_runtime.js'
 import { X402PaymentProvider } from './x402_payment_provider.js'
 import { registerRoutes } from './routes.js'
@@ -24,6 +26,15 @@ export default definePlugin({
       const missing = [!config.rpcUrl && 'X402_RPC_URL', !config.quoteSignerKey && 'X402_QUOTE_SIGNER_KEY'].filter(Boolean)
       api.logger.info('x402 is off: not configured')
       api.health(() => ({ ok: false, message: `Off: set ${missing.join(' and ')} to accept wallet payments.` }))
+      return
+    }
+    // Quotes signed with a key everybody has could be signed by anybody.
+    if (!LOCAL_CHAIN_IDS.has(config.chainId) && isDevelopmentAddress(new Wallet(config.quoteSignerKey).address)) {
+      api.logger.error(`x402 is off: X402_QUOTE_SIGNER_KEY is a public development key, refused on chain ${config.chainId}`)
+      api.health(() => ({
+        ok: false,
+        message: `Off: X402_QUOTE_SIGNER_KEY is a public development key (anyone could sign quotes); chain ${config.chainId} is not a local chain. Generate a key of your own.`,
+      }))
       return
     }
     const runtime = new X402Runtime({ ...config, rpcUrl: config.rpcUrl }, api.state)
