@@ -42,6 +42,7 @@ export type ScannedRoutes = {
     'studio.videos.edit': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio_videos.update': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio_videos.destroy': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'studio_videos.unarchive': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio_videos.retry': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio.access': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'allowlists.store': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
@@ -88,6 +89,7 @@ export type ScannedRoutes = {
     'checkout': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio_videos.update': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio_videos.destroy': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'studio_videos.unarchive': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio_videos.retry': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'allowlists.store': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'allowlists.destroy': { paramsTuple: [ParamValue,ParamValue]; params: {'id': ParamValue,'userId': ParamValue} }
