@@ -266,6 +266,10 @@ test.group('Deleting a video', (group) => {
     assert.equal(record.attempts, 1)
     assert.include(record.lastError, 'injected fault')
     assert.isTrue(record.nextAttemptAt > DateTime.now())
+    // Admins see it waiting, with the error.
+    const admin = await loggedIn('boss', 'admin')
+    const adminPage = await admin.client.get('/admin/videos')
+    assert.match(adminPage.text, /data-pending-deletions="1">\s*Stored files of 1 deleted item are still waiting to be deleted[\s\S]*?injected fault: the storage refused to delete videos\//)
 
     // Not due yet: the chore leaves it; still failing later: the wait grows.
     assert.deepEqual(await storageCleanup.retryDue(), { attempted: 0, deleted: 0, failed: 0 })
@@ -280,6 +284,7 @@ test.group('Deleting a video', (group) => {
     await retryStorageDeletions.run()
     assert.deepEqual(await storedKeys(video.storagePrefix), [])
     assert.lengthOf(await StorageDeletion.all(), 0)
+    assert.notInclude((await admin.client.get('/admin/videos')).text, 'data-pending-deletions')
   })
 
   test('a taken-down video stays in its buyer’s library, labelled, and still does not play', async ({ assert }) => {

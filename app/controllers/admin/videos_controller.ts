@@ -2,6 +2,7 @@ import type { HttpContext } from '@adonisjs/core/http'
 import { VIDEO_STATUSES } from '#models/video'
 import salesReports from '#services/sales_report_service'
 import videos from '#services/video_service'
+import storageCleanup from '#services/media/storage_cleanup'
 import { takedownValidator } from '#validators/video'
 import { videoFiltersValidator } from '#validators/admin'
 
@@ -12,8 +13,8 @@ export default class AdminVideosController {
     const list = await videos.adminList({ ...filters, page: filters.page ?? 1 })
     list.baseUrl('/admin/videos')
     list.queryString({ q: filters.q, status: filters.status })
-    const sales = await salesReports.salesOf(list.all().map((video) => video.id))
-    return view.render('pages/admin/videos', { videos: list, filters, sales, statuses: VIDEO_STATUSES })
+    const [sales, pendingDeletions] = await Promise.all([salesReports.salesOf(list.all().map((video) => video.id)), storageCleanup.backlog()])
+    return view.render('pages/admin/videos', { videos: list, filters, sales, statuses: VIDEO_STATUSES, pendingDeletions })
   }
 
   /** Takes a video down (it stops playing at once) or restores it. */
