@@ -128,6 +128,7 @@ test.group('Deleting a video', (group) => {
     assert.equal((await creator.client.api('POST', `/videos/${video.id}/playback`)).status, 201)
     assert.equal((await admin.client.api('POST', `/videos/${video.id}/playback`)).status, 201)
 
+    assert.include((await buyer.client.visit(`/videos/${video.id}`)).text, 'Archived by the creator — still yours to watch')
     // Their library says why it is no longer in the catalog.
     const library = await buyer.client.visit('/library')
     assert.match(library.text, /Paid film<\/a>[^<]*<a[^>]*>receipt<\/a>\s*· <strong data-video-state="archived">Archived by the creator — still yours to watch</)
