@@ -66,8 +66,12 @@ export class VideoService {
     try {
       await storage.put(video.sourceKey, createReadStream(file.path), { size: file.size })
     } catch (error) {
-      await storage.delete(video.storagePrefix).catch(() => {})
-      await video.delete()
+      // A half-written master: the row goes first, then its files (retried if the storage fails again).
+      await db.transaction(async (trx) => {
+        await video.useTransaction(trx).delete()
+        await storageCleanup.schedule([video.storagePrefix], trx)
+      })
+      await storageCleanup.run([video.storagePrefix])
       throw error
     }
     await plugins.hooks.doAction('video:uploaded', { videoId: video.id, ownerId: owner.id })

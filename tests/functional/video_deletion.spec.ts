@@ -19,6 +19,8 @@ import { resetState } from '#tests/helpers/state'
 import { listedVideo, startStripe } from '#tests/helpers/commerce'
 import type { StripeStandIn } from '#tests/helpers/stripe_stand_in'
 import { loggedIn, readyVideo, storedKeys } from '#tests/helpers/videos'
+import { tusUpload } from '#tests/helpers/tus_upload'
+import { media } from '#tests/helpers/media_fixtures'
 import type { WebClient } from '#tests/helpers/web_client'
 
 /**
@@ -29,10 +31,16 @@ class FlakyStorage implements StorageBackend {
   readonly id = 'flaky-local'
   readonly label = 'Local disk whose deletions fail on demand (tests)'
   failing = false
+  failingPuts = false
 
   constructor(private inner: StorageBackend) {}
 
-  put(key: string, body: Readable | Buffer, meta?: StoredObjectMeta) {
+  async put(key: string, body: Readable | Buffer, meta?: StoredObjectMeta) {
+    if (this.failingPuts) {
+      // Part of the object lands before the storage gives up.
+      await this.inner.put(`${key}.part`, Buffer.from('half a master'))
+      throw new Error(`injected fault: the storage refused to store ${key}`)
+    }
     return this.inner.put(key, body, meta)
   }
   get(key: string, options?: { range?: ByteRange }) {
@@ -48,6 +56,20 @@ class FlakyStorage implements StorageBackend {
     if (this.failing) throw new Error(`injected fault: the storage refused to delete ${keyOrPrefix}`)
     return this.inner.delete(keyOrPrefix)
   }
+}
+
+/** Makes the flaky backend the configured one for this test; back to the previous one afterwards. */
+function useFlakyStorage(cleanup: (fn: () => void) => void) {
+  if (!plugins.storage.has('flaky-local')) plugins.storage.register(new FlakyStorage(plugins.storage.getOrFail('local')), 'tests')
+  const flaky = plugins.storage.get('flaky-local') as FlakyStorage
+  const previous = app.config.get('storage.backend')
+  app.config.set('storage.backend', flaky.id)
+  cleanup(() => {
+    flaky.failing = false
+    flaky.failingPuts = false
+    app.config.set('storage.backend', previous)
+  })
+  return flaky
 }
 
 const deletePath = (video: Video) => `/studio/videos/${video.id}/delete`
@@ -242,15 +264,7 @@ test.group('Deleting a video', (group) => {
   })
 
   test('a storage that fails to delete: the row still goes, the deletion is recorded, and the worker chore finishes it later', async ({ assert, cleanup }) => {
-    const flaky = new FlakyStorage(plugins.storage.getOrFail('local'))
-    if (!plugins.storage.has(flaky.id)) plugins.storage.register(flaky, 'tests')
-    const registered = plugins.storage.get(flaky.id) as FlakyStorage
-    const previous = app.config.get('storage.backend')
-    app.config.set('storage.backend', flaky.id)
-    cleanup(() => {
-      registered.failing = false
-      app.config.set('storage.backend', previous)
-    })
+    const registered = useFlakyStorage(cleanup)
     assert.include((await workerChores(['transcode'])).map((chore) => chore.name), retryStorageDeletions.name)
 
     const creator = await loggedIn('maker', 'creator')
@@ -286,6 +300,24 @@ test.group('Deleting a video', (group) => {
     assert.deepEqual(await storedKeys(video.storagePrefix), [])
     assert.lengthOf(await StorageDeletion.all(), 0)
     assert.notInclude((await admin.client.get('/admin/videos')).text, 'data-pending-deletions')
+  })
+
+  test('an upload whose master cannot be stored: its row goes first, then what was written (even when deleting fails too)', async ({ assert, cleanup }) => {
+    const flaky = useFlakyStorage(cleanup)
+    const creator = await loggedIn('maker', 'creator')
+    flaky.failingPuts = true
+    flaky.failing = true
+    const result = await tusUpload(creator.client, await media.landscape(), { title: 'Never stored' })
+    assert.isFalse(result.ok)
+    assert.lengthOf(await Video.all(), 0)
+    const [record] = await StorageDeletion.all()
+    assert.match(record.prefix, /^videos\/[0-9a-f-]{36}\/$/)
+    assert.lengthOf(await storedKeys(record.prefix), 1)
+
+    flaky.failing = false
+    await storageCleanup.retryDue({ now: DateTime.now().plus({ minutes: 2 }) })
+    assert.deepEqual(await storedKeys(), [])
+    assert.lengthOf(await StorageDeletion.all(), 0)
   })
 
   test('a taken-down video stays in its buyer’s library, labelled, and still does not play', async ({ assert }) => {
