@@ -28,17 +28,19 @@ export default definePlugin({
       api.health(() => ({ ok: false, message: `Off: set ${missing.join(' and ')} to accept wallet payments.` }))
       return
     }
-    // Quotes signed with a key everybody has could be signed by anybody.
+    const runtime = new X402Runtime({ ...config, rpcUrl: config.rpcUrl }, api.state)
+    const provider = new X402PaymentProvider(runtime, api, config.quoteSignerKey)
+    // Quotes signed with a key everybody has could be signed by anybody: no
+    // payments then. The commands stay, so x402:deploy can say what to fix.
     if (!LOCAL_CHAIN_IDS.has(config.chainId) && isDevelopmentAddress(new Wallet(config.quoteSignerKey).address)) {
       api.logger.error(`x402 is off: X402_QUOTE_SIGNER_KEY is a public development key, refused on chain ${config.chainId}`)
       api.health(() => ({
         ok: false,
         message: `Off: X402_QUOTE_SIGNER_KEY is a public development key (anyone could sign quotes); chain ${config.chainId} is not a local chain. Generate a key of your own.`,
       }))
+      for (const command of x402Commands(api, runtime, provider)) api.commands.add(command)
       return
     }
-    const runtime = new X402Runtime({ ...config, rpcUrl: config.rpcUrl }, api.state)
-    const provider = new X402PaymentProvider(runtime, api, config.quoteSignerKey)
     api.payments.register(provider)
     api.health(() => provider.health())
     registerRoutes(api, runtime, provider)
