@@ -154,15 +154,18 @@ function playLoop(newClient: () => Promise<WebClient>, videoId: string) {
     if (opened.status === 302 || opened.status === 401 || opened.status === 403) client = null
     return opened.status === 201 ? (opened.body.masterUrl as string) : null
   }
+  // An open can land in an outage (its login answered 503): that is a refusal
+  // to count and retry, not the end of the loop.
+  const tryOpen = () => open().catch(() => null)
   const loop = (async () => {
-    let master = await open()
+    let master = await tryOpen()
     while (running) {
       const response = master && client ? await client.get(master).catch(() => null) : null
       note(`playlist ${response?.status ?? 'error'}`)
       if (response?.status === 200) stats.served++
       else {
         stats.refused++
-        master = await open().catch(() => null)
+        master = await tryOpen()
       }
       await sleep(250)
     }
@@ -181,7 +184,7 @@ function playLoop(newClient: () => Promise<WebClient>, videoId: string) {
     async stop() {
       running = false
       await loop
-      const master = (await open()) ?? (await open())
+      const master = (await tryOpen()) ?? (await tryOpen())
       if (!master || !client) return false
       const playlist = await client.get(master)
       const variant = playlist.text.split('\n').find((line) => line && !line.startsWith('#'))
