@@ -6,6 +6,7 @@ import { DateTime } from 'luxon'
 import logger from '@adonisjs/core/services/logger'
 import Video, { type Rendition, type SpriteInfo } from '#models/video'
 import storage from '#services/storage_service'
+import storageCleanup from '#services/media/storage_cleanup'
 import queues from '#services/queue_service'
 import plugins from '#services/plugins'
 import mediaConfig from '#config/media'
@@ -95,8 +96,10 @@ export class TranscodeService {
       await this.#clearOutputs(video)
       const outputs = await this.#transcode(video, workDir)
       if (!(await Video.find(video.id))) {
-        // Deleted while we worked: leave nothing behind.
-        await storage.delete(video.storagePrefix)
+        // Deleted while we worked: leave nothing behind, through the same
+        // recorded deletion as the video's own (a failed one is retried).
+        await storageCleanup.schedule([video.storagePrefix])
+        await storageCleanup.run([video.storagePrefix])
         return 'gone'
       }
       const storedBytes = await storage.sizeOf(video.storagePrefix)
