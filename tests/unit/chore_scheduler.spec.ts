@@ -26,16 +26,30 @@ function countingChore(overrides: Partial<Chore> & { workMs?: number } = {}) {
   return { chore, stats }
 }
 
+/**
+ * Waits until `condition` holds (a loaded CI machine may take far longer
+ * than the intervals below), failing after `timeoutMs`.
+ */
+async function eventually(condition: () => boolean, what: string, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
+    await sleep(5)
+  }
+}
+
 test.group('Chore scheduler', () => {
   test('a chore runs at start and then on its interval', async ({ assert }) => {
-    const { chore, stats } = countingChore()
+    const { chore, stats } = countingChore({ everyMs: 1000 })
     const scheduler = new ChoreScheduler([chore])
+    const started = Date.now()
     scheduler.start()
-    await sleep(20)
-    assert.equal(stats.runs, 1)
-    await sleep(200)
+    // The first run does not wait for an interval (started well before one)...
+    await eventually(() => stats.runs === 1, 'the first run', 900)
+    // ...and the next ones wait an interval each.
+    await eventually(() => stats.runs === 3, 'two more runs')
     await scheduler.stop()
-    assert.isAtLeast(stats.runs, 3)
+    assert.isAtLeast(Date.now() - started, 2 * 1000)
   })
 
   test('a throwing chore is logged and runs again next time', async ({ assert }) => {
@@ -52,7 +66,7 @@ test.group('Chore scheduler', () => {
       },
     ])
     scheduler.start()
-    await sleep(150)
+    await eventually(() => runs >= 3, 'three runs of the throwing chore')
     await scheduler.stop()
     assert.isAtLeast(runs, 3)
   })
@@ -62,17 +76,17 @@ test.group('Chore scheduler', () => {
     // Two processes' schedulers, sharing Redis.
     const schedulers = [new ChoreScheduler([chore]), new ChoreScheduler([chore])]
     schedulers.forEach((scheduler) => scheduler.start())
-    await sleep(400)
+    await eventually(() => stats.runs >= 3, 'three runs')
     await Promise.all(schedulers.map((scheduler) => scheduler.stop()))
     assert.isAtLeast(stats.runs, 3)
     assert.equal(stats.maxActive, 1)
   })
 
   test('a node chore runs in every process', async ({ assert }) => {
-    const { chore, stats } = countingChore({ everyMs: 1000, workMs: 60, scope: 'node' })
+    const { chore, stats } = countingChore({ everyMs: 60_000, workMs: 1000, scope: 'node' })
     const schedulers = [new ChoreScheduler([chore]), new ChoreScheduler([chore])]
     schedulers.forEach((scheduler) => scheduler.start())
-    await sleep(30)
+    await eventually(() => stats.runs === 2, 'a run in each process')
     assert.equal(stats.maxActive, 2)
     await Promise.all(schedulers.map((scheduler) => scheduler.stop()))
   })
