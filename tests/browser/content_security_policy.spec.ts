@@ -89,7 +89,10 @@ test.group('Browser: Content-Security-Policy', (group) => {
       script.textContent = 'window.__injected = true'
       document.body.append(script)
     })
-    await page.waitForTimeout(200)
+    // The violation report is an event: wait for it (a loaded machine is slow), at most 10 s.
+    for (let waited = 0; waited < 10_000 && !violations.some((v) => v.startsWith('script-src')); waited += 100) {
+      await page.waitForTimeout(100)
+    }
     assert.isUndefined(await page.evaluate(() => (window as any).__injected))
     assert.lengthOf(violations.filter((v) => v.startsWith('script-src')), 1, violations.join('\n'))
   }).timeout(60_000)
@@ -106,6 +109,7 @@ test.group('Browser: Content-Security-Policy', (group) => {
       dialog.dismiss()
     })
     await page.click('form.danger button[type="submit"]')
+    for (let waited = 0; waited < 10_000 && asked.length === 0; waited += 100) await page.waitForTimeout(100)
     await page.waitForTimeout(300)
     assert.lengthOf(asked, 1)
     assert.match(asked[0], /^Delete this video/)
