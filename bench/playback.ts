@@ -25,6 +25,7 @@ import User from '#models/user'
 import Video from '#models/video'
 import plugins from '#services/plugins'
 import storage from '#services/storage_service'
+import { hlsKeys } from '#services/media/storage_keys'
 import watermarks from '#services/watermark_service'
 import transcoder from '#services/transcode_service'
 import type { VisibleWatermarker } from '#hooks/contracts'
@@ -46,7 +47,7 @@ const percentile = (values: number[], p: number) => {
 async function benchVideo(seconds: number, title: string) {
   const creator = await benchCreator()
   const existing = await Video.query().where({ ownerId: creator.id, title, status: 'ready' }).first()
-  if (existing && (await storage.head(`${existing.hlsPrefix}master.m3u8`))) return existing
+  if (existing && (await storage.head(hlsKeys.master(existing.hlsPrefix)))) return existing
   const path = await source(`playback-480p-${seconds}s.mp4`, [
     '-f', 'lavfi', '-i', 'testsrc2=size=854x480:rate=30',
     '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',

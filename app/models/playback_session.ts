@@ -4,6 +4,7 @@ import { belongsTo } from '@adonisjs/lucid/orm'
 import type { BelongsTo } from '@adonisjs/lucid/types/relations'
 import User from '#models/user'
 import Video from '#models/video'
+import { sessionPrefix } from '#services/media/storage_keys'
 
 export type RevokeReason = 'logout' | 'replaced' | 'takedown' | 'refund' | 'dispute' | 'ban' | 'revoked' | 'ended' | 'entitlement'
 
@@ -29,7 +30,7 @@ export default class PlaybackSession extends PlaybackSessionSchema {
 
   /** Where the session's just-in-time renders are cached. */
   get storagePrefix() {
-    return `playback/${this.id}/`
+    return sessionPrefix(this.id)
   }
 
   /** The short code drawn beside the viewer's name. */

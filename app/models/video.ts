@@ -3,6 +3,7 @@ import { belongsTo, column } from '@adonisjs/lucid/orm'
 import type { BelongsTo } from '@adonisjs/lucid/types/relations'
 import User from '#models/user'
 import { bigintAsNumber, asJson } from '#models/column_types'
+import { videoPrefix } from '#services/media/storage_keys'
 
 export const VIDEO_STATUSES = ['uploaded', 'queued', 'processing', 'ready', 'failed'] as const
 export type VideoStatus = (typeof VIDEO_STATUSES)[number]
@@ -57,7 +58,7 @@ export default class Video extends VideoSchema {
 
   /** Everything stored for this video lives under this prefix. */
   get storagePrefix() {
-    return `videos/${this.id}/`
+    return videoPrefix(this.id)
   }
 
   get isPlayable() {

@@ -14,7 +14,8 @@ import plugins from '#services/plugins'
 import storage from '#services/storage_service'
 import { UrlSigner } from '#services/playback/url_signer'
 import { isUuid } from '#services/ids'
-import { parsePlayPath, rewritePlaylist, segmentName, watermarkedName, type PlayTarget } from '#services/playback/playlist'
+import { parsePlayPath, rewritePlaylist, type PlayTarget } from '#services/playback/playlist'
+import { hlsKeys, watermarkedName } from '#services/media/storage_keys'
 
 /** Keys derived from APP_KEY, one per purpose. */
 const derive = (purpose: string) => createHmac('sha256', env.get('APP_KEY').release()).update(purpose).digest()
@@ -65,7 +66,7 @@ export class PlaybackService {
   /** The session's master playlist: its renditions only, every URI signed. */
   async masterPlaylist(session: PlaybackSession, video: Video) {
     const allowed = new Set(this.renditionsOf(session, video).map((r) => r.playlist))
-    const text = await storage.readText(`${video.hlsPrefix}master.m3u8`)
+    const text = await storage.readText(hlsKeys.master(video.hlsPrefix))
     return rewritePlaylist(text, 'master.m3u8', (uri) =>
       uri.kind === 'variant' && !allowed.has(uri.path) ? null : this.signedUrl(session.id, uri.path)
     )
@@ -79,7 +80,7 @@ export class PlaybackService {
   async variantPlaylist(session: PlaybackSession, video: Video, renditionName: string) {
     const rendition = this.renditionsOf(session, video).find((r) => r.name === renditionName)
     if (!rendition) throw new PlaybackError('not_found', 404, 'No such rendition')
-    const text = await storage.readText(`${video.hlsPrefix}${rendition.playlist}`)
+    const text = await storage.readText(hlsKeys.file(video.hlsPrefix, rendition.playlist))
     return rewritePlaylist(text, rendition.playlist, (uri) => {
       if (!session.watermarked) return this.signedUrl(session.id, uri.path)
       if (uri.kind === 'map') return null
@@ -97,8 +98,9 @@ export class PlaybackService {
     if (!this.renditionsOf(session, video).some((r) => r.name === target.rendition)) {
       throw new PlaybackError('not_found', 404, 'No such rendition')
     }
-    const file = target.kind === 'init' ? target.file : segmentName(target.index)
-    return `${video.hlsPrefix}${target.rendition}/${file}`
+    return target.kind === 'init'
+      ? hlsKeys.init(video.hlsPrefix, target.rendition, target.file)
+      : hlsKeys.segment(video.hlsPrefix, target.rendition, target.index)
   }
 
   async open(input: { user: User; video: Video | null; deviceId: string; userAgent: string }): Promise<OpenedSession> {

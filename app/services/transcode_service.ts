@@ -18,6 +18,7 @@ import { planSprite, spriteVtt } from '#services/media/sprite'
 import { broadcastVideoProgress } from '#services/video_events'
 import { withLock } from '#services/lock_service'
 import { makeWorkDir, sweepWorkDirs } from '#services/media/work_dirs'
+import { generatedPosterKey, hlsPrefixOf, spriteKey, spriteVttKey } from '#services/media/storage_keys'
 
 const WORKDIR_PREFIX = 'matinee-transcode-'
 
@@ -157,10 +158,10 @@ export class TranscodeService {
 
   /** Outputs of an earlier, interrupted attempt would be orphans: start clean. */
   async #clearOutputs(video: Video) {
-    await storage.delete(`${video.storagePrefix}hls/`)
-    await storage.delete(`${video.storagePrefix}sprite.jpg`)
-    await storage.delete(`${video.storagePrefix}sprite.vtt`)
-    if (!video.customPoster) await storage.delete(`${video.storagePrefix}poster.jpg`)
+    await storage.delete(hlsPrefixOf(video.id))
+    await storage.delete(spriteKey(video.id))
+    await storage.delete(spriteVttKey(video.id))
+    if (!video.customPoster) await storage.delete(generatedPosterKey(video.id))
   }
 
   async #transcode(video: Video, workDir: string) {
@@ -220,13 +221,13 @@ export class TranscodeService {
         ],
         { timeoutMs: runTimeoutMs({ ...info, durationSeconds: at }) }
       )
-      posterKey = `${video.storagePrefix}poster.jpg`
+      posterKey = generatedPosterKey(video.id)
       await storage.put(posterKey, createReadStream(posterPath), { contentType: 'image/jpeg' })
     }
 
     const spriteInfo: SpriteInfo = {
-      key: `${video.storagePrefix}sprite.jpg`,
-      vttKey: `${video.storagePrefix}sprite.vtt`,
+      key: spriteKey(video.id),
+      vttKey: spriteVttKey(video.id),
       intervalSeconds: layout.intervalSeconds,
       tileWidth: layout.tileWidth,
       tileHeight: layout.tileHeight,
@@ -238,7 +239,7 @@ export class TranscodeService {
 
     // Variant playlists and segments first, the master last: a master in
     // storage means a complete ladder.
-    const hlsPrefix = `${video.storagePrefix}hls/`
+    const hlsPrefix = hlsPrefixOf(video.id)
     const files = (await listFiles(outDir)).sort((a, b) => Number(a.endsWith('master.m3u8')) - Number(b.endsWith('master.m3u8')))
     for (const file of files) {
       const key = hlsPrefix + relative(outDir, file).split(sep).join('/')

@@ -19,6 +19,7 @@ import logger from '@adonisjs/core/services/logger'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import Order from '#models/order'
 import storageCleanup from '#services/media/storage_cleanup'
+import { customPosterKey } from '#services/media/storage_keys'
 import { broadcastPlaybackStopped } from '#services/video_events'
 
 export interface VideoDetails {
@@ -91,7 +92,7 @@ export class VideoService {
   }
 
   async replacePoster(video: Video, file: { path: string; extname: string }) {
-    const key = `${video.storagePrefix}poster-custom.${file.extname === 'png' ? 'png' : file.extname === 'webp' ? 'webp' : 'jpg'}`
+    const key = customPosterKey(video.id, file.extname === 'png' ? 'png' : file.extname === 'webp' ? 'webp' : 'jpg')
     await storage.put(key, createReadStream(file.path))
     const previous = video.customPoster ? video.posterKey : null
     video.merge({ posterKey: key, customPoster: true })

@@ -21,7 +21,8 @@ import { inputArgs, run } from '#services/media/ffmpeg'
 import { runTimeoutMs } from '#services/media/limits'
 import { makeWorkDir, sweepWorkDirs } from '#services/media/work_dirs'
 import { rateControl } from '#services/media/ladder'
-import { rewritePlaylist, segmentName, watermarkedName } from '#services/playback/playlist'
+import { rewritePlaylist } from '#services/playback/playlist'
+import { hlsKeys, renderKey } from '#services/media/storage_keys'
 
 export interface WatermarkJobData {
   sessionId: string
@@ -47,7 +48,7 @@ export class WatermarkService {
   #subscribed = false
 
   renderKey(sessionId: string, rendition: string, index: number) {
-    return `playback/${sessionId}/${rendition}/${watermarkedName(index)}`
+    return renderKey(sessionId, rendition, index)
   }
 
   /**
@@ -61,7 +62,7 @@ export class WatermarkService {
     const key = this.renderKey(session.id, rendition.name, index)
     let head = await storage.head(key)
     if (!head) {
-      if (!(await storage.head(`${video.hlsPrefix}${rendition.name}/${segmentName(index)}`))) {
+      if (!(await storage.head(hlsKeys.segment(video.hlsPrefix, rendition.name, index)))) {
         throw new PlaybackError('not_found', 404, 'No such segment')
       }
       this.#subscribe()
@@ -146,7 +147,7 @@ export class WatermarkService {
       const [video, user] = await Promise.all([Video.find(session.videoId), User.find(session.userId)])
       const rendition = video && playback.watermarkedRenditions(video).find((r) => r.name === data.rendition)
       if (!video || !user || !rendition) return 'gone' as const
-      const sourceKey = `${video.hlsPrefix}${rendition.name}/${segmentName(data.index)}`
+      const sourceKey = hlsKeys.segment(video.hlsPrefix, rendition.name, data.index)
       const [source, encoding] = await Promise.all([storage.head(sourceKey), this.#encodingOf(video, rendition)])
       if (!source) return 'missing' as const
       const workDir = await makeWorkDir(WORKDIR_PREFIX)
@@ -241,15 +242,15 @@ export class WatermarkService {
    */
   async #encodingOf(video: Video, rendition: Rendition) {
     let level: string | null = null
-    rewritePlaylist(await storage.readText(`${video.hlsPrefix}master.m3u8`), 'master.m3u8', (uri) => {
+    rewritePlaylist(await storage.readText(hlsKeys.master(video.hlsPrefix)), 'master.m3u8', (uri) => {
       const avc = uri.path === rendition.playlist ? uri.attributes.CODECS?.split(',').find((c) => c.startsWith('avc1.')) : undefined
       const idc = avc && avc.length >= 11 ? Number.parseInt(avc.slice(9, 11), 16) : Number.NaN
       if (Number.isFinite(idc)) level = (idc / 10).toFixed(1)
       return uri.path
     })
     let initKey: string | null = null
-    rewritePlaylist(await storage.readText(`${video.hlsPrefix}${rendition.playlist}`), rendition.playlist, (uri) => {
-      if (uri.kind === 'map') initKey = `${video.hlsPrefix}${uri.path}`
+    rewritePlaylist(await storage.readText(hlsKeys.file(video.hlsPrefix, rendition.playlist)), rendition.playlist, (uri) => {
+      if (uri.kind === 'map') initKey = hlsKeys.file(video.hlsPrefix, uri.path)
       return uri.path
     })
     if (!initKey) throw new Error(`${rendition.playlist} of video ${video.id} has no init segment`)

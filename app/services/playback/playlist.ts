@@ -101,5 +101,5 @@ export function parsePlayPath(path: string): PlayTarget | null {
   return { kind: 'watermarked', rendition, index: Number(watermarked) }
 }
 
-export const segmentName = (index: number) => `seg_${String(index).padStart(5, '0')}.m4s`
-export const watermarkedName = (index: number) => `wm_${String(index).padStart(5, '0')}.ts`
+// File names of segments belong to the storage key layout.
+export { segmentName, watermarkedName } from '#services/media/storage_keys'
