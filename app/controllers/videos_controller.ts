@@ -1,6 +1,6 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import videos from '#services/video_service'
-import storage from '#services/storage_service'
+import { lookUpStoredObject, sendStoredObject, unsatisfiableContentRange } from '#services/media/stored_object'
 import entitlements from '#services/entitlement_service'
 import orders from '#services/order_service'
 import { formatMoney } from '#services/money'
@@ -44,13 +44,16 @@ export default class VideosController {
   }
 
   /** Posters are streamed by the app: storage is never public. */
-  async poster({ params, response, auth }: HttpContext) {
+  async poster({ params, request, response, auth }: HttpContext) {
     const video = await videos.findOrFail(params.id, auth.user)
-    if (!video.posterKey) return response.notFound('No poster yet')
-    const object = await storage.get(video.posterKey)
-    response.header('Content-Type', object.contentType ?? 'image/jpeg')
-    response.header('Content-Length', String(object.size))
+    const object = video.posterKey ? await lookUpStoredObject(video.posterKey, request.header('range')) : null
+    if (!object || object.kind === 'missing') return response.notFound('No poster yet')
+    if (object.kind === 'unsatisfiable') {
+      response.header('Content-Range', unsatisfiableContentRange(object.size))
+      return response.status(416).send('The requested byte range is not satisfiable')
+    }
     response.header('Cache-Control', video.isPublic ? 'public, max-age=300' : 'private, no-store')
-    return response.stream(object.body)
+    // Not offloaded to nginx: its protected location marks everything private, and public posters are cached.
+    return sendStoredObject(response, object)
   }
 }

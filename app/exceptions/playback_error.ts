@@ -9,14 +9,19 @@ import type { HttpContext } from '@adonisjs/core/http'
 export class PlaybackError extends Exception {
   declare code: string
 
-  constructor(code: string, status: number, message: string) {
+  /** Headers the refusal needs, e.g. the `Content-Range` of a 416. */
+  readonly headers: Record<string, string>
+
+  constructor(code: string, status: number, message: string, headers: Record<string, string> = {}) {
     super(message, { code, status })
+    this.headers = headers
   }
 
   async handle(error: this, { response }: HttpContext) {
     response.header('Cache-Control', 'no-store')
     response.removeHeader('Content-Length')
     response.removeHeader('Accept-Ranges')
+    for (const [name, value] of Object.entries(error.headers)) response.header(name, value)
     response.status(error.status).json({ error: error.code, message: error.message })
   }
 }

@@ -1,4 +1,4 @@
-import watermarker, { type WatermarkJobData } from '#services/watermark_service'
+import watermarker, { type WatermarkJobData } from '#services/watermark/just_in_time'
 
 /** Renders one watermarked segment of a playback session. */
 export default async function watermarkJob(data: WatermarkJobData) {

@@ -16,6 +16,9 @@ import { UrlSigner } from '#services/playback/url_signer'
 import { isUuid } from '#services/ids'
 import { parsePlayPath, rewritePlaylist, type PlayTarget } from '#services/playback/playlist'
 import { hlsKeys, watermarkedName } from '#services/media/storage_keys'
+import { lookUpStoredObject, unsatisfiableContentRange, type StoredObjectReply } from '#services/media/stored_object'
+import { watermarkedRenditions } from '#services/watermark/session_mark'
+import watermarks from '#services/watermark/just_in_time'
 
 /** Keys derived from APP_KEY, one per purpose. */
 const derive = (purpose: string) => createHmac('sha256', env.get('APP_KEY').release()).update(purpose).digest()
@@ -32,6 +35,20 @@ export interface ResolvedRequest {
   target: PlayTarget
 }
 
+/** What a playback request gets: a playlist's text, or a stored object (with its head and range). */
+export type PlaybackReply = { kind: 'playlist'; text: string } | StoredObjectReply
+
+export interface PlaybackRequest {
+  sessionId: string
+  /** The raw path after /play/<session>/, as sent. */
+  path: string
+  exp: unknown
+  sig: unknown
+  user: User | undefined
+  /** The `Range` header, if any. */
+  range: string | undefined
+}
+
 /**
  * Playback sessions: who watches what, from which browser, until when. Every
  * playlist and segment URL is signed for one session and checked, with the
@@ -39,28 +56,39 @@ export interface ResolvedRequest {
  */
 export class PlaybackService {
   readonly signer = new UrlSigner(derive('matinee:playback-url'))
-  #seedKey = derive('matinee:watermark-seed')
-
-  /** The per-session secret the watermark schedule is derived from. */
-  seedFor(sessionId: string) {
-    return createHmac('sha256', this.#seedKey).update(sessionId).digest()
-  }
-
   signedUrl(sessionId: string, path: string) {
     return this.signer.url(sessionId, path, playbackConfig.urlTtlSeconds)
   }
 
-  /** Renditions offered with a watermark: up to the configured height (at least the smallest). */
-  watermarkedRenditions(video: Video): Rendition[] {
-    const shortSide = (r: Rendition) => Math.min(r.width, r.height)
-    const all = [...(video.renditions ?? [])].sort((a, b) => shortSide(a) - shortSide(b))
-    const fitting = all.filter((r) => shortSide(r) <= playbackConfig.watermark.maxHeight)
-    return fitting.length ? fitting : all.slice(0, 1)
-  }
-
   /** The renditions a session may play. */
   renditionsOf(session: PlaybackSession, video: Video): Rendition[] {
-    return session.watermarked ? this.watermarkedRenditions(video) : (video.renditions ?? [])
+    return session.watermarked ? watermarkedRenditions(video) : (video.renditions ?? [])
+  }
+
+  /**
+   * Everything a playlist or segment request gets: checked (signature,
+   * session, entitlement), then the playlist text or the stored object to
+   * send, with its head. The controller only writes the answer.
+   */
+  async serve(input: PlaybackRequest): Promise<PlaybackReply> {
+    const { session, video, target } = await this.resolve(input)
+    if (target.kind === 'master') return { kind: 'playlist', text: await this.masterPlaylist(session, video) }
+    if (target.kind === 'variant') return { kind: 'playlist', text: await this.variantPlaylist(session, video, target.rendition) }
+    let key: string
+    if (target.kind === 'watermarked') {
+      await watermarks.ensure(session, video, target.rendition, target.index)
+      key = watermarks.renderKey(session.id, target.rendition, target.index)
+    } else {
+      key = this.storedMediaKey(session, video, target)
+    }
+    const object = await lookUpStoredObject(key, input.range)
+    if (object.kind === 'missing') throw new PlaybackError('not_found', 404, 'No such playback resource')
+    if (object.kind === 'unsatisfiable') {
+      throw new PlaybackError('range_not_satisfiable', 416, 'The requested byte range is not satisfiable', {
+        'Content-Range': unsatisfiableContentRange(object.size),
+      })
+    }
+    return object
   }
 
   /** The session's master playlist: its renditions only, every URI signed. */

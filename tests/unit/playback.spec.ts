@@ -1,7 +1,7 @@
 import { test } from '@japa/runner'
 import { UrlSigner } from '#services/playback/url_signer'
 import { parsePlayPath, rewritePlaylist } from '#services/playback/playlist'
-import { parseRange } from '#services/http_range'
+import { parseRange } from '#services/media/stored_object'
 import { TextWatermarker, safeText, slotPosition, type WatermarkSize } from '../../plugins/watermark-text/text_watermarker.js'
 
 const SESSION = '5f0e8a4e-8d3c-4c7e-9a55-2d7f7c0d9b11'

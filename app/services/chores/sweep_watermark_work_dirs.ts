@@ -1,4 +1,4 @@
-import watermarker from '#services/watermark_service'
+import watermarker from '#services/watermark/just_in_time'
 import type { Chore } from '#services/chores/chore'
 
 /** Work folders of watermark renders whose worker was killed (this machine's disk). */

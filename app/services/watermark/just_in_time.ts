@@ -14,7 +14,7 @@ import User from '#models/user'
 import plugins from '#services/plugins'
 import queues from '#services/queue_service'
 import storage from '#services/storage_service'
-import playback from '#services/playback_service'
+import { watermarkSeed, watermarkedRenditions } from '#services/watermark/session_mark'
 import { PlaybackError } from '#exceptions/playback_error'
 import { withLock } from '#services/lock_service'
 import { inputArgs, run } from '#services/media/ffmpeg'
@@ -57,7 +57,7 @@ export class WatermarkService {
    * delivers in time.
    */
   async ensure(session: PlaybackSession, video: Video, renditionName: string, index: number) {
-    const rendition = session.watermarked && playback.watermarkedRenditions(video).find((r) => r.name === renditionName)
+    const rendition = session.watermarked && watermarkedRenditions(video).find((r) => r.name === renditionName)
     if (!rendition) throw new PlaybackError('not_found', 404, 'No such rendition')
     const key = this.renderKey(session.id, rendition.name, index)
     let head = await storage.head(key)
@@ -145,7 +145,7 @@ export class WatermarkService {
       const session = await PlaybackSession.find(data.sessionId)
       if (!session || !session.watermarked || session.isRevoked || session.isExpired) return 'gone' as const
       const [video, user] = await Promise.all([Video.find(session.videoId), User.find(session.userId)])
-      const rendition = video && playback.watermarkedRenditions(video).find((r) => r.name === data.rendition)
+      const rendition = video && watermarkedRenditions(video).find((r) => r.name === data.rendition)
       if (!video || !user || !rendition) return 'gone' as const
       const sourceKey = hlsKeys.segment(video.hlsPrefix, rendition.name, data.index)
       const [source, encoding] = await Promise.all([storage.head(sourceKey), this.#encodingOf(video, rendition)])
@@ -189,7 +189,7 @@ export class WatermarkService {
         userId: session.userId,
         username: input.username,
         text: session.watermarkText ?? `@${input.username}`,
-        seed: playback.seedFor(session.id),
+        seed: watermarkSeed(session.id),
       },
       startSeconds: input.index * mediaConfig.segmentSeconds,
       durationSeconds: mediaConfig.segmentSeconds,
