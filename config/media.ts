@@ -94,6 +94,19 @@ const mediaConfig = {
     activeMinutes: 60,
   },
 
+  /**
+   * Forensic A/B variants, made for videos in `forensic` or `both` mode: the
+   * forensic watermarker used (a plugin registers it) and the renditions that
+   * get variants (FORENSIC_RENDITIONS, comma separated names; empty: all).
+   */
+  forensic: {
+    watermarker: 'luma',
+    renditions: (env.get('FORENSIC_RENDITIONS') ?? '')
+      .split(',')
+      .map((name) => name.trim())
+      .filter(Boolean),
+  },
+
   /** Attempts per transcode (the first plus retries with backoff); a run whose worker died counts. */
   attempts: 3,
   retryBackoffMs: 2000,

@@ -17,6 +17,8 @@ const configured: PluginEntry[] = [
   },
   // The visible watermark of playback sessions (config/playback.ts picks it).
   { source: './plugins/watermark-text', options: {} },
+  // The forensic A/B mark of videos in forensic or both mode (config/media.ts picks it).
+  { source: './plugins/watermark-forensic', options: {} },
 ]
 
 // Cards. Without both keys the plugin stays off and says why on /admin/plugins.

@@ -290,7 +290,7 @@ export class UserSchema extends BaseModel {
 }
 
 export class VideoSchema extends BaseModel {
-  static $columns = ['archivedAt', 'attempts', 'createdAt', 'currency', 'customPoster', 'description', 'durationSeconds', 'height', 'hlsPrefix', 'id', 'lastError', 'ownerId', 'posterKey', 'priceMinor', 'processingStartedAt', 'progress', 'readyAt', 'renditions', 'sourceFilename', 'sourceKey', 'sourceSize', 'sprite', 'status', 'storedBytes', 'takedownReason', 'takenDownAt', 'title', 'transcodeInterruptions', 'updatedAt', 'visibility', 'watermarkEnabled', 'width'] as const
+  static $columns = ['archivedAt', 'attempts', 'createdAt', 'currency', 'customPoster', 'description', 'durationSeconds', 'height', 'hlsPrefix', 'id', 'lastError', 'ownerId', 'posterKey', 'priceMinor', 'processingStartedAt', 'progress', 'readyAt', 'renditions', 'sourceFilename', 'sourceKey', 'sourceSize', 'sprite', 'status', 'storedBytes', 'takedownReason', 'takenDownAt', 'title', 'transcodeInterruptions', 'updatedAt', 'visibility', 'watermarkEnabled', 'watermarkMode', 'width'] as const
   $columns = VideoSchema.$columns
   @column.dateTime()
   declare archivedAt: DateTime | null
@@ -354,6 +354,8 @@ export class VideoSchema extends BaseModel {
   declare visibility: string
   @column()
   declare watermarkEnabled: boolean | null
+  @column()
+  declare watermarkMode: string | null
   @column()
   declare width: number | null
 }

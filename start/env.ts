@@ -73,6 +73,7 @@ export default await Env.create(new URL('../', import.meta.url), {
   MEDIA_TIMEOUT_BASE_SECONDS: Env.schema.number.optional(),
   MEDIA_TIMEOUT_SECONDS_PER_SECOND: Env.schema.number.optional(),
   MEDIA_PROBE_TIMEOUT_SECONDS: Env.schema.number.optional(),
+  FORENSIC_RENDITIONS: Env.schema.string.optional(),
   UPLOAD_MAX_ACTIVE_PER_CREATOR: Env.schema.number.optional(),
   UPLOAD_MAX_STAGED_BYTES_PER_CREATOR: Env.schema.number.optional(),
 

@@ -329,14 +329,69 @@ export interface VisibleWatermarker {
   buildFilter(input: VisibleWatermarkInput): string | Promise<string>
 }
 
+/** The two marked copies of every segment: a session is served one of them per segment. */
+export type ForensicVariant = 'A' | 'B'
+
+export interface ForensicVariantInput {
+  videoId: string
+  /**
+   * Secret bytes of this video, derived by the core from APP_KEY. Derive the
+   * mark from it (never from the video id alone), so nobody without the key
+   * can compute the mark, and two videos carry unrelated marks.
+   */
+  key: Buffer
+  /** The rendition's name ("720p") and the size of its frames. */
+  rendition: string
+  width: number
+  height: number
+  variant: ForensicVariant
+  /**
+   * Labels of the fragment's only input and output pads in the transcode's
+   * filter graph. Any other label the fragment needs must start with
+   * `outLabel` followed by "_" (labels are global to the graph).
+   */
+  inLabel: string
+  outLabel: string
+}
+
+export interface ForensicPatternInput {
+  key: Buffer
+  /** The grid the pattern is evaluated on: pixel centres of a width × height frame. */
+  width: number
+  height: number
+}
+
+/**
+ * A watermark that costs nothing per viewer: at transcode time every segment
+ * of the configured renditions is encoded twice more, as variant A and
+ * variant B, which differ only by an imperceptible mark. A session is later
+ * served A or B per segment by the bits of its code, so a leaked copy spells
+ * out its session.
+ */
 export interface ForensicWatermarker {
   readonly id: string
   readonly kind: 'forensic'
   readonly label: string
-  /** Prepares variants at transcode time. */
-  prepare(input: { videoId: string | number; sourceKey: string; outputPrefix: string }): Promise<void>
-  /** Names the session that leaked a file, or null. */
-  identify(input: { videoId: string | number; leakedFile: Readable }): Promise<string | null>
+  /**
+   * An FFmpeg filter graph fragment reading `[inLabel]` and writing
+   * `[outLabel]`: the frames of one rendition with the variant's mark added.
+   * It must keep the frame size, rate, timestamps and pixel format, and may
+   * create its own sources (lavfi filters) but open no file. The same input
+   * must always give the same fragment.
+   */
+  variantFilter(input: ForensicVariantInput): string | Promise<string>
+  /**
+   * The mark of variant A as luma offsets, row-major (variant B carries the
+   * negative), for detection: a leaked frame minus the unmarked one is
+   * correlated with it.
+   */
+  pattern(input: ForensicPatternInput): Float32Array
+  /**
+   * One soft bit: `difference` (row-major luma, a suspect minus the unmarked
+   * rendition, averaged over a segment) correlated with the pattern. Near +1
+   * reads A, near -1 reads B, near 0 carries no mark of this key.
+   */
+  score(input: ForensicPatternInput & { difference: Float32Array }): number
 }
 
 export type Watermarker = VisibleWatermarker | ForensicWatermarker

@@ -16,7 +16,12 @@ export interface Rendition {
   videoKbps: number
   audioKbps: number
   playlist: string
+  /** Forensic A/B variants of every segment are stored (hlsKeys.variantSegment). */
+  forensicVariants?: true
 }
+
+export const WATERMARK_MODES = ['off', 'visible', 'forensic', 'both'] as const
+export type WatermarkMode = (typeof WATERMARK_MODES)[number]
 
 export interface SpriteInfo {
   key: string
@@ -34,6 +39,8 @@ export default class Video extends VideoSchema {
 
   declare status: VideoStatus
   declare visibility: Visibility
+  /** Null: decided as before modes existed (see effectiveWatermarkMode). */
+  declare watermarkMode: WatermarkMode | null
 
   /** Minor units (cents); pg returns bigint as text, prices fit a JS number. */
   @column({ consume: bigintAsNumber })
@@ -79,8 +86,22 @@ export default class Video extends VideoSchema {
     return this.status === 'ready' && this.visibility === 'published' && !this.isTakenDown
   }
 
-  /** The creator's choice, or on for paid videos by default. */
+  /** How the video is protected: its mode, or else the decision from before modes existed. */
+  get effectiveWatermarkMode(): WatermarkMode {
+    return this.watermarkMode ?? ((this.watermarkEnabled ?? this.priceMinor > 0) ? 'visible' : 'off')
+  }
+
+  /**
+   * Sessions get the visible just-in-time mark. A `forensic` video keeps it
+   * too until sessions are served A/B variants (issue 15, item 2): choosing
+   * forensic must never leave a video served unmarked.
+   */
   get watermarkOn() {
-    return this.watermarkEnabled ?? this.priceMinor > 0
+    return this.effectiveWatermarkMode !== 'off'
+  }
+
+  /** The transcoder also makes A/B variants of the configured renditions. */
+  get forensicOn() {
+    return this.effectiveWatermarkMode === 'forensic' || this.effectiveWatermarkMode === 'both'
   }
 }

@@ -18,6 +18,7 @@ import { planSprite, spriteVtt } from '#services/media/sprite'
 import { broadcastVideoProgress } from '#services/video_events'
 import { withLock } from '#services/lock_service'
 import { makeWorkDir, sweepWorkDirs } from '#services/media/work_dirs'
+import { planForensicOutput, storeForensicVariants } from '#services/media/forensic_variants'
 import { generatedPosterKey, hlsPrefixOf, spriteKey, spriteVttKey } from '#services/media/storage_keys'
 
 const WORKDIR_PREFIX = 'matinee-transcode-'
@@ -176,6 +177,8 @@ export class TranscodeService {
     const outDir = join(workDir, 'hls')
     const layout = planSprite(info.durationSeconds, info.width, info.height, mediaConfig.sprite)
     const sprite = { ...layout, path: join(workDir, 'sprite.jpg') }
+    // Forensic videos: A/B variants from the same decode (a second output).
+    const forensic = await planForensicOutput(video, renditions, join(workDir, 'forensic'))
 
     let lastSaved = 0
     await run(
@@ -191,10 +194,12 @@ export class TranscodeService {
         hasAudio: info.hasAudio,
         preset: mediaConfig.x264Preset,
         sprite,
+        forensic,
         progress: true,
       }),
       {
-        timeoutMs: runTimeoutMs(info),
+        // Each rendition with variants is encoded three times.
+        timeoutMs: runTimeoutMs(info) * (forensic ? 3 : 1),
         onProgress: (seconds) => {
           const percent = Math.min(99, Math.floor((seconds / info.durationSeconds) * 100))
           if (percent <= video.progress) return
@@ -240,6 +245,7 @@ export class TranscodeService {
     // Variant playlists and segments first, the master last: a master in
     // storage means a complete ladder.
     const hlsPrefix = hlsPrefixOf(video.id)
+    const withVariants = forensic ? await storeForensicVariants(forensic, renditions, outDir, hlsPrefix) : new Set()
     const files = (await listFiles(outDir)).sort((a, b) => Number(a.endsWith('master.m3u8')) - Number(b.endsWith('master.m3u8')))
     for (const file of files) {
       const key = hlsPrefix + relative(outDir, file).split(sep).join('/')
@@ -249,6 +255,7 @@ export class TranscodeService {
     const storedRenditions: Rendition[] = renditions.map((rendition) => ({
       ...rendition,
       playlist: `${rendition.name}/index.m3u8`,
+      ...(withVariants.has(rendition) ? { forensicVariants: true as const } : {}),
     }))
     return {
       durationSeconds: Math.round(info.durationSeconds * 1000) / 1000,

@@ -6,7 +6,7 @@ import transcoder from '#services/transcode_service'
 import { media } from '#tests/helpers/media_fixtures'
 import app from '@adonisjs/core/services/app'
 import mediaConfig from '#config/media'
-import Video, { type VideoStatus } from '#models/video'
+import Video, { type VideoStatus, type WatermarkMode } from '#models/video'
 import storage from '#services/storage_service'
 import { WebClient } from '#tests/helpers/web_client'
 
@@ -54,6 +54,7 @@ export interface ReadyVideoOptions {
   priceMinor?: number
   visibility?: 'draft' | 'published'
   watermarkEnabled?: boolean | null
+  watermarkMode?: WatermarkMode | null
   /** A source file (default: the 6 s 640x360 fixture). */
   source?: string
 }
@@ -74,6 +75,7 @@ export async function readyVideo(owner: User, options: ReadyVideoOptions = {}) {
     currency: 'USD',
     visibility: options.visibility ?? 'published',
     watermarkEnabled: options.watermarkEnabled ?? null,
+    watermarkMode: options.watermarkMode ?? null,
     sourceKey: `videos/${id}/source/master.mp4`,
     sourceFilename: 'master.mp4',
     sourceSize: (await stat(source)).size,

@@ -2,6 +2,7 @@ import type { LadderRung } from '#config/media'
 import type { ProbeResult } from '#services/media/probe'
 import { inputArgs } from '#services/media/ffmpeg'
 import { spriteFilter, type SpritePlan } from '#services/media/sprite'
+import type { ForensicVariant } from '#hooks/contracts'
 
 export interface PlannedRendition {
   name: string
@@ -63,8 +64,31 @@ export interface HlsCommandInput {
   preset: string
   /** Also write a thumbnail sprite from the same decode. */
   sprite?: SpritePlan & { path: string }
+  /** Also write forensic A/B variants of some renditions from the same decode. */
+  forensic?: ForensicOutput
   progress?: boolean
 }
+
+export interface ForensicOutput {
+  /** A second HLS output, without a master playlist: `<outDir>/<rendition>_<A|B>/`. */
+  outDir: string
+  variants: Array<{
+    /** Index of the rendition in `renditions`. */
+    rendition: number
+    variant: ForensicVariant
+    /** The watermarker's fragment, reading and writing `forensicLabels(rendition, variant)`. */
+    filter: string
+  }>
+}
+
+/** The name the transcode gives a variant's stream and folder ("720p_A"). */
+export const variantStreamName = (rendition: string, variant: ForensicVariant) => `${rendition}_${variant}`
+
+/** The filter graph labels a forensic fragment reads and writes. */
+export const forensicLabels = (rendition: number, variant: ForensicVariant) => ({
+  inLabel: `fin${rendition}${variant}`,
+  outLabel: `fout${rendition}${variant}`,
+})
 
 /**
  * One FFmpeg process for every rendition: a single decode, scaled down rung
@@ -72,15 +96,22 @@ export interface HlsCommandInput {
  * without audio gets a silent stereo track so every rendition has audio.
  */
 export function hlsCommand(options: HlsCommandInput): string[] {
-  const { renditions, fps, segmentSeconds } = options
-  const gop = gopFrames(fps, segmentSeconds)
+  const { renditions, fps } = options
   // Scale in a cascade, largest rung first, each smaller rung from the one
   // above it: one decode, and every scaler works on the smallest input it can.
   const order = renditions.map((rendition, index) => ({ rendition, index })).sort((a, b) => b.rendition.height - a.rendition.height)
   const filters = [options.sprite ? `[0:v]fps=${fps},split=2[c0][spritein]` : `[0:v]fps=${fps}[c0]`]
+  // A rendition with forensic variants is split three ways: unmarked, A, B.
+  const variantsOf = (index: number) => (options.forensic?.variants ?? []).filter((v) => v.rendition === index)
   order.forEach(({ rendition, index }, k) => {
     const scale = `scale=${rendition.width}:${rendition.height},setsar=1`
-    filters.push(k < order.length - 1 ? `[c${k}]${scale},split=2[v${index}][c${k + 1}]` : `[c${k}]${scale}[v${index}]`)
+    const marked = variantsOf(index)
+    const out = marked.length ? `s${index}` : `v${index}`
+    filters.push(k < order.length - 1 ? `[c${k}]${scale},split=2[${out}][c${k + 1}]` : `[c${k}]${scale}[${out}]`)
+    if (marked.length) {
+      const inputs = marked.map((v) => `[${forensicLabels(index, v.variant).inLabel}]`).join('')
+      filters.push(`[s${index}]split=${marked.length + 1}[v${index}]${inputs}`, ...marked.map((v) => v.filter))
+    }
   })
   if (options.sprite) filters.push(`[spritein]${spriteFilter(options.sprite)}[sprite]`)
 
@@ -90,9 +121,43 @@ export function hlsCommand(options: HlsCommandInput): string[] {
   if (!options.hasAudio) args.push('-f', 'lavfi', '-i', 'anullsrc=channel_layout=stereo:sample_rate=48000')
   args.push('-filter_complex', filters.join(';'))
 
-  renditions.forEach((rendition, i) => {
+  args.push(
+    ...hlsOutput(
+      options,
+      renditions.map((rendition, i) => ({ rendition, label: `v${i}`, name: rendition.name })),
+      options.outDir,
+      'master.m3u8'
+    )
+  )
+  if (options.forensic?.variants.length) {
+    // The same encoder settings, GOP and forced keyframes as the unmarked
+    // output: identical segment boundaries, timestamps and init segments.
+    const streams = options.forensic.variants.map((v) => ({
+      rendition: renditions[v.rendition],
+      label: forensicLabels(v.rendition, v.variant).outLabel,
+      name: variantStreamName(renditions[v.rendition].name, v.variant),
+    }))
+    args.push(...hlsOutput(options, streams, options.forensic.outDir))
+  }
+  if (options.sprite) {
+    args.push('-map', '[sprite]', '-frames:v', '1', '-q:v', '5', options.sprite.path)
+  }
+  return args
+}
+
+/** One HLS output: each stream's video label encoded like its rendition, with audio. */
+function hlsOutput(
+  options: HlsCommandInput,
+  streams: Array<{ rendition: PlannedRendition; label: string; name: string }>,
+  outDir: string,
+  masterName?: string
+): string[] {
+  const { fps, segmentSeconds } = options
+  const gop = gopFrames(fps, segmentSeconds)
+  const args: string[] = []
+  streams.forEach(({ rendition, label }, i) => {
     const rate = rateControl(rendition.videoKbps)
-    args.push('-map', `[v${i}]`, '-map', options.hasAudio ? '0:a:0' : '1:a:0')
+    args.push('-map', `[${label}]`, '-map', options.hasAudio ? '0:a:0' : '1:a:0')
     args.push(
       `-c:v:${i}`, 'libx264',
       `-b:v:${i}`, rate.bitrate,
@@ -119,13 +184,10 @@ export function hlsCommand(options: HlsCommandInput): string[] {
     '-hls_flags', 'independent_segments',
     '-hls_segment_type', 'fmp4',
     '-hls_fmp4_init_filename', 'init.mp4',
-    '-hls_segment_filename', `${options.outDir}/%v/seg_%05d.m4s`,
-    '-master_pl_name', 'master.m3u8',
-    '-var_stream_map', renditions.map((rendition, i) => `v:${i},a:${i},name:${rendition.name}`).join(' '),
-    `${options.outDir}/%v/index.m3u8`
+    '-hls_segment_filename', `${outDir}/%v/seg_%05d.m4s`,
+    ...(masterName ? ['-master_pl_name', masterName] : []),
+    '-var_stream_map', streams.map(({ name }, i) => `v:${i},a:${i},name:${name}`).join(' '),
+    `${outDir}/%v/index.m3u8`
   )
-  if (options.sprite) {
-    args.push('-map', '[sprite]', '-frames:v', '1', '-q:v', '5', options.sprite.path)
-  }
   return args
 }
