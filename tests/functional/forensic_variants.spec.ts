@@ -14,6 +14,7 @@ import User from '#models/user'
 import { hlsKeys } from '#services/media/storage_keys'
 import { forensicKey, forensicWatermarker } from '#services/media/forensic_variants'
 import { resetState } from '#tests/helpers/state'
+import { media } from '#tests/helpers/media_fixtures'
 import { readStored, readyVideo, storedKeys } from '#tests/helpers/videos'
 import { difference, joinSegments, meanLuma, psnr, videoFrames } from '#tests/helpers/forensic'
 
@@ -137,8 +138,9 @@ test.group('Forensic A/B variants at transcode time', (group) => {
     assert.isEmpty(keys.filter((key) => key.startsWith(hlsKeys.variantPrefix(video.hlsPrefix, '360p'))))
 
     // Naming only renditions this video's ladder lacks: its smallest gets variants (never none).
+    // (A source without audio: its silent track is added to the variants as to the rendition.)
     mediaConfig.forensic.renditions.splice(0, Infinity, '1080p')
-    const small = await readyVideo(await User.firstOrFail(), { watermarkMode: 'forensic' })
+    const small = await readyVideo(await User.firstOrFail(), { watermarkMode: 'forensic', source: await media.silent() })
     assert.deepEqual(small.renditions!.map((r) => [r.name, r.forensicVariants ?? false]), [['240p', true], ['360p', false]])
   })
 
