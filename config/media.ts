@@ -105,6 +105,13 @@ const mediaConfig = {
       .split(',')
       .map((name) => name.trim())
       .filter(Boolean),
+    /**
+     * The tracer names a session only when the chance that an innocent
+     * session scores as high, times the number of sessions scored
+     * (Bonferroni), is at most this: the bound on wrongly accusing anyone
+     * with one trace.
+     */
+    falseAccusationBound: 1e-6,
   },
 
   /** Attempts per transcode (the first plus retries with backoff); a run whose worker died counts. */

@@ -1,0 +1,140 @@
+import { test } from '@japa/runner'
+import { randomUUID } from 'node:crypto'
+import { execFile } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { DateTime } from 'luxon'
+import app from '@adonisjs/core/services/app'
+import env from '#start/env'
+import mediaConfig from '#config/media'
+import User from '#models/user'
+import Video from '#models/video'
+import PlaybackSession from '#models/playback_session'
+import { hlsKeys } from '#services/media/storage_keys'
+import { variantFor } from '#services/watermark/forensic_sequence'
+import { TraceRefusedError, traceLeak } from '#services/watermark/forensic_tracer'
+import { resetState } from '#tests/helpers/state'
+import { media } from '#tests/helpers/media_fixtures'
+import { readStored, readyVideo } from '#tests/helpers/videos'
+import { joinSegments } from '#tests/helpers/forensic'
+
+const exec = promisify(execFile)
+const pathOf = (key: string) => app.makePath(env.get('STORAGE_LOCAL_ROOT'), key)
+
+/** A source of `seconds` of FFmpeg's test picture (`pattern`: testsrc2, testsrc...), small and quick to encode. */
+async function source(dir: string, pattern: string, seconds: number) {
+  const path = join(dir, `${pattern}-${seconds}.mp4`)
+  await exec('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', `${pattern}=size=640x360:rate=30`, '-t', String(seconds), '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', path])
+  return path
+}
+
+/** The file a viewer of `sessionId` would have received: the rendition's init and each segment's variant (or the unmarked segment). */
+async function servedStream(video: Video, rendition: string, out: string, sessionId: string | null) {
+  const playlist = await readStored(hlsKeys.file(video.hlsPrefix, `${rendition}/index.m3u8`))
+  const init = pathOf(hlsKeys.init(video.hlsPrefix, rendition, playlist.match(/#EXT-X-MAP:URI="([^"]+)"/)![1]))
+  const indices = [...playlist.matchAll(/seg_(\d+)\.m4s/g)].map((m) => Number(m[1]))
+  const segments = indices.map((i) =>
+    pathOf(sessionId === null ? hlsKeys.segment(video.hlsPrefix, rendition, i) : hlsKeys.variantSegment(video.hlsPrefix, rendition, variantFor(sessionId, video.id, i) === 'A' ? 'a' : 'b', i))
+  )
+  return joinSegments(init, segments, out)
+}
+
+/** A leak: recorded from `start` for `seconds`, re-encoded at half the rendition's bitrate, rescaled, another frame rate, brighter. */
+async function leak(stream: string, out: string, start: number, seconds: number, kbps: number) {
+  await exec('ffmpeg', [
+    '-v', 'error', '-ss', String(start), '-i', stream, '-t', String(seconds),
+    '-vf', 'scale=256:144,eq=brightness=0.04:contrast=1.1', '-r', '25',
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-b:v', `${kbps}k`, '-an', out,
+  ])
+  return out
+}
+
+async function sessionsOf(video: Video, count: number) {
+  const sessions: PlaybackSession[] = []
+  for (let i = 0; i < count; i++) {
+    const user = await User.create({ username: `viewer${i}`, email: `viewer${i}@example.com`, password: 'correct horse battery', role: 'viewer' })
+    sessions.push(
+      await PlaybackSession.create({
+        id: randomUUID(), userId: user.id, videoId: video.id, deviceId: `device-${i}`, userAgent: `TestBrowser/${i}`, watermarked: false,
+        expiresAt: DateTime.now().plus({ hours: 1 }), lastSeenAt: DateTime.now(),
+      })
+    )
+  }
+  return sessions
+}
+
+async function refusal(promise: Promise<unknown>) {
+  try {
+    await promise
+  } catch (error) {
+    if (error instanceof TraceRefusedError) return error.message
+    throw error
+  }
+  throw new Error('the trace was not refused')
+}
+
+test.group('Tracing a leaked clip', (group) => {
+  let work: string
+  // Short segments keep the test's video short: the bound needs ~25 read segments among 20 sessions.
+  group.setup(() => {
+    const { segmentSeconds } = mediaConfig
+    const renditions = [...mediaConfig.forensic.renditions]
+    mediaConfig.segmentSeconds = 2
+    mediaConfig.forensic.renditions.splice(0, Infinity, '360p')
+    return () => {
+      mediaConfig.segmentSeconds = segmentSeconds
+      mediaConfig.forensic.renditions.splice(0, Infinity, ...renditions)
+    }
+  })
+  group.each.setup(async () => {
+    await resetState()
+    work = await mkdtemp(join(tmpdir(), 'matinee-trace-test-'))
+    return () => rm(work, { recursive: true, force: true })
+  })
+  group.each.timeout(240_000)
+
+  test('a re-encoded, rescaled clip starting mid-video names its session and no other; the unmarked rendition names nobody; another video refuses it', async ({ assert }) => {
+    const owner = await User.create({ username: 'maker', email: 'maker@example.com', password: 'correct horse battery', role: 'creator' })
+    const video = await readyVideo(owner, { watermarkMode: 'forensic', source: await source(work, 'testsrc2', 66) })
+    const sessions = await sessionsOf(video, 20)
+    const leaker = sessions[13]
+
+    const stream = await servedStream(video, '360p', join(work, 'stream.mp4'), leaker.id)
+    const clip = await leak(stream, join(work, 'leak.mp4'), 3.3, 60, 400)
+    const result = await traceLeak(clip, video.id)
+    assert.equal(result.named?.sessionId, leaker.id, result.message)
+    assert.equal(result.named?.username, 'viewer13')
+    assert.equal(result.named?.userAgent, 'TestBrowser/13')
+    assert.isAtMost(result.named!.pValue * 20, mediaConfig.forensic.falseAccusationBound)
+    assert.closeTo(result.offsetSeconds, 3.3, 0.2)
+    assert.isAtLeast(result.segments.length, 25)
+
+    // Nobody's sequence: the unmarked rendition, recorded the same way.
+    const unmarked = await leak(await servedStream(video, '360p', join(work, 'unmarked.mp4'), null), join(work, 'leak-unmarked.mp4'), 3.3, 60, 400)
+    const clean = await traceLeak(unmarked, video.id)
+    assert.isNull(clean.named, clean.message)
+    assert.match(clean.message, /^No session matches/)
+
+    // The same clip against another video (other pictures, as long): refused, nobody accused.
+    const other = await readyVideo(owner, { watermarkMode: 'forensic', source: await source(work, 'testsrc', 66) })
+    await sessionsOf(other, 0)
+    assert.match(await refusal(traceLeak(clip, other.id)), /does not match this video/)
+  })
+
+  test('an audio file, a still image, a file that is not media, a clip too short: each refused with its reason', async ({ assert }) => {
+    const owner = await User.create({ username: 'maker', email: 'maker@example.com', password: 'correct horse battery', role: 'creator' })
+    const video = await readyVideo(owner, { watermarkMode: 'forensic' })
+    await sessionsOf(video, 3)
+    assert.match(await refusal(traceLeak(await media.audioOnly(), video.id)), /no video stream/)
+    assert.match(await refusal(traceLeak(await media.image(), video.id)), /not a video file/)
+    const text = join(work, 'notes.mp4')
+    await writeFile(text, 'this is not a video at all\n'.repeat(100))
+    assert.match(await refusal(traceLeak(text, video.id)), /not a readable video/)
+    assert.match(await refusal(traceLeak(await media.landscape(), video.id)), /The clip is too short: at least \d+ s/)
+
+    const plain = await readyVideo(owner, { watermarkMode: 'visible' })
+    assert.match(await refusal(traceLeak(await media.landscape(), plain.id)), /has no forensic variants/)
+  })
+})
