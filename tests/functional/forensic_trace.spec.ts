@@ -19,6 +19,8 @@ import { resetState } from '#tests/helpers/state'
 import { media } from '#tests/helpers/media_fixtures'
 import { readStored, readyVideo } from '#tests/helpers/videos'
 import { joinSegments } from '#tests/helpers/forensic'
+import AuditLog from '#models/audit_log'
+import ForensicTrace from '../../commands/forensic_trace.js'
 
 const exec = promisify(execFile)
 const pathOf = (key: string) => app.makePath(env.get('STORAGE_LOCAL_ROOT'), key)
@@ -107,9 +109,21 @@ test.group('Tracing a leaked clip', (group) => {
     assert.equal(result.named?.sessionId, leaker.id, result.message)
     assert.equal(result.named?.username, 'viewer13')
     assert.equal(result.named?.userAgent, 'TestBrowser/13')
+    assert.equal(result.best?.sessionId, leaker.id)
     assert.isAtMost(result.named!.pValue * 20, mediaConfig.forensic.falseAccusationBound)
     assert.closeTo(result.offsetSeconds, 3.3, 0.2)
     assert.isAtLeast(result.segments.length, 25)
+
+    // The command prints the same verdict and audits it, against the named viewer.
+    const ace = await app.container.make('ace')
+    ace.ui.switchMode('raw')
+    const command = await ace.create(ForensicTrace, [clip, '--video', video.id])
+    await command.exec()
+    assert.equal(command.exitCode, 0)
+    assert.isTrue(command.ui.logger.getLogs().some((log) => log.message.includes(`of viewer13`)))
+    const audited = await AuditLog.findByOrFail('action', 'forensic.trace')
+    assert.equal(audited.subjectId, video.id)
+    assert.equal(audited.targetUserId, leaker.userId)
 
     // Nobody's sequence: the unmarked rendition, recorded the same way.
     const unmarked = await leak(await servedStream(video, '360p', join(work, 'unmarked.mp4'), null), join(work, 'leak-unmarked.mp4'), 3.3, 60, 400)
@@ -133,6 +147,17 @@ test.group('Tracing a leaked clip', (group) => {
     await writeFile(text, 'this is not a video at all\n'.repeat(100))
     assert.match(await refusal(traceLeak(text, video.id)), /not a readable video/)
     assert.match(await refusal(traceLeak(await media.landscape(), video.id)), /The clip is too short: at least \d+ s/)
+
+    // The command says the same, records nothing wrongly and exits non-zero.
+    const ace = await app.container.make('ace')
+    ace.ui.switchMode('raw')
+    const command = await ace.create(ForensicTrace, [text, '--video', video.id])
+    await command.exec()
+    assert.equal(command.exitCode, 1)
+    assert.isTrue(command.ui.logger.getLogs().some((log) => /not a readable video/.test(log.message)))
+    assert.isNull(await AuditLog.findBy('action', 'forensic.trace'))
+
+    assert.match(await refusal(traceLeak(text, 'not-a-video-id')), /There is no video not-a-video-id/)
 
     const plain = await readyVideo(owner, { watermarkMode: 'visible' })
     assert.match(await refusal(traceLeak(await media.landscape(), plain.id)), /has no forensic variants/)

@@ -42,6 +42,8 @@ const MIN_COVERAGE = 0.4
 /** Soft bits are weighed in steps of 1/QUANTA, so the null distribution is computed exactly. */
 const QUANTA = 50
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
 /** A trace that cannot be done, with what to tell the person who asked. */
 export class TraceRefusedError extends Error {
   code = 'E_TRACE_REFUSED'
@@ -49,6 +51,7 @@ export class TraceRefusedError extends Error {
 
 export interface TracedSession {
   sessionId: string
+  userId: number
   username: string
   startedAt: string
   userAgent: string
@@ -270,7 +273,7 @@ async function readText(key: string) {
  */
 export async function traceLeak(clipPath: string, videoId: string, options: { bound?: number } = {}): Promise<TraceResult> {
   const bound = options.bound ?? mediaConfig.forensic.falseAccusationBound
-  const video = await Video.find(videoId)
+  const video = UUID.test(videoId) ? await Video.find(videoId) : null
   if (!video) throw new TraceRefusedError(`There is no video ${videoId}.`)
   const rendition = [...(video.renditions ?? [])].filter((r) => r.forensicVariants).sort((a, b) => b.width * b.height - a.width * a.height)[0]
   if (!rendition) throw new TraceRefusedError(`"${video.title}" has no forensic variants (its watermark mode is ${video.watermarkMode ?? 'the default'}): no session can be traced.`)
@@ -345,6 +348,7 @@ export async function traceLeak(clipPath: string, videoId: string, options: { bo
       if (best && score <= best.score) continue
       best = {
         sessionId: session.id,
+        userId: session.userId,
         username: session.user.username,
         startedAt: session.createdAt.toISO()!,
         userAgent: session.userAgent,
