@@ -16,6 +16,14 @@ const playbackConfig = {
   /** Last-seen timestamps are written at most this often (not on every segment). */
   touchEverySeconds: 30,
 
+  /** Live sessions held in each web process (invalidated over Redis on every revocation). */
+  cache: {
+    /** Safety net: an entry is checked against PostgreSQL again after this long; 0 turns the cache off. */
+    ttlSeconds: env.get('PLAYBACK_CACHE_TTL_SECONDS', 60),
+    /** Bound on entries per process (least recently used go first). */
+    maxEntries: 10_000,
+  },
+
   watermark: {
     /** The visible watermarker used (a plugin registers it). */
     watermarker: 'text',

@@ -84,6 +84,7 @@ export default await Env.create(new URL('../', import.meta.url), {
   PLAYBACK_URL_TTL_SECONDS: Env.schema.number.optional(),
   PLAYBACK_SESSION_TTL_MINUTES: Env.schema.number.optional(),
   PLAYBACK_MAX_SESSIONS: Env.schema.number.optional(),
+  PLAYBACK_CACHE_TTL_SECONDS: Env.schema.number.optional(),
   WATERMARK_INTERVAL_SECONDS: Env.schema.number.optional(),
   WATERMARK_MAX_HEIGHT: Env.schema.number.optional(),
   WATERMARK_LOOKAHEAD: Env.schema.number.optional(),

@@ -10,6 +10,7 @@ server.use([
   () => import('#middleware/container_bindings_middleware'),
   () => import('@adonisjs/static/static_middleware'),
   () => import('#middleware/public_health_middleware'),
+  () => import('#middleware/play_fast_path_middleware'),
 ])
 
 router.use([

@@ -5,12 +5,28 @@ import playback from '#services/playback_service'
 import { PlaybackError } from '#exceptions/playback_error'
 import { isUuid } from '#services/ids'
 import { positionValidator, renewValidator } from '#validators/playback'
+import playbackConfig from '#config/playback'
+import { VIEWER_COOKIE, viewerCookieValue } from '#services/playback/fast_path'
 
 
 /** The logged-in viewer; the player gets a JSON 401 rather than a redirect to the login page. */
 function viewerOf(auth: HttpContext['auth']) {
   if (!auth.user) throw new PlaybackError('login_required', 401, 'Log in to watch this video')
   return auth.user
+}
+
+/**
+ * The signed viewer cookie the fast segment path trusts: this browser, logged
+ * in as this user, with this playback device. Refreshed at every open and
+ * renewal, so it lives as long as a session does.
+ */
+function giveViewerCookie(response: HttpContext['response'], userId: number, deviceId: string) {
+  response.cookie(VIEWER_COOKIE, viewerCookieValue({ userId, deviceId }), {
+    httpOnly: true,
+    sameSite: 'lax',
+    path: '/play/',
+    maxAge: playbackConfig.sessionTtlMinutes * 60,
+  })
 }
 
 /**
@@ -28,6 +44,7 @@ export default class PlaybackController {
     }
     const video = isUuid(params.id) ? await Video.find(params.id) : null
     const opened = await playback.open({ user, video, deviceId, userAgent: request.header('user-agent') ?? '' })
+    giveViewerCookie(response, user.id, deviceId)
     return response.created({
       sessionId: opened.session.id,
       masterUrl: opened.masterUrl,
@@ -40,10 +57,13 @@ export default class PlaybackController {
   }
 
   /** POST /playback/:session/renew { path }: a fresh signed URL for a path of a live session. */
-  async renew({ params, auth, request }: HttpContext) {
+  async renew({ params, auth, request, response, session }: HttpContext) {
     const user = viewerOf(auth)
     const { path } = await request.validateUsing(renewValidator)
-    return playback.renew({ sessionId: params.session, path, user })
+    const renewed = await playback.renew({ sessionId: params.session, path, user })
+    const deviceId = session.get('playbackDevice') as string | undefined
+    if (deviceId) giveViewerCookie(response, user.id, deviceId)
+    return renewed
   }
 
   /** POST /playback/:session/position { seconds }: where to resume next time. */

@@ -5,6 +5,7 @@ import loginThrottle from '#services/accounts/login_throttle'
 import webSessions from '#services/accounts/web_sessions'
 import plugins from '#services/plugins'
 import playback from '#services/playback_service'
+import { VIEWER_COOKIE } from '#services/playback/fast_path'
 import { safeReturnPath } from '#services/redirects'
 
 export default class SessionsController {
@@ -36,6 +37,7 @@ export default class SessionsController {
     const deviceId = session.get('playbackDevice')
     if (auth.user && deviceId) await playback.revoke({ userId: auth.user.id, deviceId }, 'logout')
     await auth.use('web').logout()
+    response.clearCookie(VIEWER_COOKIE, { path: '/play/' })
     session.flash('success', 'You are logged out.')
     return response.redirect('/')
   }

@@ -4,6 +4,8 @@ import { compose } from '@adonisjs/core/helpers'
 import { withAuthFinder } from '@adonisjs/auth/mixins/lucid'
 import type { HookUser } from '#hooks/hook_names'
 import type { LucidModel } from '@adonisjs/lucid/types/model'
+import { afterDelete, afterSave } from '@adonisjs/lucid/orm'
+import { invalidatePlaybackAfterCommit } from '#services/playback/session_cache'
 
 export const ROLES = ['viewer', 'creator', 'admin'] as const
 export type Role = (typeof ROLES)[number]
@@ -14,6 +16,17 @@ const AuthFinder = withAuthFinder(hash, { uids: ['email', 'username'], passwordC
 export default class User extends compose(UserSchema, AuthFinder) {
   declare role: Role
   declare creatorStatus: CreatorStatus
+
+  /**
+   * Web nodes hold this user's playback sessions with the entitlement
+   * chain's answer: any change (banned, no longer admin, deleted) makes them
+   * ask again.
+   */
+  @afterSave()
+  @afterDelete()
+  static async recheckPlayback(user: User) {
+    await invalidatePlaybackAfterCommit(user, { userId: user.id })
+  }
 
   /**
    * Login accepts an email or a username, in any case. Emails are stored

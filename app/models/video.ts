@@ -1,9 +1,10 @@
 import { VideoSchema } from '#database/schema'
-import { belongsTo, column } from '@adonisjs/lucid/orm'
+import { afterDelete, afterSave, belongsTo, column } from '@adonisjs/lucid/orm'
 import type { BelongsTo } from '@adonisjs/lucid/types/relations'
 import User from '#models/user'
 import { bigintAsNumber, asJson } from '#models/column_types'
 import { videoPrefix } from '#services/media/storage_keys'
+import { invalidatePlaybackAfterCommit } from '#services/playback/session_cache'
 
 export const VIDEO_STATUSES = ['uploaded', 'queued', 'processing', 'ready', 'failed'] as const
 export type VideoStatus = (typeof VIDEO_STATUSES)[number]
@@ -36,6 +37,17 @@ export interface SpriteInfo {
 export default class Video extends VideoSchema {
   static table = 'videos'
   static selfAssignPrimaryKey = true
+
+  /**
+   * Web nodes hold the sessions of this video with the entitlement chain's
+   * answer: any change (taken down, unpublished, archived, repriced, deleted)
+   * makes them ask again.
+   */
+  @afterSave()
+  @afterDelete()
+  static async recheckPlayback(video: Video) {
+    await invalidatePlaybackAfterCommit(video, { videoId: video.id })
+  }
 
   declare status: VideoStatus
   declare visibility: Visibility

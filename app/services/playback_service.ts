@@ -19,6 +19,7 @@ import { hlsKeys, watermarkedName } from '#services/media/storage_keys'
 import { lookUpStoredObject, unsatisfiableContentRange, type StoredObjectReply } from '#services/media/stored_object'
 import { watermarkedRenditions } from '#services/watermark/session_mark'
 import watermarks from '#services/watermark/just_in_time'
+import playbackCache from '#services/playback/session_cache'
 
 /** Keys derived from APP_KEY, one per purpose. */
 const derive = (purpose: string) => createHmac('sha256', env.get('APP_KEY').release()).update(purpose).digest()
@@ -72,6 +73,11 @@ export class PlaybackService {
    */
   async serve(input: PlaybackRequest): Promise<PlaybackReply> {
     const { session, video, target } = await this.resolve(input)
+    return this.replyFor(session, video, target, input.range)
+  }
+
+  /** What to send for a target of a session already checked (here, or by the fast path). */
+  async replyFor(session: PlaybackSession, video: Video, target: PlayTarget, rangeHeader: string | undefined): Promise<PlaybackReply> {
     if (target.kind === 'master') return { kind: 'playlist', text: await this.masterPlaylist(session, video) }
     if (target.kind === 'variant') return { kind: 'playlist', text: await this.variantPlaylist(session, video, target.rendition) }
     let key: string
@@ -81,7 +87,7 @@ export class PlaybackService {
     } else {
       key = this.storedMediaKey(session, video, target)
     }
-    const object = await lookUpStoredObject(key, input.range)
+    const object = await lookUpStoredObject(key, rangeHeader)
     if (object.kind === 'missing') throw new PlaybackError('not_found', 404, 'No such playback resource')
     if (object.kind === 'unsatisfiable') {
       throw new PlaybackError('range_not_satisfiable', 416, 'The requested byte range is not satisfiable', {
@@ -189,6 +195,8 @@ export class PlaybackService {
       return created
     })
 
+    // The session this browser had for the video was replaced (revoked) above.
+    await playbackCache.invalidate({ userId: user.id, videoId: video.id })
     await plugins.hooks.doAction('playback:started', { sessionId: session.id, videoId: video.id, userId: user.id })
     return { session, masterUrl: this.signedUrl(session.id, 'master.m3u8'), resumeAt: await this.resumePosition(user, video) }
   }
@@ -251,6 +259,8 @@ export class PlaybackService {
     if (scope.videoId) query.where('videoId', scope.videoId)
     if (scope.deviceId) query.where('deviceId', scope.deviceId)
     const revoked: Array<{ id: string }> = await query.update({ revokedAt: DateTime.now().toSQL(), revokeReason: reason }).returning('id')
+    // Every web node drops them from memory: their next request is refused.
+    await playbackCache.invalidate({ sessionIds: revoked.map((row) => row.id) })
     broadcastPlaybackStopped(revoked.map((row) => row.id), reason)
   }
 

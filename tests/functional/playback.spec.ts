@@ -5,6 +5,7 @@ import type User from '#models/user'
 import Video from '#models/video'
 import PlaybackSession from '#models/playback_session'
 import playback from '#services/playback_service'
+import playbackCache from '#services/playback/session_cache'
 import { resetState } from '#tests/helpers/state'
 import { loggedIn, readyVideo } from '#tests/helpers/videos'
 import storage from '#services/storage_service'
@@ -279,6 +280,8 @@ test.group('Playback: sessions and signed URLs', (group) => {
     assert.equal((await stranger.client.api('POST', `/playback/${walked.sessionId}/renew`, { path })).status, 403)
 
     await PlaybackSession.query().where('id', walked.sessionId).update({ expiresAt: DateTime.now().minus({ minutes: 1 }).toSQL() })
+    // Time passing, simulated in the database: the web node holding the session learns it too.
+    await playbackCache.invalidate({ sessionIds: [walked.sessionId] })
     const late = await owner.client.api('POST', `/playback/${walked.sessionId}/renew`, { path })
     assert.equal(late.status, 410)
     assert.equal(late.body.error, 'session_expired')
