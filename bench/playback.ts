@@ -44,7 +44,7 @@ const percentile = (values: number[], p: number) => {
 }
 
 /** A 854x480 source of `seconds`, transcoded once by the real pipeline and kept between runs. */
-async function benchVideo(seconds: number, title: string) {
+export async function benchVideo(seconds: number, title: string) {
   const creator = await benchCreator()
   const existing = await Video.query().where({ ownerId: creator.id, title, status: 'ready' }).first()
   if (existing && (await storage.head(hlsKeys.master(existing.hlsPrefix)))) return existing
