@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process'
 import { test } from '@japa/runner'
-import type User from '#models/user'
+import User from '#models/user'
 import type Video from '#models/video'
 import db from '@adonisjs/lucid/services/db'
 import playbackCache from '#services/playback/session_cache'
@@ -8,7 +8,7 @@ import { resetState } from '#tests/helpers/state'
 import { loggedIn, readyVideo } from '#tests/helpers/videos'
 import { WebClient } from '#tests/helpers/web_client'
 import { startWebServer, stopProcess } from '#tests/helpers/processes'
-import { sparePort } from '#tests/helpers/private_services'
+import { PrivateRedis, sparePort } from '#tests/helpers/private_services'
 
 /** Every URI line of a playlist (segments and variant playlists), init segments from URI="". */
 function urisOf(playlist: string) {
@@ -19,8 +19,12 @@ function urisOf(playlist: string) {
 }
 
 /** A GET on a given web node with a client's cookies (one browser, behind a load balancer). */
-async function fetchOn(node: string, client: WebClient, url: string) {
-  const response = await fetch(new URL(url, node), { redirect: 'manual', headers: { cookie: client.cookieHeader() } })
+async function fetchOn(node: string, client: WebClient, url: string, timeoutMs?: number) {
+  const response = await fetch(new URL(url, node), {
+    redirect: 'manual',
+    headers: { cookie: client.cookieHeader() },
+    signal: timeoutMs ? AbortSignal.timeout(timeoutMs) : undefined,
+  })
   const body = Buffer.from(await response.arrayBuffer())
   return { status: response.status, body }
 }
@@ -29,10 +33,11 @@ async function fetchOn(node: string, client: WebClient, url: string) {
  * Polls a segment on a node until it is refused; returns how long that took
  * (ms). Fails after `deadlineMs`: the session was served past its revocation.
  */
-async function refusedWithin(node: string, client: WebClient, url: string, deadlineMs: number) {
+async function refusedWithin(node: string, client: WebClient, url: string, deadlineMs: number, requestTimeoutMs?: number) {
   const start = Date.now()
   for (;;) {
-    const response = await fetchOn(node, client, url)
+    // A request left hanging (the node waits for its Redis) serves nothing either.
+    const response = await fetchOn(node, client, url, requestTimeoutMs).catch(() => ({ status: 0, body: Buffer.alloc(0) }))
     if (response.status !== 200 && response.status !== 206) return { ms: Date.now() - start, status: response.status, body: response.body.toString('utf8') }
     if (Date.now() - start > deadlineMs) throw new Error(`still served ${Date.now() - start} ms after the revocation`)
     await new Promise((resolve) => setTimeout(resolve, 20))
@@ -132,5 +137,50 @@ test.group('Playback: the fast segment path across web nodes', (group) => {
     // Nobody logged in: asked to log in.
     const anonymous = await fetch(new URL(walked.segmentUrl, nodeB))
     assert.equal(anonymous.status, 401)
+  })
+})
+
+test.group('Playback: the fast segment path when Redis pub/sub is down', (group) => {
+  let redis: PrivateRedis
+  let server: ChildProcess | undefined
+  let node: string
+  let video: Video
+
+  group.setup(async () => {
+    await resetState()
+    const owner = (await loggedIn('maker', 'creator')).user
+    video = await readyVideo(owner, { title: 'Free', priceMinor: 0, watermarkEnabled: false })
+    // A web node whose Redis (sessions, invalidations) is its own, so it can be lost.
+    redis = await PrivateRedis.start()
+    const port = await sparePort()
+    server = await startWebServer({
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      APP_URL: `http://127.0.0.1:${port}`,
+      REDIS_HOST: '127.0.0.1',
+      REDIS_PORT: String(redis.port),
+      REDIS_DB: '0',
+    })
+    node = `http://127.0.0.1:${port}`
+    return async () => {
+      if (server) await stopProcess(server, 'SIGKILL')
+      await redis.kill()
+    }
+  })
+  group.each.timeout(60_000)
+
+  test('a node that lost the invalidation channel serves no revoked session from memory', async ({ assert }) => {
+    const viewer = await User.create({ username: 'cutoff', email: 'cutoff@example.com', password: 'correct horse battery', role: 'viewer' })
+    const client = new WebClient(node)
+    assert.equal((await client.login(viewer.username)).status, 302)
+    const walked = await openOn(node, client, video)
+    assert.equal((await fetchOn(node, client, walked.segmentUrl)).status, 200)
+
+    // Redis goes away: the revocation below can reach this node by no channel.
+    await redis.kill()
+    await db.from('playback_sessions').where('id', walked.sessionId).update({ revoked_at: new Date(), revoke_reason: 'ban' })
+    const refused = await refusedWithin(node, client, walked.segmentUrl, 5000, 3000)
+    assert.notEqual(refused.status, 200)
+    assert.isBelow(refused.body.length, 2000)
   })
 })
