@@ -8,6 +8,7 @@ import { forensicLabels, hlsCommand, outputFps, planLadder, variantStreamName, t
 import { FORENSIC_VARIANTS, forensicKey, forensicWatermarker, planForensicOutput } from '#services/media/forensic_variants'
 import { joinSegments, psnr, ssim } from '#tests/helpers/forensic'
 import { benchDir, exec, figure, smokeOr, source, timed } from './helpers.js'
+import { traceBench } from './forensic_trace.js'
 
 /**
  * 720p30 with audio, a moving test pattern (smoke: 2 s of 360p). `grain`
@@ -66,7 +67,8 @@ async function variantQuality(renditions: PlannedRendition[], markedDir: string,
  * - quality of each variant against the unmarked rendition (PSNR, SSIM; the
  *   figures are the worst rendition's worst variant), also on a grainy
  *   source, and the mark alone before encoding;
- * - storage with and without variants.
+ * - storage with and without variants;
+ * - tracing leaked clips among 200 sessions (bench/forensic_trace.ts).
  */
 export default async function forensicBench() {
   const dir = join(benchDir, 'forensic')
@@ -132,5 +134,7 @@ export default async function forensicBench() {
   figure('forensic_transcode_seconds_with', ladder.withVariants, 's')
   figure('forensic_storage_bytes_without', plainBytes, 'bytes')
   figure('forensic_storage_bytes_with', plainBytes + variantBytes, 'bytes')
+
+  await traceBench(join(dir, 'trace'))
   await rm(dir, { recursive: true, force: true })
 }

@@ -223,10 +223,28 @@ export function nullTail(weights: number[]) {
   return (score: number) => (score > total ? 0 : score < -total ? 1 : Math.min(1, tail[score + total]))
 }
 
-function medianOf(values: number[]) {
+/**
+ * The midpoint between the means of the two groups that split the values
+ * with the least squared error (1-D two-means, exact over all splits of the
+ * sorted values).
+ */
+export function twoGroupCentre(values: number[]) {
   const sorted = [...values].sort((a, b) => a - b)
-  const middle = sorted.length >> 1
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+  const n = sorted.length
+  if (n < 2) return 0
+  const sum = [0]
+  const squares = [0]
+  for (const value of sorted) {
+    sum.push(sum.at(-1)! + value)
+    squares.push(squares.at(-1)! + value * value)
+  }
+  const error = (from: number, to: number) => squares[to] - squares[from] - (sum[to] - sum[from]) ** 2 / (to - from)
+  let best = { error: Infinity, centre: 0 }
+  for (let k = 1; k < n; k++) {
+    const total = error(0, k) + error(k, n)
+    if (total < best.error) best = { error: total, centre: (sum[k] / k + (sum[n] - sum[k]) / (n - k)) / 2 }
+  }
+  return best.centre
 }
 
 /** The fewest read segments for which even a perfect match can pass the bound among `sessions`. */
@@ -331,12 +349,14 @@ export async function traceLeak(clipPath: string, videoId: string, options: { bo
     if (sessions.length === 0) return { ...base, named: null, best: null, message: 'No session matches: nobody has played this video.' }
 
     // A re-encode that clips or bends the levels leaves a content residual
-    // that leans every segment's reading the same way (+0.2 seen where A read
-    // +0.55 and B −0.1): the median reading is taken off. It is computed from
-    // the clip alone, so an innocent session's expected signs stay fair coins
-    // against the result and the null distribution below stays exact.
-    const median = medianOf(read.map(({ softBit }) => softBit))
-    const centred = read.map(({ softBit }) => softBit - median)
+    // that leans every segment's reading the same way (A +0.0 and B −0.45
+    // seen, or A +0.2 and B −0.42): the readings fall in two groups around a
+    // shifted centre, which is taken off (the midpoint of the best split into
+    // two groups; a median would sit inside the larger group). It is computed
+    // from the clip alone, so an innocent session's expected signs stay fair
+    // coins against the result and the null distribution below stays exact.
+    const centre = twoGroupCentre(read.map(({ softBit }) => softBit))
+    const centred = read.map(({ softBit }) => softBit - centre)
     const weights = centred.map((bit) => Math.round(Math.min(1, Math.abs(bit)) * QUANTA))
     const signs = centred.map((bit) => Math.sign(bit))
     const tail = nullTail(weights)
