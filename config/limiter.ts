@@ -69,6 +69,12 @@ export const rateLimits = {
   playbackOpen: rateLimit('playback_open', '60/10m'),
   /** Resumable uploads created by one creator. */
   uploadCreate: rateLimit('upload_create', '20/1h'),
+  /**
+   * Visible watermark renders one playback session asks for (segments not
+   * rendered yet). A realtime player needs one per 4 s segment (15 a minute);
+   * the rest is room for starting and seeking.
+   */
+  watermarkRender: rateLimit('watermark_render', '30/1m'),
 } as const
 
 export type RateLimitName = keyof typeof rateLimits

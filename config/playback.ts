@@ -27,6 +27,8 @@ const playbackConfig = {
   watermark: {
     /** The visible watermarker used (a plugin registers it). */
     watermarker: 'text',
+    /** The mode of videos whose creator chose none; unset: visible for paid videos, else off (or the creator's switch). */
+    defaultMode: env.get('WATERMARK_DEFAULT_MODE') ?? null,
     intervalSeconds: env.get('WATERMARK_INTERVAL_SECONDS', 5),
     /** Renditions above this height are not offered with a watermark. */
     maxHeight: env.get('WATERMARK_MAX_HEIGHT', 720),
@@ -37,6 +39,15 @@ const playbackConfig = {
     waitMs: 20_000,
     /** How often workers delete the renders of ended sessions. */
     purgeIntervalMs: 60_000,
+    /** Admission of new visibly watermarked sessions (see app/services/watermark/admission.ts). */
+    admission: {
+      /**
+       * On-demand renders waiting in the `watermark` queue at which the pool
+       * counts as not keeping up: new visible sessions then start forensic
+       * (or are told to retry in a minute).
+       */
+      maxBacklog: env.get('WATERMARK_ADMISSION_BACKLOG', 8),
+    },
   },
 }
 

@@ -189,7 +189,7 @@ export class PayoutAccountSchema extends BaseModel {
 }
 
 export class PlaybackSessionSchema extends BaseModel {
-  static $columns = ['createdAt', 'deviceId', 'expiresAt', 'id', 'lastSeenAt', 'mediaPurgedAt', 'revokeReason', 'revokedAt', 'userAgent', 'userId', 'videoId', 'watermarkText', 'watermarked'] as const
+  static $columns = ['createdAt', 'deviceId', 'expiresAt', 'forensic', 'id', 'lastSeenAt', 'mediaPurgedAt', 'revokeReason', 'revokedAt', 'userAgent', 'userId', 'videoId', 'watermarkText', 'watermarked'] as const
   $columns = PlaybackSessionSchema.$columns
   @column.dateTime({ autoCreate: true })
   declare createdAt: DateTime
@@ -197,6 +197,8 @@ export class PlaybackSessionSchema extends BaseModel {
   declare deviceId: string
   @column.dateTime()
   declare expiresAt: DateTime
+  @column()
+  declare forensic: boolean
   @column({ isPrimary: true })
   declare id: string
   @column.dateTime()

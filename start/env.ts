@@ -37,6 +37,7 @@ export default await Env.create(new URL('../', import.meta.url), {
   RATE_LIMIT_CRYPTO_QUOTE: Env.schema.string.optional(),
   RATE_LIMIT_PLAYBACK_OPEN: Env.schema.string.optional(),
   RATE_LIMIT_UPLOAD_CREATE: Env.schema.string.optional(),
+  RATE_LIMIT_WATERMARK_RENDER: Env.schema.string.optional(),
 
   MAIL_MAILER: Env.schema.enum(['smtp'] as const),
   MAIL_FROM_NAME: Env.schema.string(),
@@ -89,6 +90,8 @@ export default await Env.create(new URL('../', import.meta.url), {
   WATERMARK_MAX_HEIGHT: Env.schema.number.optional(),
   WATERMARK_LOOKAHEAD: Env.schema.number.optional(),
   WATERMARK_CONCURRENCY: Env.schema.number.optional(),
+  WATERMARK_ADMISSION_BACKLOG: Env.schema.number.optional(),
+  WATERMARK_DEFAULT_MODE: Env.schema.enum.optional(['off', 'visible', 'forensic', 'both'] as const),
   WATERMARK_PRESET: Env.schema.enum.optional(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast'] as const),
 
   PLATFORM_FEE_BPS: Env.schema.number.optional(),

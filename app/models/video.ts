@@ -2,6 +2,7 @@ import { VideoSchema } from '#database/schema'
 import { afterDelete, afterSave, belongsTo, column } from '@adonisjs/lucid/orm'
 import type { BelongsTo } from '@adonisjs/lucid/types/relations'
 import User from '#models/user'
+import playbackConfig from '#config/playback'
 import { bigintAsNumber, asJson } from '#models/column_types'
 import { videoPrefix } from '#services/media/storage_keys'
 import { invalidatePlaybackAfterCommit } from '#services/playback/session_cache'
@@ -100,14 +101,13 @@ export default class Video extends VideoSchema {
 
   /** How the video is protected: its mode, or else the decision from before modes existed. */
   get effectiveWatermarkMode(): WatermarkMode {
-    return this.watermarkMode ?? ((this.watermarkEnabled ?? this.priceMinor > 0) ? 'visible' : 'off')
+    if (this.watermarkMode) return this.watermarkMode
+    // The creator's switch from before modes existed, then the instance default (WATERMARK_DEFAULT_MODE).
+    if (this.watermarkEnabled !== null && this.watermarkEnabled !== undefined) return this.watermarkEnabled ? 'visible' : 'off'
+    return playbackConfig.watermark.defaultMode ?? (this.priceMinor > 0 ? 'visible' : 'off')
   }
 
-  /**
-   * Sessions get the visible just-in-time mark. A `forensic` video keeps it
-   * too until sessions are served A/B variants (issue 15, item 2): choosing
-   * forensic must never leave a video served unmarked.
-   */
+  /** Sessions are protected (visible render, forensic variants or both; see watermark/admission.ts). */
   get watermarkOn() {
     return this.effectiveWatermarkMode !== 'off'
   }

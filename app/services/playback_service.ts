@@ -17,7 +17,8 @@ import { isUuid } from '#services/ids'
 import { parsePlayPath, rewritePlaylist, type PlayTarget } from '#services/playback/playlist'
 import { hlsKeys, watermarkedName } from '#services/media/storage_keys'
 import { lookUpStoredObject, unsatisfiableContentRange, type StoredObjectReply } from '#services/media/stored_object'
-import { watermarkedRenditions } from '#services/watermark/session_mark'
+import { sessionRenditions, sessionSegmentKey } from '#services/watermark/session_mark'
+import { decideProtection } from '#services/watermark/admission'
 import watermarks from '#services/watermark/just_in_time'
 import playbackCache from '#services/playback/session_cache'
 
@@ -61,9 +62,9 @@ export class PlaybackService {
     return this.signer.url(sessionId, path, playbackConfig.urlTtlSeconds)
   }
 
-  /** The renditions a session may play. */
+  /** The renditions a session may play (see sessionRenditions). */
   renditionsOf(session: PlaybackSession, video: Video): Rendition[] {
-    return session.watermarked ? watermarkedRenditions(video) : (video.renditions ?? [])
+    return sessionRenditions(session, video)
   }
 
   /**
@@ -134,16 +135,13 @@ export class PlaybackService {
     }
     return target.kind === 'init'
       ? hlsKeys.init(video.hlsPrefix, target.rendition, target.file)
-      : hlsKeys.segment(video.hlsPrefix, target.rendition, target.index)
+      : sessionSegmentKey(session, video, target.rendition, target.index)
   }
 
   async open(input: { user: User; video: Video | null; deviceId: string; userAgent: string }): Promise<OpenedSession> {
     const { user, deviceId } = input
     const video = await entitlements.authorize(user, input.video)
-    const watermarked = video.watermarkOn
-    if (watermarked && !plugins.watermarks.get(playbackConfig.watermark.watermarker)) {
-      throw new PlaybackError('watermark_unavailable', 503, 'Watermarking is not available on this server right now')
-    }
+    const { watermarked, forensic } = await decideProtection(video)
 
     const now = DateTime.now()
     const session = await db.transaction(async (trx) => {
@@ -178,11 +176,13 @@ export class PlaybackService {
         deviceId,
         userAgent: input.userAgent.slice(0, 512),
         watermarked,
+        forensic,
         watermarkText: null,
         expiresAt: now.plus({ minutes: playbackConfig.sessionTtlMinutes }),
         lastSeenAt: now,
       })
-      if (watermarked) {
+      // Forensic sessions get it too: the player draws it as a deterrent.
+      if (watermarked || forensic) {
         created.watermarkText = (
           await plugins.hooks.applyFilters('watermark:text', `@${user.username} · ${created.shortCode}`, {
             sessionId: id,

@@ -14,6 +14,7 @@ const WHAT: Record<RateLimitName, string> = {
   cryptoQuote: 'payment quotes',
   playbackOpen: 'videos opened',
   uploadCreate: 'uploads started',
+  watermarkRender: 'watermarked segments asked for by this player',
 }
 
 /**

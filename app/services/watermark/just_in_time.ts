@@ -14,7 +14,8 @@ import User from '#models/user'
 import plugins from '#services/plugins'
 import queues from '#services/queue_service'
 import storage from '#services/storage_service'
-import { watermarkSeed, watermarkedRenditions } from '#services/watermark/session_mark'
+import { sessionRenditions, sessionSegmentKey, watermarkSeed } from '#services/watermark/session_mark'
+import { admitRender } from '#services/watermark/admission'
 import { PlaybackError } from '#exceptions/playback_error'
 import { withLock } from '#services/lock_service'
 import { inputArgs, run } from '#services/media/ffmpeg'
@@ -57,14 +58,16 @@ export class WatermarkService {
    * delivers in time.
    */
   async ensure(session: PlaybackSession, video: Video, renditionName: string, index: number) {
-    const rendition = session.watermarked && watermarkedRenditions(video).find((r) => r.name === renditionName)
+    const rendition = session.watermarked && sessionRenditions(session, video).find((r) => r.name === renditionName)
     if (!rendition) throw new PlaybackError('not_found', 404, 'No such rendition')
     const key = this.renderKey(session.id, rendition.name, index)
     let head = await storage.head(key)
     if (!head) {
-      if (!(await storage.head(hlsKeys.segment(video.hlsPrefix, rendition.name, index)))) {
+      if (!(await storage.head(sessionSegmentKey(session, video, rendition.name, index)))) {
         throw new PlaybackError('not_found', 404, 'No such segment')
       }
+      // No faster than a realtime player needs (429 past the limit).
+      await admitRender(session.id)
       this.#subscribe()
       await this.#enqueue('watermark', { sessionId: session.id, rendition: rendition.name, index })
       head = await this.#awaitRender(key)
@@ -145,9 +148,10 @@ export class WatermarkService {
       const session = await PlaybackSession.find(data.sessionId)
       if (!session || !session.watermarked || session.isRevoked || session.isExpired) return 'gone' as const
       const [video, user] = await Promise.all([Video.find(session.videoId), User.find(session.userId)])
-      const rendition = video && watermarkedRenditions(video).find((r) => r.name === data.rendition)
+      const rendition = video && sessionRenditions(session, video).find((r) => r.name === data.rendition)
       if (!video || !user || !rendition) return 'gone' as const
-      const sourceKey = hlsKeys.segment(video.hlsPrefix, rendition.name, data.index)
+      // Both: the mark is drawn on the forensic variant the session's code selects.
+      const sourceKey = sessionSegmentKey(session, video, rendition.name, data.index)
       const [source, encoding] = await Promise.all([storage.head(sourceKey), this.#encodingOf(video, rendition)])
       if (!source) return 'missing' as const
       const workDir = await makeWorkDir(WORKDIR_PREFIX)

@@ -3,6 +3,9 @@ import env from '#start/env'
 import playbackConfig from '#config/playback'
 import type Video from '#models/video'
 import type { Rendition } from '#models/video'
+import type PlaybackSession from '#models/playback_session'
+import { hlsKeys } from '#services/media/storage_keys'
+import { variantFor } from '#services/watermark/forensic_sequence'
 
 const seedKey = createHmac('sha256', env.get('APP_KEY').release()).update('matinee:watermark-seed').digest()
 
@@ -20,4 +23,35 @@ export function watermarkedRenditions(video: Video): Rendition[] {
   const all = [...(video.renditions ?? [])].sort((a, b) => shortSide(a) - shortSide(b))
   const fitting = all.filter((r) => shortSide(r) <= playbackConfig.watermark.maxHeight)
   return fitting.length ? fitting : all.slice(0, 1)
+}
+
+/** Renditions stored with forensic A/B variants of every segment (the only ones a forensic session may play). */
+export function variantRenditions(video: Video): Rendition[] {
+  return (video.renditions ?? []).filter((r) => r.forensicVariants)
+}
+
+/**
+ * The renditions a session may play: a forensic session only those stored
+ * with A/B variants (never an unmarked one), a visibly watermarked session
+ * only those small enough to render per viewer (both: the two at once).
+ */
+export function sessionRenditions(session: PlaybackSession, video: Video): Rendition[] {
+  if (session.watermarked) {
+    const visible = watermarkedRenditions(video)
+    return session.forensic ? visible.filter((r) => r.forensicVariants) : visible
+  }
+  return session.forensic ? variantRenditions(video) : (video.renditions ?? [])
+}
+
+/**
+ * The stored segment a session sees as segment `index` of a rendition: for a
+ * forensic session the variant its code selects (variantFor), else the
+ * unmarked one. The playback URL names only the logical segment; the variant
+ * is resolved here from the session, so the other one has no URL at all. The
+ * visible render of a `both` session is drawn on this same object.
+ */
+export function sessionSegmentKey(session: PlaybackSession, video: Video, rendition: string, index: number) {
+  if (!session.forensic) return hlsKeys.segment(video.hlsPrefix, rendition, index)
+  const variant = variantFor(session.id, video.id, index) === 'A' ? 'a' : 'b'
+  return hlsKeys.variantSegment(video.hlsPrefix, rendition, variant, index)
 }
