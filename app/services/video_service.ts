@@ -28,10 +28,21 @@ export interface VideoDetails {
   currency: string
   price: string
   visibility: 'draft' | 'published'
-  watermark?: 'auto' | 'on' | 'off'
+  watermark?: 'auto' | 'off' | 'visible' | 'forensic' | 'both' | 'on'
 }
 
 const PAGE_SIZE = 12
+
+/**
+ * The columns a protection choice of the form sets: the mode, and the switch
+ * from before modes existed kept in agreement (auto clears both, so the
+ * instance default or the price decides).
+ */
+function watermarkColumns(choice: NonNullable<VideoDetails['watermark']>) {
+  if (choice === 'auto') return { watermarkMode: null, watermarkEnabled: null }
+  const mode = choice === 'on' ? 'visible' : choice
+  return { watermarkMode: mode, watermarkEnabled: mode !== 'off' }
+}
 
 /** Orders that ended without money: the only ones deleted with their video. */
 const ABANDONED_ORDER_STATES: ReadonlySet<string> = new Set(['expired', 'failed'])
@@ -304,7 +315,7 @@ export class VideoService {
       currency: details.currency,
       priceMinor: toMinorUnits(details.price, details.currency)!,
       visibility: details.visibility,
-      ...(details.watermark ? { watermarkEnabled: details.watermark === 'auto' ? null : details.watermark === 'on' } : {}),
+      ...(details.watermark ? watermarkColumns(details.watermark) : {}),
     }
   }
 }

@@ -30,8 +30,12 @@ const details = {
   currency: vine.enum(currencies.supported()),
   price: vine.string().trim().maxLength(20).use(priceRule()),
   visibility: vine.enum(['draft', 'published'] as const),
-  /** auto: on for paid videos. */
-  watermark: vine.enum(['auto', 'on', 'off'] as const).optional(),
+  /**
+   * The protection mode (README → Playback); auto: the instance default
+   * (WATERMARK_DEFAULT_MODE), else visible for paid videos. `on` is the
+   * visible mark under its name from before modes existed.
+   */
+  watermark: vine.enum(['auto', 'off', 'visible', 'forensic', 'both', 'on'] as const).optional(),
 }
 
 export const videoDetailsValidator = vine.create(details)

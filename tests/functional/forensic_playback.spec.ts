@@ -171,4 +171,35 @@ test.group('Playback: admission of visible renders', (group) => {
     const theirs = await open(other.client, visible)
     await rateLimits.ensureAllowed('watermarkRender', theirs.session.id)
   })
+
+  test('the creator picks the mode in the Studio form; a bad value shows an error next to the field and changes nothing; auto follows WATERMARK_DEFAULT_MODE', async ({ assert, cleanup }) => {
+    const edit = `/studio/videos/${visible.id}/edit`
+    const page = (await creator.client.get(edit)).text
+    for (const mode of ['auto', 'off', 'visible', 'forensic', 'both']) assert.include(page, `<option value="${mode}"`)
+    const fields = { title: 'Visible', description: '', price: '0', currency: 'USD', visibility: 'published' }
+
+    await creator.client.submit(edit, `/studio/videos/${visible.id}`, { ...fields, watermark: 'forensic' })
+    assert.equal((await Video.findOrFail(visible.id)).watermarkMode, 'forensic')
+    assert.match((await creator.client.get(edit)).text, /<option value="forensic" selected>/)
+
+    const bad = await creator.client.submit(edit, `/studio/videos/${visible.id}`, { ...fields, title: 'Renamed', watermark: 'sometimes' })
+    assert.equal(bad.status, 302)
+    const shown = (await creator.client.get(bad.location!)).text
+    assert.match(shown, /id="field-watermark-error">Choose one of the options/)
+    const unchanged = await Video.findOrFail(visible.id)
+    assert.equal(unchanged.watermarkMode, 'forensic')
+    assert.equal(unchanged.title, 'Visible')
+
+    await creator.client.submit(edit, `/studio/videos/${visible.id}`, { ...fields, watermark: 'auto' })
+    const automatic = await Video.findOrFail(visible.id)
+    assert.isNull(automatic.watermarkMode)
+    assert.equal(automatic.effectiveWatermarkMode, 'off') // free, no instance default
+    const instanceDefault = playbackConfig.watermark.defaultMode
+    cleanup(() => {
+      playbackConfig.watermark.defaultMode = instanceDefault
+    })
+    playbackConfig.watermark.defaultMode = 'both'
+    assert.equal(automatic.effectiveWatermarkMode, 'both')
+    await creator.client.submit(edit, `/studio/videos/${visible.id}`, { ...fields, watermark: 'visible' })
+  })
 })
