@@ -49,6 +49,8 @@ export default class PlaybackController {
       sessionId: opened.session.id,
       masterUrl: opened.masterUrl,
       watermarked: opened.session.watermarked,
+      forensic: opened.session.forensic,
+      overlay: opened.overlay,
       resumeAt: opened.resumeAt,
       expiresAt: opened.session.expiresAt.toISO(),
       // Lets the player judge URL expiry with the server's clock.

@@ -17,7 +17,7 @@ import { isUuid } from '#services/ids'
 import { parsePlayPath, rewritePlaylist, type PlayTarget } from '#services/playback/playlist'
 import { hlsKeys, watermarkedName } from '#services/media/storage_keys'
 import { lookUpStoredObject, unsatisfiableContentRange, type StoredObjectReply } from '#services/media/stored_object'
-import { sessionRenditions, sessionSegmentKey } from '#services/watermark/session_mark'
+import { playerOverlay, sessionRenditions, sessionSegmentKey, type PlayerOverlay } from '#services/watermark/session_mark'
 import { decideProtection } from '#services/watermark/admission'
 import watermarks from '#services/watermark/just_in_time'
 import playbackCache from '#services/playback/session_cache'
@@ -29,6 +29,8 @@ export interface OpenedSession {
   session: PlaybackSession
   masterUrl: string
   resumeAt: number
+  /** A forensic session without the visible render: the name its player draws over the picture. */
+  overlay: PlayerOverlay | null
 }
 
 export interface ResolvedRequest {
@@ -198,7 +200,12 @@ export class PlaybackService {
     // The session this browser had for the video was replaced (revoked) above.
     await playbackCache.invalidate({ userId: user.id, videoId: video.id })
     await plugins.hooks.doAction('playback:started', { sessionId: session.id, videoId: video.id, userId: user.id })
-    return { session, masterUrl: this.signedUrl(session.id, 'master.m3u8'), resumeAt: await this.resumePosition(user, video) }
+    return {
+      session,
+      masterUrl: this.signedUrl(session.id, 'master.m3u8'),
+      resumeAt: await this.resumePosition(user, video),
+      overlay: session.forensic && !session.watermarked ? playerOverlay(session, video) : null,
+    }
   }
 
   /**

@@ -56,9 +56,44 @@ function startPlayer(root) {
     clockSkew = opened.serverTime - Date.now()
     root.dataset.sessionId = opened.sessionId
     root.dataset.watermarked = String(opened.watermarked)
+    showOverlay(opened.overlay)
     listenForStop(opened.sessionId)
     return startAt ?? opened.resumeAt ?? 0
   }
+
+  /**
+   * A forensic session: the viewer's name, drawn over the picture and moved
+   * to the session's next position every few seconds of video time (a
+   * deterrent; the mark that names a leak is invisible, in the segments).
+   */
+  let overlay = null
+  function showOverlay(spec) {
+    overlay?.element.remove()
+    overlay = null
+    if (!spec || !spec.positions?.length) return
+    const element = document.createElement('div')
+    element.className = 'player-overlay'
+    element.dataset.playerOverlay = ''
+    element.setAttribute('aria-hidden', 'true')
+    element.textContent = spec.text
+    root.append(element)
+    overlay = { element, spec, slot: -1 }
+    moveOverlay()
+  }
+  function moveOverlay() {
+    if (!overlay) return
+    const { spec, element } = overlay
+    const slot = Math.floor(video.currentTime / spec.intervalSeconds) % spec.positions.length
+    if (slot === overlay.slot) return
+    overlay.slot = slot
+    const [left, top] = spec.positions[slot]
+    // Over the picture only (not the controls), the whole name inside it.
+    element.style.left = `${(left * 75).toFixed(1)}%`
+    element.style.top = `${Math.round(top * Math.max(0, video.clientHeight * 0.85))}px`
+    element.dataset.slot = String(slot)
+  }
+  video.addEventListener('timeupdate', moveOverlay)
+  video.addEventListener('seeked', moveOverlay)
 
   /**
    * The server revokes sessions (a ban, a takedown, a refund): stop at once

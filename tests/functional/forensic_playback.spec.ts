@@ -92,6 +92,19 @@ test.group('Playback: forensic sessions are served their own A/B sequence', (gro
     assert.equal(ann.some((bytes, index) => !bytes.equals(bob[index])), differ)
   })
 
+  test('a forensic session\'s player is given the viewer\'s name and its moving positions to draw', async ({ assert }) => {
+    const { client } = await loggedIn('hal')
+    const opened = await client.api('POST', `/videos/${video.id}/playback`)
+    assert.equal(opened.status, 201)
+    assert.isTrue(opened.body.forensic)
+    assert.include(opened.body.overlay.text, '@hal')
+    assert.equal(opened.body.overlay.intervalSeconds, playbackConfig.watermark.intervalSeconds)
+    const positions: Array<[number, number]> = opened.body.overlay.positions
+    assert.isAbove(positions.length, 1)
+    assert.isTrue(positions.flat().every((value) => value >= 0 && value < 1))
+    assert.isAbove(new Set(positions.map((p) => p.join())).size, 1)
+  })
+
   test('a forensic video transcoded without variants falls back to the visible render, never unmarked', async ({ assert }) => {
     const plain = await readyVideo(creator.user, { title: 'Old', priceMinor: 0, watermarkMode: 'visible' })
     assert.isFalse((plain.renditions ?? []).some((r) => r.forensicVariants))

@@ -55,3 +55,32 @@ export function sessionSegmentKey(session: PlaybackSession, video: Video, rendit
   const variant = variantFor(session.id, video.id, index) === 'A' ? 'a' : 'b'
   return hlsKeys.variantSegment(video.hlsPrefix, rendition, variant, index)
 }
+
+/** The name a forensic session's player draws over the picture, and where (fractions of the frame). */
+export interface PlayerOverlay {
+  text: string
+  /** The name jumps to the next position this often (seconds of video time). */
+  intervalSeconds: number
+  /** Position of slot i (video time i × interval onwards): [left, top], each in [0, 1). */
+  positions: Array<[number, number]>
+}
+
+/** Bounds the overlay's size for very long videos (slots past it wrap around). */
+const MAX_OVERLAY_SLOTS = 2000
+
+/**
+ * The moving name a forensic session's player draws as a deterrent (the
+ * forensic mark itself is invisible). Positions come from the session's seed,
+ * so they differ per session and nobody can predict them from the outside.
+ */
+export function playerOverlay(session: PlaybackSession, video: Video): PlayerOverlay {
+  const intervalSeconds = playbackConfig.watermark.intervalSeconds
+  const slots = Math.min(MAX_OVERLAY_SLOTS, Math.ceil((video.durationSeconds ?? 0) / intervalSeconds) + 1)
+  const seed = watermarkSeed(session.id)
+  const positions: Array<[number, number]> = []
+  for (let slot = 0; slot < slots; slot++) {
+    const digest = createHmac('sha256', seed).update(`overlay:${slot}`).digest()
+    positions.push([Math.round((digest.readUInt32BE(0) / 2 ** 32) * 1000) / 1000, Math.round((digest.readUInt32BE(4) / 2 ** 32) * 1000) / 1000])
+  }
+  return { text: session.watermarkText ?? '', intervalSeconds, positions }
+}
