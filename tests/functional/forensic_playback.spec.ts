@@ -1,4 +1,7 @@
 import { test } from '@japa/runner'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import playbackConfig from '#config/playback'
 import type User from '#models/user'
 import Video from '#models/video'
@@ -11,6 +14,10 @@ import storage from '#services/storage_service'
 import { rateLimits as limits } from '#config/limiter'
 import { hlsKeys, segmentName } from '#services/media/storage_keys'
 import { variantFor } from '#services/watermark/forensic_sequence'
+import { sessionRenditions } from '#services/watermark/session_mark'
+import watermarks from '#services/watermark/just_in_time'
+import { forensicKey, forensicWatermarker } from '#services/media/forensic_variants'
+import { difference, joinSegments, meanLuma } from '#tests/helpers/forensic'
 import { resetState } from '#tests/helpers/state'
 import { loggedIn, readyVideo } from '#tests/helpers/videos'
 import type { WebClient } from '#tests/helpers/web_client'
@@ -141,6 +148,47 @@ test.group('Playback: admission of visible renders', (group) => {
     const { session } = await open(client, both)
     assert.isTrue(session.watermarked)
     assert.isTrue(session.forensic)
+  })
+
+  test('both: the visible render of segment i is drawn on the variant the session\'s code selects', async ({ assert, cleanup }) => {
+    const { client } = await loggedIn('ian')
+    const { session } = await open(client, both)
+    assert.isTrue(session.watermarked && session.forensic)
+    const rendition = sessionRenditions(session, both)[0]
+    const work = await mkdtemp(join(tmpdir(), 'matinee-both-'))
+    cleanup(() => rm(work, { recursive: true, force: true }))
+    const save = async (key: string, name: string) => {
+      const path = join(work, name)
+      await writeFile(path, await storedBytes(key))
+      return path
+    }
+    const [width, height] = [64, 36]
+    const playlist = (await storedBytes(hlsKeys.file(both.hlsPrefix, rendition.playlist))).toString('utf8')
+    const init = await save(hlsKeys.init(both.hlsPrefix, rendition.name, playlist.match(/#EXT-X-MAP:URI="([^"]+)"/)![1]), 'init.mp4')
+    const lumaOf = async (key: string, name: string) => meanLuma(await joinSegments(init, [await save(key, `${name}.m4s`)], join(work, `${name}.mp4`)), width, height)
+    // The first segment the session is served as A and the first as B (if its short sequence has both).
+    const segmentCount = uriLines(playlist).length
+    const firstOf = new Map<string, number>()
+    for (let i = segmentCount - 1; i >= 0; i--) firstOf.set(variantFor(session.id, both.id, i), i)
+    const indices = [...firstOf.values()]
+    for (const index of indices) {
+      assert.equal(await watermarks.render({ sessionId: session.id, rendition: rendition.name, index }), 'rendered')
+      const unmarked = await lumaOf(hlsKeys.segment(both.hlsPrefix, rendition.name, index), `u${index}`)
+      const rendered = await meanLuma(await save(watermarks.renderKey(session.id, rendition.name, index), `r${index}.ts`), width, height)
+      const expected = variantFor(session.id, both.id, index)
+      const distanceTo = async (variant: 'a' | 'b') => {
+        const luma = await lumaOf(hlsKeys.variantSegment(both.hlsPrefix, rendition.name, variant, index), `${variant}${index}`)
+        return difference(rendered, luma).reduce((sum, value) => sum + value * value, 0)
+      }
+      // The render reads as the selected variant's mark (the moving name dilutes it, not its sign)...
+      const score = forensicWatermarker().score({ key: forensicKey(both.id), width, height, difference: difference(rendered, unmarked) })
+      // (measured: ±0.3 to ±0.6 on the selected variant, 0.06 when drawn on the unmarked segment)
+      assert.isAbove(score * (expected === 'A' ? 1 : -1), 0.15, `segment ${index}: ${score}`)
+      // ...and is nearer to that variant than to the other one.
+      const [chosen, other] = expected === 'A' ? ['a', 'b'] as const : ['b', 'a'] as const
+      // (measured: a third to a half of the distance to the other; 0.95 when drawn on the unmarked segment)
+      assert.isBelow(await distanceTo(chosen), 0.75 * (await distanceTo(other)), `segment ${index}`)
+    }
   })
 
   test('when the render pool is not keeping up: a both session starts forensic; a visible video without variants gets 503 busy with Retry-After and no session', async ({ assert }) => {
