@@ -89,6 +89,10 @@ test.group('Playback: forensic sessions are served their own A/B sequence', (gro
           assert.isBelow(refused.body.length, 2000)
         }
       }
+      // A forensic session asking for a visible render: there is none for it (and nothing is queued).
+      const render = await client.bytes(playback.signedUrl(session.id, `${rendition.name}/wm_00000.ts`))
+      assert.equal(render.status, 404)
+      assert.equal((await queues.counts('watermark')).waiting, 0)
       assert.isTrue(playbackCache.get(session.id) !== undefined, 'the session was served from memory')
       served.push(mine)
     }
