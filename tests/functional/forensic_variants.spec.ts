@@ -101,7 +101,7 @@ test.group('Forensic A/B variants at transcode time', (group) => {
     }
   })
 
-  test('the mark reads back: A correlates with the video\'s keyed pattern, B against it, another video\'s key not at all', async ({ assert }) => {
+  test('the mark reads back: A correlates with the video\'s keyed pattern, B against it, another video\'s key only as much as the two keys\' patterns overlap', async ({ assert }) => {
     const video = await readyVideo(await creator(), { watermarkMode: 'both', priceMinor: 499 })
     const watermarker = forensicWatermarker()
     const [width, height] = [64, 36]
@@ -110,6 +110,9 @@ test.group('Forensic A/B variants at transcode time', (group) => {
     const segment = async (key: string, name: string) => meanLuma(await joinSegments(init, [pathOf(key)], join(work, name)), width, height)
     const key = forensicKey(video.id)
     const otherKey = forensicKey(randomUUID())
+    // Two keys' patterns share a frequency now and then (three of a few low ones), so another key
+    // reads a segment as much as its pattern overlaps this key's (measured: within ±0.07), not near 0.
+    const cross = watermarker.score({ key: otherKey, width, height, difference: watermarker.pattern({ key, width, height }) })
     for (const i of indices) {
       const unmarked = await segment(hlsKeys.segment(video.hlsPrefix, rendition, i), `u${i}.mp4`)
       const a = difference(await segment(hlsKeys.variantSegment(video.hlsPrefix, rendition, 'a', i), `a${i}.mp4`), unmarked)
@@ -122,8 +125,8 @@ test.group('Forensic A/B variants at transcode time', (group) => {
       }
       assert.isAbove(scores.a, 0.6, JSON.stringify(scores))
       assert.isBelow(scores.b, -0.6, JSON.stringify(scores))
-      assert.isBelow(Math.abs(scores.aOtherKey), 0.3, JSON.stringify(scores))
-      assert.isBelow(Math.abs(scores.bOtherKey), 0.3, JSON.stringify(scores))
+      assert.isBelow(Math.abs(scores.aOtherKey - scores.a * cross), 0.15, JSON.stringify({ scores, cross }))
+      assert.isBelow(Math.abs(scores.bOtherKey - scores.b * cross), 0.15, JSON.stringify({ scores, cross }))
     }
   })
 
