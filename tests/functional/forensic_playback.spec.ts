@@ -16,8 +16,7 @@ import { hlsKeys, segmentName } from '#services/media/storage_keys'
 import { variantFor } from '#services/watermark/forensic_sequence'
 import { sessionRenditions } from '#services/watermark/session_mark'
 import watermarks from '#services/watermark/just_in_time'
-import { forensicKey, forensicWatermarker } from '#services/media/forensic_variants'
-import { difference, joinSegments, meanLuma } from '#tests/helpers/forensic'
+import { joinSegments, meanLuma } from '#tests/helpers/forensic'
 import { resetState } from '#tests/helpers/state'
 import { loggedIn, readyVideo } from '#tests/helpers/videos'
 import type { WebClient } from '#tests/helpers/web_client'
@@ -180,18 +179,19 @@ test.group('Playback: admission of visible renders', (group) => {
       const unmarked = await lumaOf(hlsKeys.segment(both.hlsPrefix, rendition.name, index), `u${index}`)
       const rendered = await meanLuma(await save(watermarks.renderKey(session.id, rendition.name, index), `r${index}.ts`), width, height)
       const expected = variantFor(session.id, both.id, index)
-      const distanceTo = async (variant: 'a' | 'b') => {
-        const luma = await lumaOf(hlsKeys.variantSegment(both.hlsPrefix, rendition.name, variant, index), `${variant}${index}`)
-        return difference(rendered, luma).reduce((sum, value) => sum + value * value, 0)
-      }
-      // The render reads as the selected variant's mark (the moving name dilutes it, not its sign)...
-      const score = forensicWatermarker().score({ key: forensicKey(both.id), width, height, difference: difference(rendered, unmarked) })
-      // (measured: ±0.3 to ±0.6 on the selected variant, 0.06 when drawn on the unmarked segment)
-      assert.isAbove(score * (expected === 'A' ? 1 : -1), 0.15, `segment ${index}: ${score}`)
-      // ...and is nearer to that variant than to the other one.
-      const [chosen, other] = expected === 'A' ? ['a', 'b'] as const : ['b', 'a'] as const
-      // (measured: a third to a half of the distance to the other; 0.95 when drawn on the unmarked segment)
-      assert.isBelow(await distanceTo(chosen), 0.75 * (await distanceTo(other)), `segment ${index}`)
+      const [a, b] = [
+        await lumaOf(hlsKeys.variantSegment(both.hlsPrefix, rendition.name, 'a', index), `a${index}`),
+        await lumaOf(hlsKeys.variantSegment(both.hlsPrefix, rendition.name, 'b', index), `b${index}`),
+      ]
+      // Leave out where the visible name was drawn (far from every stored version), then see
+      // which variant the render is nearer to: the mark is ±2 levels, encoding noise averages out.
+      const kept = rendered.map((value, i) => (Math.abs(value - unmarked[i]) <= 6 ? 1 : 0))
+      const distanceTo = (variant: Float32Array) => rendered.reduce((sum, value, i) => sum + kept[i] * (value - variant[i]) ** 2, 0)
+      const [toA, toB] = [distanceTo(a), distanceTo(b)]
+      const [chosen, other] = expected === 'A' ? [toA, toB] : [toB, toA]
+      assert.isAbove(kept.reduce((sum, k) => sum + k, 0), rendered.length / 2, `segment ${index}: most of the picture is compared`)
+      // (measured: 0.01 to 0.04 of the distance to the other variant; 0.9 to 1.1 when drawn on the unmarked segment)
+      assert.isBelow(chosen, 0.3 * other, `segment ${index}: ${JSON.stringify({ expected, toA, toB })}`)
     }
   })
 
