@@ -25,6 +25,8 @@ export interface CachedPlayback {
 }
 
 const CHANNEL = `${queueConfig.prefix}:playback:invalidate`
+/** How long a change waits for its announcement to leave (it goes on in the background after). */
+const PUBLISH_WAIT_MS = 1000
 
 /**
  * Live playback sessions held in this web process, so that playlist and
@@ -126,12 +128,14 @@ export class PlaybackSessionCache {
    */
   async invalidate(scope: PlaybackInvalidation) {
     this.#forget(scope)
-    try {
-      await redis.publish(CHANNEL, JSON.stringify(scope))
-    } catch (error) {
-      // Redis is down: the other nodes' subscribers are down too and their caches disabled.
+    // Never held up by a Redis outage (a revocation or a save must not wait
+    // for it): the other nodes' subscribers are down too and their caches off.
+    let timer: NodeJS.Timeout | undefined
+    const published = redis.publish(CHANNEL, JSON.stringify(scope)).catch((error) => {
       logger.warn({ err: error }, 'could not publish a playback invalidation')
-    }
+    })
+    await Promise.race([published, new Promise<void>((resolve) => (timer = setTimeout(resolve, PUBLISH_WAIT_MS)))])
+    clearTimeout(timer)
   }
 
   #apply(message: string) {
