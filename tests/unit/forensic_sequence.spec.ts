@@ -1,7 +1,7 @@
 import { test } from '@japa/runner'
 import { forensicKey } from '#services/media/forensic_variants'
 import { expectedSigns, variantFor } from '#services/watermark/forensic_sequence'
-import { minimumSegments, nullTail, twoGroupCentre } from '#services/watermark/forensic_tracer'
+import { candidateOffsets, minimumSegments, nullTail, twoGroupCentre } from '#services/watermark/forensic_tracer'
 
 test.group('Forensic session sequences', () => {
   test('a session always gets the same variant of a segment; sessions and videos get unrelated sequences of fair bits', ({ assert }) => {
@@ -44,5 +44,22 @@ test.group('Forensic session sequences', () => {
     const readings = [...Array(20).fill(-0.45), ...Array(10).fill(0.01)].map((v, i) => v + (i % 3) * 0.01)
     assert.closeTo(twoGroupCentre(readings), -0.22, 0.02)
     assert.equal(twoGroupCentre([0.3]), 0)
+  })
+
+  test('the candidate offsets are the separate peaks within the margin of the best, best first, capped; ties go to the earlier offset', ({ assert }) => {
+    // A picture that repeats every 40 frames: equal peaks at 5 and 45, a weaker one at 85, a slope around each.
+    const curve = Array.from({ length: 100 }, (_, offset) => 0.99 - 0.01 * Math.min(...[5, 45].map((p) => Math.abs(offset - p))))
+    curve[85] = 0.9
+    assert.deepEqual(candidateOffsets(curve, { margin: 0.02, limit: 8, separation: 10 }), [
+      { offset: 5, correlation: 0.99 },
+      { offset: 45, correlation: 0.99 },
+    ])
+    // A wider margin takes the weaker repeat too, but never a neighbour of a kept peak.
+    assert.deepEqual(candidateOffsets(curve, { margin: 0.095, limit: 8, separation: 10 }).map(({ offset }) => offset), [5, 45, 85])
+    // The cap keeps the best ones.
+    assert.deepEqual(candidateOffsets(curve, { margin: 0.095, limit: 1, separation: 10 }).map(({ offset }) => offset), [5])
+    // A picture that does not repeat: one candidate.
+    assert.deepEqual(candidateOffsets([0.2, 0.5, 0.97, 0.6, 0.3]).map(({ offset }) => offset), [2])
+    assert.deepEqual(candidateOffsets([]), [])
   })
 })

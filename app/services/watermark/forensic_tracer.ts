@@ -35,6 +35,17 @@ const HEIGHT = 90
 const BLOCK = 5
 /** Below this mean thumbnail correlation at the best offset, the clip is not of this video. */
 const MIN_ALIGNMENT = 0.5
+/**
+ * A picture that repeats (a loop, a test pattern, a static shot) aligns about
+ * as well at several offsets, and a clip read at the wrong one reads chance
+ * bits. Every offset whose alignment is within this margin of the best is
+ * read too (the 0.996 of the wrong offset in the bench was within 0.002).
+ */
+const ALIGNMENT_MARGIN = 0.02
+/** At most this many such offsets: each one tried widens the bound (Bonferroni), so the clip must be longer. */
+const MAX_OFFSETS = 8
+/** Candidate offsets are at least this far apart (one second): neighbouring frames of one match are the same match. */
+const OFFSET_SEPARATION = RATE
 /** Frames this close to a segment boundary are not used (alignment is to one frame, rates may differ). */
 const BOUNDARY_SECONDS = 0.15
 /** A segment is read when the clip covers at least this fraction of it. */
@@ -64,16 +75,20 @@ export interface TracedSession {
 export interface TraceResult {
   videoId: string
   videoTitle: string
-  /** Where in the video the clip starts, and how well it matched there (mean frame correlation). */
+  /** Where in the video the clip starts, and how well it matched there (mean frame correlation): the winning candidate offset. */
   offsetSeconds: number
   alignment: number
+  /** How many offsets aligned within the margin of the best and were read (the bound is shared among them). */
+  offsetsTried: number
+  /** Each offset read, best aligned first, with the best session's p-value there (null: too few segments read, or no sessions). */
+  candidates: Array<{ offsetSeconds: number; alignment: number; segmentsRead: number; bestPValue: number | null }>
   rendition: string
   /** One soft bit per segment the clip covers: near +1 reads A, near −1 reads B. */
   segments: Array<{ index: number; softBit: number }>
   sessionsScored: number
   /** config/media.ts forensic.falseAccusationBound. */
   bound: number
-  /** The session named (p-value × sessions scored ≤ bound), or null. */
+  /** The session named (p-value × sessions scored × offsets tried ≤ bound), or null. */
   named: TracedSession | null
   /** The best-scoring session, named or not. */
   best: TracedSession | null
@@ -126,12 +141,12 @@ function signature(frame: Uint8Array): Float32Array {
 }
 
 /**
- * The offset (in reference frames) where the clip's signatures correlate best
- * with the reference's, and that mean correlation. It depends on the clip and
- * the unmarked rendition only, never on a session, so it cannot bias a score.
+ * The mean signature correlation of the clip placed at each offset (in
+ * reference frames) of the reference. It depends on the clip and the unmarked
+ * rendition only, never on a session, so it cannot bias a score.
  */
-export function alignClip(clip: Float32Array[], reference: Float32Array[]) {
-  let best = { offset: 0, correlation: -Infinity }
+function alignmentCurve(clip: Float32Array[], reference: Float32Array[]) {
+  const curve: number[] = []
   const slack = 2
   for (let offset = 0; offset + clip.length <= reference.length + slack; offset++) {
     let sum = 0
@@ -144,10 +159,32 @@ export function alignClip(clip: Float32Array[], reference: Float32Array[]) {
       sum += dot
       count++
     }
-    const correlation = count ? sum / count : -Infinity
-    if (correlation > best.correlation) best = { offset, correlation }
+    curve.push(count ? sum / count : -Infinity)
   }
-  return best
+  return curve
+}
+
+/**
+ * The offsets where the clip aligns within `margin` of the best one, best
+ * first, each the highest of its neighbourhood (offsets closer than
+ * `separation` to a kept one are the same match), at most `limit` of them.
+ * Always at least one (the best) when the curve is not empty.
+ */
+export function candidateOffsets(curve: number[], { margin = ALIGNMENT_MARGIN, limit = MAX_OFFSETS, separation = OFFSET_SEPARATION } = {}) {
+  // Ties go to the earlier offset, so the result is deterministic.
+  const order = curve.map((_, offset) => offset).sort((a, b) => curve[b] - curve[a] || a - b)
+  const kept: Array<{ offset: number; correlation: number }> = []
+  for (const offset of order) {
+    if (kept.length >= limit || (kept.length && curve[offset] < kept[0].correlation - margin)) break
+    if (kept.some((k) => Math.abs(k.offset - offset) < separation)) continue
+    kept.push({ offset, correlation: curve[offset] })
+  }
+  return kept
+}
+
+/** The offset (in reference frames) where the clip's signatures correlate best with the reference's, and that mean correlation. */
+export function alignClip(clip: Float32Array[], reference: Float32Array[]) {
+  return candidateOffsets(alignmentCurve(clip, reference), { limit: 1 })[0] ?? { offset: 0, correlation: -Infinity }
 }
 
 /**
@@ -252,6 +289,42 @@ export function minimumSegments(sessions: number, bound = mediaConfig.forensic.f
   return Math.max(1, Math.ceil(Math.log2(Math.max(1, sessions) / bound)))
 }
 
+/**
+ * The session whose expected signs agree best with the soft bits `read`, and
+ * the exact chance an innocent session scores as high.
+ */
+function bestSession(read: Array<{ index: number; softBit: number }>, sessions: PlaybackSession[], videoId: string, key: ReturnType<typeof forensicKey>) {
+  // A re-encode that clips or bends the levels leaves a content residual
+  // that leans every segment's reading the same way (A +0.0 and B −0.45
+  // seen, or A +0.2 and B −0.42): the readings fall in two groups around a
+  // shifted centre, which is taken off (the midpoint of the best split into
+  // two groups; a median would sit inside the larger group). It is computed
+  // from the clip alone, so an innocent session's expected signs stay fair
+  // coins against the result and the null distribution below stays exact.
+  const centre = twoGroupCentre(read.map(({ softBit }) => softBit))
+  const centred = read.map(({ softBit }) => softBit - centre)
+  const weights = centred.map((bit) => Math.round(Math.min(1, Math.abs(bit)) * QUANTA))
+  const signs = centred.map((bit) => Math.sign(bit))
+  const tail = nullTail(weights)
+  const indices = read.map(({ index }) => index)
+  let best: TracedSession | null = null
+  for (const session of sessions) {
+    const expected = expectedSigns(session.id, videoId, indices, key)
+    const score = weights.reduce((sum, w, i) => sum + w * signs[i] * expected[i], 0)
+    if (best && score <= best.score) continue
+    best = {
+      sessionId: session.id,
+      userId: session.userId,
+      username: session.user.username,
+      startedAt: session.createdAt.toISO()!,
+      userAgent: session.userAgent,
+      score,
+      pValue: tail(score),
+    }
+  }
+  return best
+}
+
 async function downloadRendition(video: Video, renditionName: string, playlistPath: string, out: string) {
   const text = await readText(hlsKeys.file(video.hlsPrefix, playlistPath))
   const map = text.match(/#EXT-X-MAP:URI="([^"]+)"/)
@@ -321,65 +394,58 @@ export async function traceLeak(clipPath: string, videoId: string, options: { bo
     const [clip, reference] = await Promise.all([decodeFrames(clipPath, clipInfo.demuxer, timeoutMs), decodeFrames(referencePath, null, timeoutMs)])
     if (clip.length < 2) throw new TraceRefusedError('The clip has no moving picture (a still image is not a clip).')
 
-    const { offset, correlation } = alignClip(clip.map(signature), reference.map(signature))
+    const candidates = candidateOffsets(alignmentCurve(clip.map(signature), reference.map(signature)))
+    const correlation = candidates[0]?.correlation ?? -Infinity
     if (!(correlation >= MIN_ALIGNMENT)) {
       throw new TraceRefusedError(`The clip does not match this video: no part of "${video.title}" looks like it (best match ${Math.max(0, correlation).toFixed(2)}, ${MIN_ALIGNMENT} needed).`)
     }
 
     const watermarker = forensicWatermarker()
     const key = forensicKey(video.id)
-    const differences = segmentDifferences(clip, reference, offset, segments)
-    const read = [...differences].map(([index, difference]) => ({ index, softBit: watermarker.score({ key, width: WIDTH, height: HEIGHT, difference }) }))
-    if (read.length < neededSegments) {
+    // Every offset that aligns about as well is read and scored; the bound is
+    // shared among all of them (Bonferroni over offsets × sessions), so
+    // trying more places cannot raise the chance of accusing an innocent.
+    const readings = candidates.map(({ offset, correlation: alignment }) => ({
+      offset,
+      alignment,
+      read: [...segmentDifferences(clip, reference, offset, segments)].map(([index, difference]) => ({ index, softBit: watermarker.score({ key, width: WIDTH, height: HEIGHT, difference }) })),
+    }))
+    const usable = readings.filter(({ read }) => read.length >= neededSegments)
+    if (usable.length === 0) {
+      const most = Math.max(...readings.map(({ read }) => read.length))
       throw new TraceRefusedError(
-        `The clip is too short: it covers ${read.length} segments of "${video.title}", at least ${neededSegments} (about ${neededSeconds} s) are needed to name one of its ${sessions.length} sessions within the ${bound} bound.`
+        `The clip is too short: it covers ${most} segments of "${video.title}", at least ${neededSegments} (about ${neededSeconds} s) are needed to name one of its ${sessions.length} sessions within the ${bound} bound.`
       )
     }
+    const offsetsTried = candidates.length
+    const tests = sessions.length * offsetsTried
 
+    const scored = readings.map((reading) => ({
+      ...reading,
+      best: sessions.length && reading.read.length >= neededSegments ? bestSession(reading.read, sessions, video.id, key) : null,
+    }))
+    // The offset whose best session is least likely by chance (ties: the better alignment, listed first).
+    const winner = scored.filter(({ read }) => read.length >= neededSegments).reduce((chosen, next) => (next.best && chosen.best && next.best.pValue < chosen.best.pValue ? next : chosen))
     const base = {
       videoId: video.id,
       videoTitle: video.title,
-      offsetSeconds: offset / RATE,
-      alignment: correlation,
+      offsetSeconds: winner.offset / RATE,
+      alignment: winner.alignment,
+      offsetsTried,
+      candidates: scored.map(({ offset, alignment, read, best }) => ({ offsetSeconds: offset / RATE, alignment, segmentsRead: read.length, bestPValue: best?.pValue ?? null })),
       rendition: rendition.name,
-      segments: read,
+      segments: winner.read,
       sessionsScored: sessions.length,
       bound,
     }
-    if (sessions.length === 0) return { ...base, named: null, best: null, message: 'No session matches: nobody has played this video.' }
+    const best = winner.best
+    if (!best) return { ...base, named: null, best: null, message: 'No session matches: nobody has played this video.' }
 
-    // A re-encode that clips or bends the levels leaves a content residual
-    // that leans every segment's reading the same way (A +0.0 and B −0.45
-    // seen, or A +0.2 and B −0.42): the readings fall in two groups around a
-    // shifted centre, which is taken off (the midpoint of the best split into
-    // two groups; a median would sit inside the larger group). It is computed
-    // from the clip alone, so an innocent session's expected signs stay fair
-    // coins against the result and the null distribution below stays exact.
-    const centre = twoGroupCentre(read.map(({ softBit }) => softBit))
-    const centred = read.map(({ softBit }) => softBit - centre)
-    const weights = centred.map((bit) => Math.round(Math.min(1, Math.abs(bit)) * QUANTA))
-    const signs = centred.map((bit) => Math.sign(bit))
-    const tail = nullTail(weights)
-    const indices = read.map(({ index }) => index)
-    let best: TracedSession | null = null
-    for (const session of sessions) {
-      const expected = expectedSigns(session.id, video.id, indices, key)
-      const score = weights.reduce((sum, w, i) => sum + w * signs[i] * expected[i], 0)
-      if (best && score <= best.score) continue
-      best = {
-        sessionId: session.id,
-        userId: session.userId,
-        username: session.user.username,
-        startedAt: session.createdAt.toISO()!,
-        userAgent: session.userAgent,
-        score,
-        pValue: tail(score),
-      }
-    }
-    const named = best && best.pValue * sessions.length <= bound ? best : null
+    const places = offsetsTried === 1 ? '' : ` at ${offsetsTried} offsets that align about as well (the clip's picture repeats)`
+    const named = best.pValue * tests <= bound ? best : null
     const message = named
-      ? `Session ${named.sessionId} of ${named.username} (started ${named.startedAt}, ${named.userAgent || 'no user agent'}): an innocent session would score this high with probability ${named.pValue.toExponential(2)}; among ${sessions.length} sessions, ${(named.pValue * sessions.length).toExponential(2)} ≤ ${bound}.`
-      : `No session matches: the best of ${sessions.length} sessions would be matched this well by an innocent one with probability ${best!.pValue.toExponential(2)}, above the ${bound} bound.`
+      ? `Session ${named.sessionId} of ${named.username} (started ${named.startedAt}, ${named.userAgent || 'no user agent'}): an innocent session would score this high with probability ${named.pValue.toExponential(2)}; among ${sessions.length} sessions${places}, ${(named.pValue * tests).toExponential(2)} ≤ ${bound}.`
+      : `No session matches: the best of ${sessions.length} sessions${places} would be matched this well by an innocent one with probability ${best.pValue.toExponential(2)}, above the ${bound} bound.`
     return { ...base, named, best, message }
   } finally {
     await rm(work, { recursive: true, force: true })
