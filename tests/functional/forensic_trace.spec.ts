@@ -137,6 +137,28 @@ test.group('Tracing a leaked clip', (group) => {
     assert.match(await refusal(traceLeak(clip, other.id)), /does not match this video/)
   })
 
+  test('a clip of a video whose picture repeats names its session: every offset that aligns as well is read, and the bound is shared among them', async ({ assert }) => {
+    const owner = await User.create({ username: 'maker', email: 'maker@example.com', password: 'correct horse battery', role: 'creator' })
+    // 30 s of the test picture played three times: a clip from 30 s aligns as well at 0 s (and 60 s would overrun).
+    const loop = await source(work, 'testsrc2', 30)
+    const looped = join(work, 'looped.mp4')
+    await exec('ffmpeg', ['-v', 'error', '-stream_loop', '2', '-i', loop, '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', looped])
+    const video = await readyVideo(owner, { watermarkMode: 'forensic', source: looped })
+    const sessions = await sessionsOf(video, 3)
+    const leaker = sessions[1]
+
+    const clip = await leak(await servedStream(video, '360p', join(work, 'stream.mp4'), leaker.id), join(work, 'leak.mp4'), 30, 60, 400)
+    const result = await traceLeak(clip, video.id)
+    assert.isAtLeast(result.offsetsTried, 2, 'the repeat at 0 s aligns as well and is read too')
+    assert.isTrue(result.candidates.some((c) => Math.abs(c.offsetSeconds) < 0.3), JSON.stringify(result.candidates))
+    assert.equal(result.named?.sessionId, leaker.id, result.message)
+    assert.closeTo(result.offsetSeconds, 30, 0.3)
+    assert.isAtMost(result.named!.pValue * 3 * result.offsetsTried, mediaConfig.forensic.falseAccusationBound)
+    // At the wrong offset the bits are chance: nobody there comes close to the bound.
+    const wrong = result.candidates.find((c) => Math.abs(c.offsetSeconds) < 0.3)!
+    assert.isAbove(wrong.bestPValue! * 3 * result.offsetsTried, mediaConfig.forensic.falseAccusationBound)
+  })
+
   test('an audio file, a still image, a file that is not media, a clip too short: each refused with its reason', async ({ assert }) => {
     const owner = await User.create({ username: 'maker', email: 'maker@example.com', password: 'correct horse battery', role: 'creator' })
     const video = await readyVideo(owner, { watermarkMode: 'forensic' })
