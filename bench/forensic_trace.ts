@@ -91,7 +91,7 @@ export async function traceBench(dir: string) {
       if (outcome.named?.sessionId === session.id) correct++
       else if (outcome.named) falseAccusations++
       console.error(
-        `trial ${trial}: start ${start.toFixed(1)} s, ${outcome.segments.length} segments, ` +
+        `trial ${trial}: start ${start.toFixed(1)} s (read at ${outcome.offsetSeconds.toFixed(1)} s, ${outcome.offsetsTried} offset(s) tried), ${outcome.segments.length} segments, ` +
           `${outcome.named?.sessionId === session.id ? 'named the right session' : outcome.named ? 'NAMED AN INNOCENT SESSION' : 'named nobody'} (best p ${outcome.best?.pValue.toExponential(2)}), ${seconds.toFixed(1)} s`
       )
       await rm(clip, { force: true })
