@@ -23,18 +23,10 @@ export default class ForensicTrace extends BaseCommand {
 
   async run() {
     const { traceLeak, TraceRefusedError } = await import('#services/watermark/forensic_tracer')
-    const { default: audit } = await import('#services/audit_service')
+    const { default: leakTraces } = await import('#services/watermark/leak_trace_service')
     try {
       const result = await traceLeak(this.file, this.video)
-      await audit.record({
-        actor: null,
-        action: 'forensic.trace',
-        subjectType: 'video',
-        subjectId: result.videoId,
-        targetUserId: result.named?.userId ?? null,
-        after: { named: result.named?.sessionId ?? null, pValue: result.best?.pValue ?? null, sessions: result.sessionsScored, segments: result.segments.length },
-        summary: `Leak trace (ace forensic:trace) of "${result.videoTitle}": ${result.message}`,
-      })
+      await leakTraces.recordVerdict(result, null, 'ace forensic:trace')
       if (this.json) {
         this.logger.log(JSON.stringify(result, null, 2))
       } else {

@@ -112,6 +112,11 @@ const mediaConfig = {
      * with one trace.
      */
     falseAccusationBound: 1e-6,
+    /**
+     * The largest clip Admin → Videos → Trace a leak accepts. Requests are
+     * also bounded by config/bodyparser.ts multipart.limit, which applies first.
+     */
+    traceClipLimit: '500mb',
   },
 
   /** Attempts per transcode (the first plus retries with backoff); a run whose worker died counts. */

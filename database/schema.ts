@@ -47,6 +47,29 @@ export class AuditLogSchema extends BaseModel {
   declare targetUserId: number | null
 }
 
+export class LeakTraceSchema extends BaseModel {
+  static $columns = ['clipKey', 'createdAt', 'error', 'id', 'requestedBy', 'result', 'status', 'updatedAt', 'videoId'] as const
+  $columns = LeakTraceSchema.$columns
+  @column()
+  declare clipKey: string | null
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+  @column()
+  declare error: string | null
+  @column({ isPrimary: true })
+  declare id: number
+  @column()
+  declare requestedBy: number | null
+  @column()
+  declare result: any | null
+  @column()
+  declare status: string
+  @column.dateTime({ autoCreate: true, autoUpdate: true })
+  declare updatedAt: DateTime
+  @column()
+  declare videoId: string
+}
+
 export class LedgerEntrySchema extends BaseModel {
   static $columns = ['account', 'amountMinor', 'createdAt', 'currency', 'id', 'kind', 'orderId', 'userId'] as const
   $columns = LedgerEntrySchema.$columns

@@ -13,6 +13,8 @@ export const QUEUE_NAMES = [
   // queues behind other sessions' lookahead (bee-queue has no priorities).
   'watermark',
   'watermark_ahead',
+  // Leaked clips an admin uploaded to trace (Admin → Videos → Trace a leak).
+  'forensic_trace',
 ] as const
 
 export type QueueName = (typeof QUEUE_NAMES)[number]

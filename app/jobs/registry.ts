@@ -9,4 +9,5 @@ export const JOBS = {
   transcode: () => import('#jobs/transcode_job'),
   watermark: () => import('#jobs/watermark_job'),
   watermark_ahead: () => import('#jobs/watermark_job'),
+  forensic_trace: () => import('#jobs/forensic_trace_job'),
 } satisfies Record<QueueName, () => Promise<{ default: JobHandler }>>

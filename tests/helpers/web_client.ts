@@ -24,7 +24,7 @@ export class WebClient {
 
   rawSetCookies: string[] = []
 
-  async request(method: string, path: string, body?: URLSearchParams | string, headers: Record<string, string> = {}) {
+  async request(method: string, path: string, body?: URLSearchParams | FormData | string, headers: Record<string, string> = {}) {
     const response = await fetch(new URL(path, this.baseUrl), {
       method,
       body,
@@ -94,6 +94,22 @@ export class WebClient {
       form.set('_csrf', token)
     }
     // Browsers send the form page as Referer; "redirect back" relies on it.
+    return this.request('POST', action, form, { referer: new URL(formPage, this.baseUrl).href })
+  }
+
+  /**
+   * Submits a multipart form (file upload) the way a browser would, with the
+   * CSRF token of `formPage` (unless `csrf` is false).
+   */
+  async upload(formPage: string, action: string, fields: Record<string, string>, files: Record<string, { name: string; body: Buffer; type?: string }>, options: { csrf?: false } = {}) {
+    const form = new FormData()
+    if (options.csrf !== false) {
+      const page = await this.get(formPage)
+      if (page.status !== 200) throw new Error(`GET ${formPage} answered ${page.status}: ${page.text.slice(0, 300)}`)
+      form.set('_csrf', csrfTokenIn(page.text))
+    }
+    for (const [name, value] of Object.entries(fields)) form.set(name, value)
+    for (const [name, file] of Object.entries(files)) form.set(name, new Blob([new Uint8Array(file.body)], { type: file.type ?? 'application/octet-stream' }), file.name)
     return this.request('POST', action, form, { referer: new URL(formPage, this.baseUrl).href })
   }
 
