@@ -88,7 +88,7 @@ export interface TraceResult {
   sessionsScored: number
   /** config/media.ts forensic.falseAccusationBound. */
   bound: number
-  /** The session named (p-value × sessions scored × offsets tried ≤ bound), or null. */
+  /** The session named (p-value × sessions scored ÷ its offset's share of the bound ≤ bound: ½ for the best aligned, ½ shared by the others), or null. */
   named: TracedSession | null
   /** The best-scoring session, named or not. */
   best: TracedSession | null
@@ -418,14 +418,22 @@ export async function traceLeak(clipPath: string, videoId: string, options: { bo
       )
     }
     const offsetsTried = candidates.length
-    const tests = sessions.length * offsetsTried
+    // Weighted Bonferroni: the best-aligned offset keeps half the bound (so a
+    // clip that does not repeat needs barely more than before), the others
+    // share the other half. The weights follow the alignment alone, never a
+    // session's score, so the total chance of naming an innocent stays ≤ bound.
+    const share = (rank: number) => (offsetsTried === 1 ? 1 : rank === 0 ? 1 / 2 : 1 / (2 * (offsetsTried - 1)))
+    const adjusted = (rank: number, pValue: number) => (pValue * sessions.length) / share(rank)
 
-    const scored = readings.map((reading) => ({
+    const scored = readings.map((reading, rank) => ({
       ...reading,
+      rank,
       best: sessions.length && reading.read.length >= neededSegments ? bestSession(reading.read, sessions, video.id, key) : null,
     }))
     // The offset whose best session is least likely by chance (ties: the better alignment, listed first).
-    const winner = scored.filter(({ read }) => read.length >= neededSegments).reduce((chosen, next) => (next.best && chosen.best && next.best.pValue < chosen.best.pValue ? next : chosen))
+    const winner = scored
+      .filter(({ read }) => read.length >= neededSegments)
+      .reduce((chosen, next) => (next.best && chosen.best && adjusted(next.rank, next.best.pValue) < adjusted(chosen.rank, chosen.best.pValue) ? next : chosen))
     const base = {
       videoId: video.id,
       videoTitle: video.title,
@@ -442,9 +450,9 @@ export async function traceLeak(clipPath: string, videoId: string, options: { bo
     if (!best) return { ...base, named: null, best: null, message: 'No session matches: nobody has played this video.' }
 
     const places = offsetsTried === 1 ? '' : ` at ${offsetsTried} offsets that align about as well (the clip's picture repeats)`
-    const named = best.pValue * tests <= bound ? best : null
+    const named = adjusted(winner.rank, best.pValue) <= bound ? best : null
     const message = named
-      ? `Session ${named.sessionId} of ${named.username} (started ${named.startedAt}, ${named.userAgent || 'no user agent'}): an innocent session would score this high with probability ${named.pValue.toExponential(2)}; among ${sessions.length} sessions${places}, ${(named.pValue * tests).toExponential(2)} ≤ ${bound}.`
+      ? `Session ${named.sessionId} of ${named.username} (started ${named.startedAt}, ${named.userAgent || 'no user agent'}): an innocent session would score this high with probability ${named.pValue.toExponential(2)}; among ${sessions.length} sessions${places}, ${adjusted(winner.rank, named.pValue).toExponential(2)} ≤ ${bound}.`
       : `No session matches: the best of ${sessions.length} sessions${places} would be matched this well by an innocent one with probability ${best.pValue.toExponential(2)}, above the ${bound} bound.`
     return { ...base, named, best, message }
   } finally {
