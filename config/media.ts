@@ -113,10 +113,11 @@ const mediaConfig = {
      */
     falseAccusationBound: 1e-6,
     /**
-     * The largest clip Admin → Videos → Trace a leak accepts. Requests are
-     * also bounded by config/bodyparser.ts multipart.limit, which applies first.
+     * The largest clip Admin → Videos → Trace a leak accepts (the page says
+     * it). Kept at config/bodyparser.ts multipart.limit, which applies first:
+     * a larger value here would promise what the body parser refuses.
      */
-    traceClipLimit: '500mb',
+    traceClipLimit: '20mb',
   },
 
   /** Attempts per transcode (the first plus retries with backoff); a run whose worker died counts. */
