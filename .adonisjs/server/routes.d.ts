@@ -60,6 +60,9 @@ export type ScannedRoutes = {
     'admin_videos.takedown': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'admin_videos.restore': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'admin_videos.retry': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'admin_leak_traces.create': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'admin_leak_traces.store': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'admin_leak_traces.show': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'admin.jobs': { paramsTuple?: []; params?: {} }
     'admin_jobs.retry': { paramsTuple: [ParamValue,ParamValue]; params: {'queue': ParamValue,'id': ParamValue} }
     'admin_jobs.discard': { paramsTuple: [ParamValue,ParamValue]; params: {'queue': ParamValue,'id': ParamValue} }
@@ -102,6 +105,7 @@ export type ScannedRoutes = {
     'admin_videos.takedown': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'admin_videos.restore': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'admin_videos.retry': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'admin_leak_traces.store': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'admin_jobs.retry': { paramsTuple: [ParamValue,ParamValue]; params: {'queue': ParamValue,'id': ParamValue} }
     'admin_jobs.discard': { paramsTuple: [ParamValue,ParamValue]; params: {'queue': ParamValue,'id': ParamValue} }
     'admin.plugins.settings.update': { paramsTuple: [ParamValue]; params: {'name': ParamValue} }
@@ -138,6 +142,8 @@ export type ScannedRoutes = {
     'admin.overview': { paramsTuple?: []; params?: {} }
     'admin.users': { paramsTuple?: []; params?: {} }
     'admin.videos': { paramsTuple?: []; params?: {} }
+    'admin_leak_traces.create': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'admin_leak_traces.show': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'admin.jobs': { paramsTuple?: []; params?: {} }
     'admin.orders': { paramsTuple?: []; params?: {} }
     'admin.allowlists': { paramsTuple?: []; params?: {} }
@@ -176,6 +182,8 @@ export type ScannedRoutes = {
     'admin.overview': { paramsTuple?: []; params?: {} }
     'admin.users': { paramsTuple?: []; params?: {} }
     'admin.videos': { paramsTuple?: []; params?: {} }
+    'admin_leak_traces.create': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'admin_leak_traces.show': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'admin.jobs': { paramsTuple?: []; params?: {} }
     'admin.orders': { paramsTuple?: []; params?: {} }
     'admin.allowlists': { paramsTuple?: []; params?: {} }
