@@ -91,6 +91,23 @@ export class LedgerEntrySchema extends BaseModel {
   declare userId: number | null
 }
 
+export class OrderReceiptSchema extends BaseModel {
+  static $columns = ['createdAt', 'id', 'kind', 'orderId', 'refundedMinor', 'sentAt'] as const
+  $columns = OrderReceiptSchema.$columns
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+  @column({ isPrimary: true })
+  declare id: number
+  @column()
+  declare kind: string
+  @column()
+  declare orderId: string
+  @column()
+  declare refundedMinor: bigint | number
+  @column.dateTime()
+  declare sentAt: DateTime | null
+}
+
 export class OrderSchema extends BaseModel {
   static $columns = ['amountMinor', 'buyerId', 'checkoutAction', 'checkoutUrl', 'createdAt', 'creatorId', 'creatorPayout', 'currency', 'disputeClosedAt', 'disputeReference', 'disputeStatus', 'disputedAt', 'expiresAt', 'failureReason', 'id', 'paidAt', 'paymentReference', 'payoutAccount', 'platformFeeBps', 'platformFeeMinor', 'provider', 'providerReference', 'refundedAt', 'refundedBy', 'refundedMinor', 'status', 'updatedAt', 'videoId'] as const
   $columns = OrderSchema.$columns
@@ -288,18 +305,24 @@ export class StorageDeletionSchema extends BaseModel {
 }
 
 export class UserSchema extends BaseModel {
-  static $columns = ['banReason', 'bannedAt', 'createdAt', 'creatorAppliedAt', 'creatorStatus', 'email', 'id', 'password', 'role', 'updatedAt', 'username'] as const
+  static $columns = ['avatarKey', 'banReason', 'bannedAt', 'bio', 'createdAt', 'creatorAppliedAt', 'creatorStatus', 'displayName', 'email', 'id', 'password', 'role', 'updatedAt', 'username'] as const
   $columns = UserSchema.$columns
+  @column()
+  declare avatarKey: string | null
   @column()
   declare banReason: string | null
   @column.dateTime()
   declare bannedAt: DateTime | null
+  @column()
+  declare bio: string | null
   @column.dateTime({ autoCreate: true })
   declare createdAt: DateTime
   @column.dateTime()
   declare creatorAppliedAt: DateTime | null
   @column()
   declare creatorStatus: string
+  @column()
+  declare displayName: string | null
   @column()
   declare email: string
   @column({ isPrimary: true })
