@@ -337,6 +337,27 @@ export class UserSchema extends BaseModel {
   declare username: string
 }
 
+export class VideoCaptionSchema extends BaseModel {
+  static $columns = ['createdAt', 'cueCount', 'id', 'label', 'language', 'sizeBytes', 'updatedAt', 'videoId'] as const
+  $columns = VideoCaptionSchema.$columns
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+  @column()
+  declare cueCount: number
+  @column({ isPrimary: true })
+  declare id: number
+  @column()
+  declare label: string
+  @column()
+  declare language: string
+  @column()
+  declare sizeBytes: number
+  @column.dateTime({ autoCreate: true, autoUpdate: true })
+  declare updatedAt: DateTime
+  @column()
+  declare videoId: string
+}
+
 export class VideoSchema extends BaseModel {
   static $columns = ['archivedAt', 'attempts', 'createdAt', 'currency', 'customPoster', 'description', 'durationSeconds', 'height', 'hlsPrefix', 'id', 'lastError', 'ownerId', 'posterKey', 'priceMinor', 'processingStartedAt', 'progress', 'readyAt', 'renditions', 'sourceFilename', 'sourceKey', 'sourceSize', 'sprite', 'status', 'storedBytes', 'takedownReason', 'takenDownAt', 'title', 'transcodeInterruptions', 'updatedAt', 'visibility', 'watermarkEnabled', 'watermarkMode', 'width'] as const
   $columns = VideoSchema.$columns
