@@ -1,4 +1,5 @@
 import type { HttpContext } from '@adonisjs/core/http'
+import { errors as authErrors } from '@adonisjs/auth'
 import User from '#models/user'
 import { loginValidator } from '#validators/account'
 import loginThrottle from '#services/accounts/login_throttle'
@@ -7,6 +8,9 @@ import plugins from '#services/plugins'
 import playback from '#services/playback_service'
 import { VIEWER_COOKIE } from '#services/playback/fast_path'
 import { safeReturnPath } from '#services/redirects'
+
+/** The same for a wrong password and an unknown account. */
+const WRONG_CREDENTIALS = 'Wrong email, username or password.'
 
 export default class SessionsController {
   async create({ view }: HttpContext) {
@@ -20,7 +24,18 @@ export default class SessionsController {
    */
   async store({ request, response, auth, session }: HttpContext) {
     const { login, password } = await request.validateUsing(loginValidator)
-    const user = await loginThrottle.attempt({ login, address: request.ip() }, () => User.verifyCredentials(login, password))
+    const returnTo = String(request.input('return_to', '') ?? '')
+    let user: User
+    try {
+      user = await loginThrottle.attempt({ login, address: request.ip() }, () => User.verifyCredentials(login, password))
+    } catch (error) {
+      if (!(error instanceof authErrors.E_INVALID_CREDENTIALS)) throw error
+      // One message, flashed here: the auth error's own handler would also
+      // flash its English message to the errors bag and the error flash.
+      session.flashExcept(['password', '_csrf'])
+      session.flash('error', WRONG_CREDENTIALS)
+      return response.redirect().toPath(returnTo ? `/login?return_to=${encodeURIComponent(returnTo)}` : '/login')
+    }
     if (user.bannedAt) {
       session.flash('error', 'This account is banned.')
       return response.redirect().toPath('/login')

@@ -54,6 +54,13 @@ test.group('Login and logout', (group) => {
     assert.notInclude(unknown.page.text, 'href="/account"')
   })
 
+  test('the wrong-credentials error is shown once, with no other error beside it', async ({ assert }) => {
+    const { page } = await loginPage(new WebClient(), 'maria', 'not the password')
+    assert.equal(page.text.split(WRONG).length - 1, 1, page.text)
+    assert.notInclude(page.text, 'Invalid user credentials')
+    assert.equal(page.text.match(/role="alert"/g)?.length ?? 0, 1)
+  })
+
   test('unknown users cost the same hashing work as wrong passwords', async ({ assert }) => {
     // Both paths run one argon2 computation; an early return for unknown
     // users would answer several times faster and reveal who has an account.
