@@ -4,6 +4,14 @@ export default defineConfig({
   experimental: {},
 
   /*
+  | `node ace build` builds the browser assets with Vite (content-hashed names
+  | and the manifest under public/assets of the build).
+  */
+  hooks: {
+    buildStarting: [() => import('@adonisjs/vite/build_hook')],
+  },
+
+  /*
   | Ace commands from packages and plugins. App commands are scanned from ./commands.
   */
   commands: [
@@ -27,6 +35,7 @@ export default defineConfig({
     () => import('@adonisjs/session/session_provider'),
     () => import('@adonisjs/shield/shield_provider'),
     () => import('@adonisjs/static/static_provider'),
+    () => import('#providers/vite_provider'),
     () => import('@adonisjs/auth/auth_provider'),
     () => import('@adonisjs/redis/redis_provider'),
     () => import('@adonisjs/limiter/limiter_provider'),

@@ -1,5 +1,12 @@
 import { defineConfig } from '@adonisjs/shield'
 
+/**
+ * `node ace serve --watch` (make dev) runs Vite's dev server, whose page
+ * script reloads styles over a WebSocket on its own port (DEV_MODE is set by
+ * the assembler for that server only; tests and production serve built files).
+ */
+const viteDevSocket = process.env.DEV_MODE ? ['ws:'] : []
+
 const shieldConfig = defineConfig({
   /**
    * Configure CSP policies for your app. Refer documentation
@@ -9,7 +16,7 @@ const shieldConfig = defineConfig({
    * Content-Security-Policy on every page. Scripts come only from this site's
    * files, or carry the request's nonce (`<script nonce="{{ cspNonce }}">`):
    * injected markup can run nothing, and there are no inline event handlers
-   * (`data-confirm` in public/js/app.js replaces onsubmit). The player's
+   * (`data-confirm` in resources/js/app.js replaces onsubmit). The player's
    * hls.js runs its demuxer in a Worker made from a `blob:` URL and plays
    * through Media Source Extensions (`blob:` media); Transmit's events and
    * every API call are same-origin (`connect-src 'self'`). Wallets reach the
@@ -25,10 +32,15 @@ const shieldConfig = defineConfig({
       // The nonce lets the development error page (Youch) style itself; pages use /css only.
       styleSrc: ["'self'", '@nonce'],
       styleSrcAttr: ["'unsafe-inline'"],
+      // The player's media-chrome web components style their shadow roots
+      // with <style> elements (their templates, one per component), which no
+      // nonce can reach. A <style> runs no script, and what CSS could read
+      // it cannot send anywhere: images, fonts and connections are 'self'.
+      styleSrcElem: ["'self'", "'unsafe-inline'"],
       imgSrc: ["'self'", 'data:', 'blob:'],
       mediaSrc: ["'self'", 'blob:'],
       workerSrc: ["'self'", 'blob:'],
-      connectSrc: ["'self'"],
+      connectSrc: ["'self'", ...viteDevSocket],
       fontSrc: ["'self'"],
       objectSrc: ["'none'"],
       baseUri: ["'self'"],

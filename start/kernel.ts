@@ -11,6 +11,8 @@ server.use([
   () => import('@adonisjs/static/static_middleware'),
   () => import('#middleware/public_health_middleware'),
   () => import('#middleware/play_fast_path_middleware'),
+  // Serves resources/ from Vite's dev server in development and tests; passes through in production.
+  () => import('@adonisjs/vite/vite_middleware'),
 ])
 
 router.use([
