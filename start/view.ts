@@ -3,7 +3,7 @@
 */
 import edge from 'edge.js'
 import plugins from '#services/plugins'
-import { formatMoney } from '#services/money'
+import { formatMoney, formatPrice } from '#services/money'
 
 /** Navigation links added by plugins through the `nav:items` filter. */
 edge.global('pluginNavItems', (role?: string) => plugins.hooks.applyFilters('nav:items', [], { role }))
@@ -12,6 +12,7 @@ edge.global('pluginNavItems', (role?: string) => plugins.hooks.applyFilters('nav
 edge.global('pluginAdminNavItems', () => plugins.hooks.applyFilters('admin:nav', [], {}))
 
 edge.global('formatMoney', formatMoney)
+edge.global('formatPrice', formatPrice)
 
 /** 75.4 → "1:15", 3725 → "1:02:05". */
 edge.global('formatDuration', (seconds: number | null) => {

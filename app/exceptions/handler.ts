@@ -2,6 +2,7 @@ import app from '@adonisjs/core/services/app'
 import { type HttpContext, ExceptionHandler } from '@adonisjs/core/http'
 import { errors as limiterErrors } from '@adonisjs/limiter'
 import type { StatusPageRange, StatusPageRenderer } from '@adonisjs/core/types/http'
+import { RateLimitExceeded, describeWaitForPeople } from '#exceptions/rate_limit_exceeded'
 import { RETRY_AFTER_SECONDS, SERVICE_UNAVAILABLE_MESSAGE, isServiceOutage } from '#exceptions/service_unavailable'
 
 /** Routes that players, providers and scripts call: their errors are JSON whatever they accept. */
@@ -30,8 +31,13 @@ export default class HttpExceptionHandler extends ExceptionHandler {
       const headers = error.getDefaultHeaders()
       Object.entries(headers).forEach(([name, value]) => ctx.response.header(name, value))
       ctx.response.status(429)
+      const seconds = Number(headers['Retry-After'] ?? error.response.availableIn)
       return ctx.response.send(
-        await ctx.view.render('pages/errors/too_many_requests', { retryAfter: headers['Retry-After'] })
+        await ctx.view.render('pages/errors/too_many_requests', {
+          what: error instanceof RateLimitExceeded ? error.what : null,
+          retryAfter: seconds,
+          ...describeWaitForPeople(seconds),
+        })
       )
     }
     return super.handle(error, ctx)

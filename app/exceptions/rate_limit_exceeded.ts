@@ -12,7 +12,8 @@ export class RateLimitExceeded extends limiterErrors.E_TOO_MANY_REQUESTS {
   constructor(
     readonly limit: string,
     response: LimiterResponse,
-    what: string
+    /** What there were too many of ("checkouts"), for the sentence and the page. */
+    readonly what: string
   ) {
     super(response)
     this.setMessage(`Too many ${what}. Try again in ${describeWait(response.availableIn)}.`)
@@ -33,4 +34,22 @@ function describeWait(seconds: number) {
   if (seconds <= 90) return `${Math.max(1, seconds)} seconds`
   const minutes = Math.ceil(seconds / 60)
   return minutes <= 90 ? `${minutes} minutes` : `${Math.ceil(minutes / 60)} hours`
+}
+
+/**
+ * The wait as a person reads it on the 429 page: 557 s → "about 9 minutes",
+ * 40 s → "less than a minute", 7,200 s → "about 2 hours"; with the clock
+ * time it ends at (`at`, "14:32 UTC").
+ */
+export function describeWaitForPeople(seconds: number, now = new Date()) {
+  const minutes = Math.round(seconds / 60)
+  const hours = Math.round(seconds / 3600)
+  const wait =
+    seconds < 60
+      ? 'less than a minute'
+      : minutes < 90
+        ? `about ${minutes} minute${minutes === 1 ? '' : 's'}`
+        : `about ${hours} hour${hours === 1 ? '' : 's'}`
+  const at = new Date(now.getTime() + seconds * 1000).toISOString().slice(11, 16)
+  return { wait, at: `${at} UTC` }
 }

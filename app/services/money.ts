@@ -20,7 +20,13 @@ export function toMinorUnits(input: string, currency: string): number | null {
   return Number(match[1]) * 10 ** digits + Number(fraction.padEnd(digits, '0') || 0)
 }
 
+/** An amount of money for people: 0 USD → "$0.00" (a fee, a total or a refund of nothing is still money). */
 export function formatMoney(minor: number, currency: string, locale = 'en') {
+  return formatMinor(minor, currency, locale)
+}
+
+/** A video's price for people: "Free" when it costs nothing, else the amount. */
+export function formatPrice(minor: number, currency: string, locale = 'en') {
   return minor === 0 ? 'Free' : formatMinor(minor, currency, locale)
 }
 

@@ -18,6 +18,10 @@ function assertHtml429(assert: any, response: { status: number; headers: Headers
   assert.equal(response.status, 429)
   assert.isAbove(Number(response.headers.get('retry-after')), 0)
   assert.include(response.text, 'Too many attempts')
+  // What was limited, and when to come back in words and on the clock (not "wait 557 seconds").
+  assert.include(response.text, 'There were too many checkouts.')
+  assert.match(response.text, /try again in <strong>(less than a minute|about \d+ minutes?|about \d+ hours?)<\/strong> \(at \d\d:\d\d UTC\)/)
+  assert.notMatch(response.text, /\d+ seconds/)
 }
 
 test.group('Rate limits', (group) => {

@@ -1,4 +1,5 @@
 import type { HttpContext } from '@adonisjs/core/http'
+import { listReturnPath } from '#services/redirects'
 import { VIDEO_STATUSES } from '#models/video'
 import salesReports from '#services/sales_report_service'
 import videos from '#services/video_service'
@@ -23,23 +24,23 @@ export default class AdminVideosController {
     const { reason } = await request.validateUsing(takedownValidator)
     await videos.takeDown(auth.getUserOrFail(), video, reason)
     session.flash('success', `"${video.title}" was taken down; its viewers were stopped.`)
-    return response.redirect('/admin/videos')
+    return response.redirect().toPath(listReturnPath(request.header('referer'), '/admin/videos'))
   }
 
-  async retry({ params, response, session, auth }: HttpContext) {
+  async retry({ params, response, session, auth, request }: HttpContext) {
     const video = await videos.findOrFail(params.id, auth.user, { manage: true })
     if (await videos.retryTranscode(auth.getUserOrFail(), video)) {
       session.flash('success', `"${video.title}" is queued for transcoding again.`)
     } else {
       session.flash('error', `"${video.title}" has not failed: nothing to retry.`)
     }
-    return response.redirect('/admin/videos')
+    return response.redirect().toPath(listReturnPath(request.header('referer'), '/admin/videos'))
   }
 
-  async restore({ params, response, session, auth }: HttpContext) {
+  async restore({ params, response, session, auth, request }: HttpContext) {
     const video = await videos.findOrFail(params.id, auth.user, { manage: true })
     await videos.restore(auth.getUserOrFail(), video)
     session.flash('success', `"${video.title}" is back.`)
-    return response.redirect('/admin/videos')
+    return response.redirect().toPath(listReturnPath(request.header('referer'), '/admin/videos'))
   }
 }
