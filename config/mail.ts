@@ -1,6 +1,7 @@
 import env from '#start/env'
 import { defineConfig, transports } from '@adonisjs/mail'
 import type { InferMailers } from '@adonisjs/mail/types'
+import { LogTransport } from '#mails/transports/log_transport'
 
 const smtpUser = env.get('SMTP_USERNAME')
 
@@ -14,6 +15,8 @@ const mailConfig = defineConfig({
     brandName: 'Matinee',
   },
   mailers: {
+    /** Development (`make dev`): mails are printed to the console, links included, and not sent. */
+    log: () => new LogTransport(),
     smtp: transports.smtp({
       host: env.get('SMTP_HOST'),
       port: env.get('SMTP_PORT'),

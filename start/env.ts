@@ -39,7 +39,7 @@ export default await Env.create(new URL('../', import.meta.url), {
   RATE_LIMIT_UPLOAD_CREATE: Env.schema.string.optional(),
   RATE_LIMIT_WATERMARK_RENDER: Env.schema.string.optional(),
 
-  MAIL_MAILER: Env.schema.enum(['smtp'] as const),
+  MAIL_MAILER: Env.schema.enum(['smtp', 'log'] as const),
   MAIL_FROM_NAME: Env.schema.string(),
   MAIL_FROM_ADDRESS: Env.schema.string({ format: 'email' }),
   SMTP_HOST: Env.schema.string({ format: 'host' }),
@@ -87,6 +87,7 @@ export default await Env.create(new URL('../', import.meta.url), {
   PLAYBACK_SESSION_TTL_MINUTES: Env.schema.number.optional(),
   PLAYBACK_MAX_SESSIONS: Env.schema.number.optional(),
   PLAYBACK_CACHE_TTL_SECONDS: Env.schema.number.optional(),
+  PLAYBACK_HOT_CACHE_MB: Env.schema.number.optional(),
   WATERMARK_INTERVAL_SECONDS: Env.schema.number.optional(),
   WATERMARK_MAX_HEIGHT: Env.schema.number.optional(),
   WATERMARK_LOOKAHEAD: Env.schema.number.optional(),

@@ -33,3 +33,22 @@ test.group('Admin lists after an action', () => {
     assert.equal(listReturnPath('::not a url', list), list)
   })
 })
+
+test.group('Development mail', () => {
+  test('MAIL_MAILER=log prints the password reset mail, its link included, and sends nothing', async ({ assert }) => {
+    const { default: PasswordResetMail } = await import('#mails/password_reset_mail')
+    const { default: mail } = await import('@adonisjs/mail/services/main')
+    const user = { username: 'maria', email: 'maria@example.com' } as any
+    const printed: string[] = []
+    const write = process.stdout.write
+    process.stdout.write = ((chunk: string) => printed.push(String(chunk)) > 0) as any
+    try {
+      await mail.use('log').send(new PasswordResetMail(user, 'http://localhost:3333/reset-password/abc123', 60))
+    } finally {
+      process.stdout.write = write
+    }
+    const output = printed.join('')
+    assert.include(output, '[mail] not sent (MAIL_MAILER=log) — to maria@example.com: Reset your Matinee password')
+    assert.include(output, 'http://localhost:3333/reset-password/abc123')
+  })
+})
