@@ -12,6 +12,7 @@ const VideosController = () => import('#controllers/videos_controller')
 const StudioVideosController = () => import('#controllers/studio_videos_controller')
 const UploadsController = () => import('#controllers/uploads_controller')
 const VendorController = () => import('#controllers/vendor_controller')
+const CreatorsController = () => import('#controllers/creators_controller')
 const HealthController = () => import('#controllers/health_controller')
 const PlaybackController = () => import('#controllers/playback_controller')
 const PlayController = () => import('#controllers/play_controller')
@@ -31,12 +32,17 @@ const CheckoutsController = () => import('#controllers/checkouts_controller')
 const DisplayCurrenciesController = () => import('#controllers/display_currencies_controller')
 const LibraryController = () => import('#controllers/library_controller')
 const StudioSalesController = () => import('#controllers/studio_sales_controller')
+const StudioCaptionsController = () => import('#controllers/studio_captions_controller')
 const AllowlistsController = () => import('#controllers/allowlists_controller')
 
 router.get('/', [VideosController, 'index']).as('home')
 router.get('/videos/:id', [VideosController, 'show']).as('videos.show')
 router.get('/videos/:id/poster', [VideosController, 'poster']).as('videos.poster')
 router.get('/vendor/:file', [VendorController, 'show'])
+// Creator pages: /@username and its avatar.
+const creatorHandle = { match: /^@[A-Za-z0-9_]{1,30}$/, cast: (handle: string) => handle.slice(1) }
+router.get('/:username', [CreatorsController, 'show']).where('username', creatorHandle).as('creators.show')
+router.get('/:username/avatar', [CreatorsController, 'avatar']).where('username', creatorHandle).as('creators.avatar')
 
 // Playback: sessions for the player (JSON), then signed playlists and segments.
 router.post('/videos/:id/playback', [PlaybackController, 'store']).as('playback.open').use(playbackOpenThrottle)
@@ -68,6 +74,7 @@ router
     router.post('/logout', [SessionsController, 'destroy']).as('logout')
     router.get('/account', [AccountsController, 'show']).as('account')
     router.post('/account/password', [AccountsController, 'updatePassword'])
+    router.post('/account/profile', [AccountsController, 'updateProfile'])
     router.post('/account/creator-application', [AccountsController, 'applyForCreator'])
     // Buying: the price is read from the database, never from the form.
     router.post('/videos/:id/checkout', [CheckoutsController, 'store']).as('checkout').use(checkoutThrottle)
@@ -92,6 +99,9 @@ router
     router.get('/videos/:id/access', [AllowlistsController, 'show']).as('studio.access')
     router.post('/videos/:id/access', [AllowlistsController, 'store'])
     router.post('/videos/:id/access/:userId/delete', [AllowlistsController, 'destroy']).where('userId', router.matchers.number())
+    router.get('/videos/:id/captions', [StudioCaptionsController, 'index']).as('studio.captions')
+    router.post('/videos/:id/captions', [StudioCaptionsController, 'store'])
+    router.post('/videos/:id/captions/:language/delete', [StudioCaptionsController, 'destroy'])
     router.get('/sales', [StudioSalesController, 'index']).as('studio.sales')
     router.post('/orders/:id/refund', [StudioSalesController, 'refund'])
     // tus resumable uploads: creation, PATCH chunks, HEAD offsets, DELETE.

@@ -3,6 +3,8 @@ import { changePasswordValidator } from '#validators/account'
 import accounts from '#services/account_service'
 import app from '@adonisjs/core/services/app'
 import webSessions from '#services/accounts/web_sessions'
+import profiles from '#services/accounts/profiles'
+import { profileValidator } from '#validators/catalog'
 
 export default class AccountsController {
   async show({ view }: HttpContext) {
@@ -18,6 +20,15 @@ export default class AccountsController {
     // This browser stays logged in; every other one is logged out on its next request.
     webSessions.remember(session, user)
     session.flash('success', 'Your password was changed. Your other browsers and players were logged out.')
+    return response.redirect('/account')
+  }
+
+  /** POST /account/profile (multipart): display name, bio and avatar of the user's page `/@username`. */
+  async updateProfile({ request, response, auth, session }: HttpContext) {
+    const user = auth.getUserOrFail()
+    const input = await request.validateUsing(profileValidator)
+    await profiles.update(user, { displayName: input.displayName, bio: input.bio, avatarPath: input.avatar?.tmpPath, removeAvatar: input.removeAvatar })
+    session.flash('success', 'Your profile was saved.')
     return response.redirect('/account')
   }
 

@@ -1,27 +1,31 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import videos from '#services/video_service'
+import catalog from '#services/catalog_service'
+import { readCatalogQuery } from '#validators/catalog'
 import { lookUpStoredObject, sendStoredObject, unsatisfiableContentRange } from '#services/media/stored_object'
 import entitlements from '#services/entitlement_service'
 import orders from '#services/order_service'
 import { formatMoney } from '#services/money'
 import type { PaymentProvider } from '#hooks/contracts'
-import { escapeHtml } from '#hooks/html'
+import plugins from '#services/plugins'
 import type Video from '#models/video'
 
 export default class VideosController {
   /** The catalog: published, ready videos, searchable and paginated. */
-  async index({ request, view }: HttpContext) {
-    const search = String(request.input('q', '')).slice(0, 100)
-    const page = Math.max(1, Math.min(10_000, Number.parseInt(request.input('page', '1'), 10) || 1))
-    const results = await videos.catalog({ search, page })
+  async index({ request, view, auth }: HttpContext) {
+    const { params: query, ignored } = await readCatalogQuery(request.qs())
+    const results = await catalog.list({ ...query, search: query.q, viewer: auth.user })
     results.baseUrl('/')
-    results.queryString(search ? { q: search } : {})
-    return view.render('pages/home', { videos: results, search })
+    results.queryString({ q: query.q || undefined, sort: query.sort, filter: query.filter })
+    const owned = await catalog.ownedAmong(auth.user, results.all().map((video) => video.id))
+    return view.render('pages/home', { videos: results, query, ignored, owned })
   }
 
   async show({ params, view, auth, request }: HttpContext) {
     const video = await videos.findOrFail(params.id, auth.user)
     await video.load('owner')
+    const moreFromCreator = video.isPublic ? await catalog.moreFrom(video) : []
+    const owned = await catalog.ownedAmong(auth.user, moreFromCreator.map((other) => other.id))
     // The page shows the player, or why there is none (log in, buy, processing).
     const access = await entitlements.decide(auth.user, video)
     const price = await orders.priceOf(video, auth.user)
@@ -29,18 +33,25 @@ export default class VideosController {
       !access.allowed && access.reason === 'payment_required'
         ? orders.providersFor(price.currency).map((provider) => this.#buyButton(provider, video, formatMoney(price.amount, price.currency), request.csrfToken))
         : []
-    return view.render('pages/videos/show', { video, access, price, buyButtons, canManage: videos.canManage(auth.user, video) })
+    return view.render('pages/videos/show', { video, access, price, buyButtons, canManage: videos.canManage(auth.user, video), moreFromCreator, owned })
   }
 
-  /** Each provider renders its own button; the core supplies the form's target and fields. */
+  /**
+   * Each provider's button is a view of its plugin (rendered escaped in the
+   * page); the core supplies the form's target and fields. Without one, the
+   * core's plain button.
+   */
   #buyButton(provider: PaymentProvider, video: Video, priceText: string, csrfToken: string) {
-    const action = `/videos/${video.id}/checkout`
-    const hiddenFields =
-      `<input type="hidden" name="_csrf" value="${escapeHtml(csrfToken)}">` +
-      `<input type="hidden" name="provider" value="${escapeHtml(provider.id)}">`
-    const input = { action, hiddenFields, priceText, videoTitle: video.title }
-    if (provider.renderBuyButton) return provider.renderBuyButton(input)
-    return `<form method="POST" action="${action}" class="buy-form">${hiddenFields}<button type="submit" class="button">Pay ${escapeHtml(priceText)}: ${escapeHtml(provider.label)}</button></form>`
+    const input = {
+      action: `/videos/${video.id}/checkout`,
+      hiddenFields: [
+        { name: '_csrf', value: csrfToken },
+        { name: 'provider', value: provider.id },
+      ],
+      priceText,
+      videoTitle: video.title,
+    }
+    return plugins.buyButtonView(provider, input) ?? { view: 'components/buy_button', data: { ...input, label: provider.label } }
   }
 
   /** Posters are streamed by the app: storage is never public. */

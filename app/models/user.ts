@@ -63,6 +63,21 @@ export default class User extends compose(UserSchema, AuthFinder) {
     return this.role === 'admin'
   }
 
+  /** The name pages show: the display name a creator chose, else the username. */
+  get publicName() {
+    return this.displayName?.trim() || this.username
+  }
+
+  /** Where a creator's page is: `/@username`. */
+  get profileUrl() {
+    return `/@${this.username}`
+  }
+
+  /** The avatar's URL (changes with the picture, so it can be cached), or null. */
+  get avatarUrl() {
+    return this.avatarKey ? `/@${this.username}/avatar?v=${encodeURIComponent(this.avatarKey.split('/').pop() ?? '')}` : null
+  }
+
   toHookUser(): HookUser {
     return { id: this.id, username: this.username, email: this.email, role: this.role }
   }

@@ -31,8 +31,6 @@ export interface VideoDetails {
   watermark?: 'auto' | 'off' | 'visible' | 'forensic' | 'both' | 'on'
 }
 
-const PAGE_SIZE = 12
-
 /**
  * The columns a protection choice of the form sets: the mode, and the switch
  * from before modes existed kept in agreement (auto clears both, so the
@@ -54,7 +52,7 @@ export type RemovalOutcome =
 
 /**
  * Video rules outside transcoding: creating a video from a finished upload,
- * editing, deleting or archiving, takedowns, and the catalog.
+ * editing, deleting or archiving, takedowns (the catalog: catalog_service).
  */
 export class VideoService {
   /**
@@ -264,23 +262,6 @@ export class VideoService {
     else if (status === 'archived') query.whereNotNull('archivedAt')
     else if (status) query.where('status', status)
     return query.paginate(page, 50)
-  }
-
-  catalog({ search, page }: { search?: string; page: number }) {
-    const query = Video.query()
-      .where('status', 'ready')
-      .where('visibility', 'published')
-      .whereNull('takenDownAt')
-      .whereNull('archivedAt')
-      .preload('owner')
-      .orderBy('readyAt', 'desc')
-      .orderBy('id')
-    const needle = search?.trim()
-    if (needle) {
-      const like = `%${needle.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
-      query.where((q) => q.whereILike('title', like).orWhereILike('description', like))
-    }
-    return query.paginate(Math.max(1, page), PAGE_SIZE)
   }
 
   ownedBy(user: User) {
