@@ -114,10 +114,11 @@ const mediaConfig = {
     falseAccusationBound: 1e-6,
     /**
      * The largest clip Admin → Videos → Trace a leak accepts (the page says
-     * it). Kept at config/bodyparser.ts multipart.limit, which applies first:
-     * a larger value here would promise what the body parser refuses.
+     * it). A recording of a whole film is hundreds of MB, far above the
+     * body parser's limit for forms, so that route is streamed to disk by
+     * itself (config/bodyparser.ts processManually) under this limit.
      */
-    traceClipLimit: '20mb',
+    traceClipLimit: '2gb',
   },
 
   /** Attempts per transcode (the first plus retries with backoff); a run whose worker died counts. */

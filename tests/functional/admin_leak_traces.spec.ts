@@ -24,6 +24,13 @@ async function verdictPage(client: WebClient, path: string, timeoutMs = 180_000)
   throw new Error(`${path} never showed a verdict:\n${text.slice(0, 3000)}`)
 }
 
+/** The action of the page's trace form, as a browser would post to it (it carries the CSRF token). */
+async function formAction(client: WebClient, formPage: string) {
+  const action = (await client.get(formPage)).text.match(/<form method="POST" action="([^"]+)"[^>]*data-trace-form/)?.[1]
+  if (!action) throw new Error(`no trace form on ${formPage}`)
+  return action.replaceAll('&amp;', '&')
+}
+
 async function storedTraceClips() {
   const keys: string[] = []
   for await (const object of storage.list('traces/')) keys.push(object.key)
@@ -63,7 +70,7 @@ test.group('Admin → Videos → Trace a leak', (group) => {
     const list = await client.get('/admin/videos')
     assert.include(list.text, `href="/admin/videos/${video.id}/trace"`)
     const formPage = `/admin/videos/${video.id}/trace`
-    const sent = await client.upload(formPage, formPage, {}, { clip: { name: 'leak.mp4', body: await readFile(clip), type: 'video/mp4' } })
+    const sent = await client.upload(formPage, await formAction(client, formPage), {}, { clip: { name: 'leak.mp4', body: await readFile(clip), type: 'video/mp4' } })
     assert.equal(sent.status, 302, sent.text.slice(0, 500))
     assert.match(sent.location!, /^\/admin\/traces\/\d+$/)
 
@@ -77,12 +84,13 @@ test.group('Admin → Videos → Trace a leak', (group) => {
     assert.deepEqual(await storedTraceClips(), [])
   })
 
-  test('a file that is not media is refused with the tracer\'s reason; nobody is accused, nothing audited, the clip deleted', async ({ assert }) => {
+  test('a file that is not media (larger than an ordinary form may send) is refused with the tracer\'s reason; nobody is accused, nothing audited, the clip deleted', async ({ assert }) => {
     const { user: admin, client } = await loggedIn('root', 'admin')
     const video = await readyVideo(admin, { watermarkMode: 'forensic' })
     await sessionsOf(video, 3)
     const formPage = `/admin/videos/${video.id}/trace`
-    const sent = await client.upload(formPage, formPage, {}, { clip: { name: 'notes.mp4', body: Buffer.from('this is not a video at all\n'.repeat(100)) } })
+    // 24 MB: above config/bodyparser.ts multipart.limit, which this route streams past.
+    const sent = await client.upload(formPage, await formAction(client, formPage), {}, { clip: { name: 'notes.mp4', body: Buffer.from('this is not a video at all\n'.repeat(900_000)) } })
     assert.equal(sent.status, 302)
     const page = await verdictPage(client, sent.location!)
     assert.include(page, 'data-trace-status="refused"')
@@ -91,22 +99,33 @@ test.group('Admin → Videos → Trace a leak', (group) => {
     assert.deepEqual(await storedTraceClips(), [])
   })
 
-  test('no file, a non-admin, a missing CSRF token: each refused, no trace made, nothing stored or queued', async ({ assert }) => {
+  test('no file, a clip over the limit, a non-admin, a missing CSRF token: each refused, no trace made, nothing stored or queued', async ({ assert }) => {
     const { user: admin, client } = await loggedIn('root', 'admin')
     const video = await readyVideo(admin, { watermarkMode: 'forensic' })
     const formPage = `/admin/videos/${video.id}/trace`
     const body = { clip: { name: 'leak.mp4', body: Buffer.from('x'.repeat(1000)), type: 'video/mp4' } }
 
-    const empty = await client.upload(formPage, formPage, {}, {})
+    const empty = await client.upload(formPage, await formAction(client, formPage), {}, {})
     assert.equal(empty.status, 302)
     assert.equal(empty.location, formPage)
     assert.include((await client.get(formPage)).text, 'Choose the leaked clip to upload.')
 
     const { client: viewer } = await loggedIn('someone', 'viewer')
     assert.equal((await viewer.get(formPage)).status, 403)
-    // With a valid token (from a page a viewer may load: the layout's logout form).
-    const forbidden = await viewer.upload('/library', formPage, {}, body)
+    // With a valid token (from a page a viewer may load: the layout's meta tag).
+    const viewerToken = (await viewer.get('/library')).text.match(/<meta name="csrf-token" content="([^"]+)">/)![1]
+    const forbidden = await viewer.upload('/library', `${formPage}?_csrf=${encodeURIComponent(viewerToken)}`, {}, body)
     assert.equal(forbidden.status, 403)
+
+    const limit = mediaConfig.forensic.traceClipLimit
+    mediaConfig.forensic.traceClipLimit = '500'
+    try {
+      const tooLarge = await client.upload(formPage, await formAction(client, formPage), {}, body)
+      assert.equal(tooLarge.location, formPage)
+      assert.match((await client.get(formPage)).text, /The file is larger than 500, the most this form accepts./)
+    } finally {
+      mediaConfig.forensic.traceClipLimit = limit
+    }
 
     const noCsrf = await client.upload(formPage, formPage, {}, body, { csrf: false })
     assert.notMatch(noCsrf.location ?? '', /\/admin\/traces\//)

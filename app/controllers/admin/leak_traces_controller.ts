@@ -3,6 +3,7 @@ import mediaConfig from '#config/media'
 import LeakTrace from '#models/leak_trace'
 import videos from '#services/video_service'
 import leakTraces from '#services/watermark/leak_trace_service'
+import { receiveStreamedFile } from '#services/media/streamed_upload'
 
 /** Admin → Videos → Trace a leak: upload a clip, follow its trace, read the verdict. */
 export default class AdminLeakTracesController {
@@ -13,13 +14,17 @@ export default class AdminLeakTracesController {
 
   async store({ params, request, response, session, auth }: HttpContext) {
     const video = await videos.findOrFail(params.id, auth.user, { manage: true })
-    const clip = request.file('clip', { size: mediaConfig.forensic.traceClipLimit })
-    if (!clip || !clip.tmpPath || !clip.isValid) {
-      session.flash('error', clip?.errors[0]?.message ?? 'Choose the leaked clip to upload.')
+    const clip = await receiveStreamedFile(request, 'clip', mediaConfig.forensic.traceClipLimit)
+    if ('error' in clip) {
+      session.flash('error', clip.error || 'Choose the leaked clip to upload.')
       return response.redirect(`/admin/videos/${video.id}/trace`)
     }
-    const trace = await leakTraces.request(auth.getUserOrFail(), video, clip.tmpPath)
-    return response.redirect(`/admin/traces/${trace.id}`)
+    try {
+      const trace = await leakTraces.request(auth.getUserOrFail(), video, clip.path)
+      return response.redirect(`/admin/traces/${trace.id}`)
+    } finally {
+      await clip.cleanup()
+    }
   }
 
   async show({ params, view, request, response }: HttpContext) {
