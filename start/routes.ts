@@ -32,7 +32,6 @@ const CheckoutsController = () => import('#controllers/checkouts_controller')
 const DisplayCurrenciesController = () => import('#controllers/display_currencies_controller')
 const LibraryController = () => import('#controllers/library_controller')
 const StudioSalesController = () => import('#controllers/studio_sales_controller')
-const StudioCaptionsController = () => import('#controllers/studio_captions_controller')
 const AllowlistsController = () => import('#controllers/allowlists_controller')
 
 router.get('/', [VideosController, 'index']).as('home')
@@ -99,9 +98,6 @@ router
     router.get('/videos/:id/access', [AllowlistsController, 'show']).as('studio.access')
     router.post('/videos/:id/access', [AllowlistsController, 'store'])
     router.post('/videos/:id/access/:userId/delete', [AllowlistsController, 'destroy']).where('userId', router.matchers.number())
-    router.get('/videos/:id/captions', [StudioCaptionsController, 'index']).as('studio.captions')
-    router.post('/videos/:id/captions', [StudioCaptionsController, 'store'])
-    router.post('/videos/:id/captions/:language/delete', [StudioCaptionsController, 'destroy'])
     router.get('/sales', [StudioSalesController, 'index']).as('studio.sales')
     router.post('/orders/:id/refund', [StudioSalesController, 'refund'])
     // tus resumable uploads: creation, PATCH chunks, HEAD offsets, DELETE.
