@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
-import type { Request } from '@adonisjs/core/http'
+import type { HttpContext } from '@adonisjs/core/http'
 
 export type StreamedFile = { path: string; clientName: string; cleanup: () => Promise<void> }
 
@@ -14,7 +14,7 @@ export type StreamedFile = { path: string; clientName: string; cleanup: () => Pr
  * body parser's limit for ordinary forms. Answers the file, or the reason it
  * was refused (nothing is kept then).
  */
-export async function receiveStreamedFile(request: Request, field: string, size: string): Promise<StreamedFile | { error: string }> {
+export async function receiveStreamedFile(request: HttpContext['request'], field: string, size: string): Promise<StreamedFile | { error: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'matinee-upload-'))
   const cleanup = () => rm(dir, { recursive: true, force: true })
   const path = join(dir, 'file')
