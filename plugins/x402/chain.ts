@@ -144,15 +144,6 @@ export function splitInMinorUnits(input: { priceMinor: number; amount: bigint; c
   return { creator, platform: input.priceMinor - creator }
 }
 
-/** Token units as a decimal string with `decimals` digits ("8.410000" → "8.41"). */
-export function formatUnits(units: bigint, decimals: number) {
-  const negative = units < 0n
-  const digits = (negative ? -units : units).toString().padStart(decimals + 1, '0')
-  const whole = digits.slice(0, digits.length - decimals)
-  const fraction = decimals ? digits.slice(-decimals).replace(/0+$/, '') : ''
-  return `${negative ? '-' : ''}${whole}${fraction ? `.${fraction}` : ''}`
-}
-
 export interface PaidLog {
   invoiceId: string
   payer: string

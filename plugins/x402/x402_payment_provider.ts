@@ -2,6 +2,7 @@ import { Wallet } from 'ethers'
 import {
   PaymentProviderError,
   WebhookVerificationError,
+  formatTokenAmount,
   minorDigits,
   type CheckoutOrder,
   type CheckoutResult,
@@ -13,7 +14,6 @@ import {
 } from '@matinee/plugin-kit'
 import {
   NATIVE_TOKEN,
-  formatUnits,
   invoiceIdFor,
   normalizeAddress,
   signQuote,
@@ -184,7 +184,7 @@ export class X402PaymentProvider implements PaymentProvider {
         symbol: info.symbol,
         decimals: info.decimals,
         amount: units.toString(),
-        display: `${formatUnits(units, info.decimals)} ${info.symbol}`,
+        display: formatTokenAmount(units, info.decimals, info.symbol),
         permit: info.permit,
       })
     }

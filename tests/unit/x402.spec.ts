@@ -2,10 +2,10 @@ import { test } from '@japa/runner'
 import { readFile } from 'node:fs/promises'
 import app from '@adonisjs/core/services/app'
 import { AbiCoder, Wallet, ZeroAddress, verifyTypedData, zeroPadValue } from 'ethers'
+import { formatTokenAmount } from '#hooks/money'
 import {
   PAID_TOPIC,
   decodePaidLog,
-  formatUnits,
   invoiceIdFor,
   orderIdOf,
   parseRate,
@@ -41,9 +41,14 @@ test.group('x402: chain arithmetic and encoding', () => {
     assert.isNull(parseRate('-1'))
     assert.isNull(parseRate('1e3'))
     assert.isNull(parseRate('abc'))
-    assert.equal(formatUnits(8_410_000n, 6), '8.41')
-    assert.equal(formatUnits(10n ** 16n, 18), '0.01')
-    assert.equal(formatUnits(5n, 0), '5')
+    // Amounts for people: six significant digits, exact rounding, one formatter (the plugin kit's).
+    assert.equal(formatTokenAmount(8_410_000n, 6, 'USDC'), '8.41 USDC')
+    assert.equal(formatTokenAmount(10n ** 16n, 18), '0.01')
+    assert.equal(formatTokenAmount(5n, 0), '5')
+    assert.equal(formatTokenAmount(1_666_666_666_666_667n, 18, 'ETH'), '0.00166667 ETH')
+    assert.equal(formatTokenAmount(999_999_999n, 9), '1')
+    assert.equal(formatTokenAmount(1_234_567_891_234n, 6), '1,234,568')
+    assert.equal(formatTokenAmount(0n, 18, 'ETH'), '0 ETH')
   })
 
   test('the chain’s split in minor units: creator rounded down, the remainder to the platform, always summing to the price', ({ assert }) => {
