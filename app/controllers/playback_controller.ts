@@ -52,6 +52,8 @@ export default class PlaybackController {
       forensic: opened.session.forensic,
       overlay: opened.overlay,
       resumeAt: opened.resumeAt,
+      thumbnailsUrl: opened.thumbnailsUrl,
+      captions: opened.captions,
       expiresAt: opened.session.expiresAt.toISO(),
       // Lets the player judge URL expiry with the server's clock.
       serverTime: Date.now(),

@@ -15,7 +15,8 @@ import storage from '#services/storage_service'
 import { UrlSigner } from '#services/playback/url_signer'
 import { isUuid } from '#services/ids'
 import { parsePlayPath, rewritePlaylist, type PlayTarget } from '#services/playback/playlist'
-import { hlsKeys, watermarkedName } from '#services/media/storage_keys'
+import { captionKey, hlsKeys, watermarkedName } from '#services/media/storage_keys'
+import captions from '#services/captions/caption_service'
 import { lookUpStoredObject, unsatisfiableContentRange, type StoredObjectReply } from '#services/media/stored_object'
 import { playerOverlay, sessionRenditions, sessionSegmentKey, type PlayerOverlay } from '#services/watermark/session_mark'
 import { decideProtection } from '#services/watermark/admission'
@@ -31,6 +32,10 @@ export interface OpenedSession {
   resumeAt: number
   /** A forensic session without the visible render: the name its player draws over the picture. */
   overlay: PlayerOverlay | null
+  /** The seek bar's preview thumbnails (WebVTT with #xywh tiles of the sprite), if the video has a sprite. */
+  thumbnailsUrl: string | null
+  /** The video's subtitles, one signed WebVTT URL per language. */
+  captions: Array<{ language: string; label: string; url: string }>
 }
 
 export interface ResolvedRequest {
@@ -39,8 +44,12 @@ export interface ResolvedRequest {
   target: PlayTarget
 }
 
-/** What a playback request gets: a playlist's text, or a stored object (with its head and range). */
-export type PlaybackReply = { kind: 'playlist'; text: string } | StoredObjectReply
+/**
+ * What a playback request gets: a playlist's text, a WebVTT text, or a
+ * stored object (with its head and range; `cacheSeconds` when the viewer's
+ * browser may keep it).
+ */
+export type PlaybackReply = { kind: 'playlist'; text: string } | { kind: 'webvtt'; text: string } | (StoredObjectReply & { cacheSeconds?: number })
 
 export interface PlaybackRequest {
   sessionId: string
@@ -83,8 +92,11 @@ export class PlaybackService {
   async replyFor(session: PlaybackSession, video: Video, target: PlayTarget, rangeHeader: string | undefined): Promise<PlaybackReply> {
     if (target.kind === 'master') return { kind: 'playlist', text: await this.masterPlaylist(session, video) }
     if (target.kind === 'variant') return { kind: 'playlist', text: await this.variantPlaylist(session, video, target.rendition) }
+    if (target.kind === 'thumbnails') return { kind: 'webvtt', text: await this.thumbnailsVtt(session, video) }
     let key: string
-    if (target.kind === 'watermarked') {
+    if (target.kind === 'sprite' || target.kind === 'captions') {
+      key = this.sideFileKey(video, target)
+    } else if (target.kind === 'watermarked') {
       await watermarks.ensure(session, video, target.rendition, target.index)
       key = watermarks.renderKey(session.id, target.rendition, target.index)
     } else {
@@ -97,7 +109,26 @@ export class PlaybackService {
         'Content-Range': unsatisfiableContentRange(object.size),
       })
     }
-    return object
+    // The sprite is asked for once per scrub preview: the viewer's browser keeps it for the session.
+    return target.kind === 'sprite' ? { ...object, cacheSeconds: playbackConfig.sessionTtlMinutes * 60 } : object
+  }
+
+  /** The stored key of a file beside the HLS ladder: the thumbnail sheet or one language's subtitles. */
+  sideFileKey(video: Video, target: Extract<PlayTarget, { kind: 'sprite' | 'captions' }>) {
+    if (target.kind === 'captions') return captionKey(video.id, target.language)
+    if (!video.sprite) throw new PlaybackError('not_found', 404, 'This video has no preview thumbnails')
+    return video.sprite.key
+  }
+
+  /**
+   * The sprite's WebVTT for the session: every tile names the sheet by a
+   * signed URL of the session (the player's seek bar reads the #xywh of each).
+   */
+  async thumbnailsVtt(session: PlaybackSession, video: Video) {
+    if (!video.sprite) throw new PlaybackError('not_found', 404, 'This video has no preview thumbnails')
+    const text = await storage.readText(video.sprite.vttKey)
+    const sheet = this.signedUrl(session.id, 'thumbnails.jpg')
+    return text.replace(/^sprite\.jpg#/gm, `${sheet}#`)
   }
 
   /** The session's master playlist: its renditions only, every URI signed. */
@@ -205,6 +236,12 @@ export class PlaybackService {
       masterUrl: this.signedUrl(session.id, 'master.m3u8'),
       resumeAt: await this.resumePosition(user, video),
       overlay: session.forensic && !session.watermarked ? playerOverlay(session, video) : null,
+      thumbnailsUrl: video.sprite ? this.signedUrl(session.id, 'thumbnails.vtt') : null,
+      captions: (await captions.list(video)).map((caption) => ({
+        language: caption.language,
+        label: caption.label,
+        url: this.signedUrl(session.id, `captions/${caption.language}.vtt`),
+      })),
     }
   }
 

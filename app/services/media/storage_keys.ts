@@ -7,6 +7,7 @@
 |   videos/<video>/                       everything of one video
 |     poster.jpg | poster-custom.<ext>    poster (generated | uploaded)
 |     sprite.jpg, sprite.vtt              scrubbing thumbnails
+|     captions/<language>.vtt             subtitles a creator uploaded (WebVTT)
 |     hls/master.m3u8                     the ladder
 |     hls/<rendition>/index.m3u8          a rendition's playlist
 |     hls/<rendition>/init.mp4            its init segment
@@ -57,9 +58,19 @@ export const hlsKeys = {
   variantPrefix: (hlsPrefix: string | null, rendition: string) => `${folder(hlsPrefix)}${rendition}/ab/`,
 }
 
+/**
+ * A video's HLS media (init segments, media segments, forensic variants): the
+ * same bytes for every viewer of the video, rewritten only by a new transcode,
+ * so a web node may keep them in memory (app/services/media/hot_objects.ts).
+ */
+export const isSharedMediaKey = (key: string) => /^videos\/[^/]+\/hls\/[^/]+\/.+\.(?:m4s|mp4)$/.test(key)
+
 /** Everything stored for a playback session (its just-in-time renders) lives under this prefix. */
 export const sessionPrefix = (sessionId: string) => `playback/${sessionId}/`
 
 /** A just-in-time visible watermark render of one segment for one session. */
 export const renderKey = (sessionId: string, rendition: string, index: number) =>
   `${sessionPrefix(sessionId)}${rendition}/${watermarkedName(index)}`
+
+/** A video's subtitles in one language (a BCP 47 tag), stored as WebVTT. */
+export const captionKey = (videoId: string, language: string) => `${videoPrefix(videoId)}captions/${language}.vtt`

@@ -7,9 +7,10 @@ import { sendStoredObject } from '#services/media/stored_object'
  * by anyone but the viewer; segments may be handed to nginx (offload).
  */
 export function writePlaybackReply(response: HttpContext['response'], reply: PlaybackReply) {
-  response.header('Cache-Control', 'private, no-store')
-  if (reply.kind === 'playlist') {
-    response.header('Content-Type', 'application/vnd.apple.mpegurl')
+  const keep = reply.kind === 'object' && reply.cacheSeconds
+  response.header('Cache-Control', keep ? `private, max-age=${keep}` : 'private, no-store')
+  if (reply.kind === 'playlist' || reply.kind === 'webvtt') {
+    response.header('Content-Type', reply.kind === 'playlist' ? 'application/vnd.apple.mpegurl' : 'text/vtt; charset=utf-8')
     return response.send(reply.text)
   }
   return sendStoredObject(response, reply, { offload: true })

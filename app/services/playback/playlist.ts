@@ -87,14 +87,23 @@ export type PlayTarget =
   | { kind: 'init'; rendition: string; file: string }
   | { kind: 'segment'; rendition: string; index: number }
   | { kind: 'watermarked'; rendition: string; index: number }
+  /** The seek bar's preview thumbnails: a WebVTT of #xywh tiles, and the sheet they cut. */
+  | { kind: 'thumbnails' }
+  | { kind: 'sprite' }
+  /** Subtitles in one language (a BCP 47 tag). */
+  | { kind: 'captions'; language: string }
 
-const PLAY_PATH = /^(?:(master\.m3u8)|([a-z0-9]{1,16})\/(?:(index\.m3u8)|(init(?:_\d{1,2})?\.mp4)|seg_(\d{5})\.m4s|wm_(\d{5})\.ts))$/
+const PLAY_PATH =
+  /^(?:(?<master>master\.m3u8)|(?<thumbnails>thumbnails\.vtt)|(?<sprite>thumbnails\.jpg)|captions\/(?<language>[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,3})\.vtt|(?<rendition>[a-z0-9]{1,16})\/(?:(?<variant>index\.m3u8)|(?<init>init(?:_\d{1,2})?\.mp4)|seg_(?<segment>\d{5})\.m4s|wm_(?<watermarked>\d{5})\.ts))$/
 
 export function parsePlayPath(path: string): PlayTarget | null {
-  const match = PLAY_PATH.exec(path)
-  if (!match) return null
-  const [, master, rendition, variant, init, segment, watermarked] = match
+  const groups = PLAY_PATH.exec(path)?.groups
+  if (!groups) return null
+  const { master, thumbnails, sprite, language, rendition, variant, init, segment, watermarked } = groups
   if (master) return { kind: 'master' }
+  if (thumbnails) return { kind: 'thumbnails' }
+  if (sprite) return { kind: 'sprite' }
+  if (language) return { kind: 'captions', language }
   if (variant) return { kind: 'variant', rendition }
   if (init) return { kind: 'init', rendition, file: init }
   if (segment) return { kind: 'segment', rendition, index: Number(segment) }
