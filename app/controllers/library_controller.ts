@@ -4,15 +4,16 @@ import allowlists from '#services/allowlist_service'
 import orders from '#services/order_service'
 
 export default class LibraryController {
-  /** What the viewer may watch (bought or allowlisted) and every order they made. */
+  /** What the viewer may watch (bought or allowlisted), checkouts they may still pay, and every order they made. */
   async index({ view, auth }: HttpContext) {
     const user = auth.getUserOrFail()
-    const [allOrders, allowed] = await Promise.all([
+    const [allOrders, pending, allowed] = await Promise.all([
       Order.query().where('buyerId', user.id).whereNot('status', 'pending').preload('video').orderBy('createdAt', 'desc'),
+      orders.openCheckoutsOf(user),
       allowlists.videosFor(user),
     ])
     const purchased = allOrders.filter((order) => order.status === 'paid')
-    return view.render('pages/library/index', { purchased, allowed, orders: allOrders })
+    return view.render('pages/library/index', { purchased, pending, allowed, orders: allOrders })
   }
 
   /** A receipt. */

@@ -54,6 +54,11 @@ export default class Order extends OrderSchema {
     return this.status === 'paid'
   }
 
+  /** Where the buyer goes on paying a pending order: the provider's page, or the wallet panel here. */
+  get continueUrl() {
+    return this.checkoutUrl ?? `/orders/${this.id}/complete`
+  }
+
   /** A short, readable receipt number. */
   get receiptNumber() {
     return `M-${this.id.replace(/-/g, '').slice(0, 10).toUpperCase()}`

@@ -55,6 +55,14 @@ export class OrderService {
   findForBuyer(buyer: User, orderId: string) {
     return orderQueries.findForBuyer(buyer, orderId)
   }
+
+  openCheckoutsOf(buyer: User) {
+    return orderQueries.openCheckoutsOf(buyer)
+  }
+
+  paidWith(order: Order) {
+    return orderQueries.paidWith(order)
+  }
 }
 
 const orders = new OrderService()

@@ -52,6 +52,33 @@ export class OrderQueries {
     }))
   }
 
+  /** The buyer's checkouts that may still be paid (pending, not expired), newest first. */
+  openCheckoutsOf(buyer: User) {
+    return Order.query()
+      .where({ buyerId: buyer.id, status: 'pending' })
+      .where('expiresAt', '>', DateTime.now().toSQL()!)
+      .preload('video')
+      .orderBy('createdAt', 'desc')
+  }
+
+  /**
+   * What a paid order was paid with when that was not its own currency: the
+   * token and exact amount of a crypto payment, from the provider's event
+   * (`details.symbol`, `details.decimals`, `details.amount` in token units).
+   * Null for card payments and events that do not say.
+   */
+  async paidWith(order: Order): Promise<{ symbol: string; units: bigint; decimals: number } | null> {
+    const row = await db
+      .from('payment_events')
+      .where({ order_id: order.id, type: 'payment.succeeded', outcome: 'applied' })
+      .orderBy('id', 'desc')
+      .first()
+    const details = row?.event?.details ?? {}
+    const { symbol, decimals, amount } = details as Record<string, unknown>
+    if (typeof symbol !== 'string' || !Number.isInteger(decimals) || typeof amount !== 'string' || !/^\d{1,78}$/.test(amount)) return null
+    return { symbol: symbol.slice(0, 16), units: BigInt(amount), decimals: decimals as number }
+  }
+
   findForBuyer(buyer: User, orderId: string) {
     if (!isUuid(orderId)) return null
     return Order.query().where({ id: orderId, buyerId: buyer.id }).preload('video').first()

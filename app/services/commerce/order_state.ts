@@ -9,6 +9,7 @@ import plugins from '#services/plugins'
 import playback from '#services/playback_service'
 import entitlements from '#services/entitlement_service'
 import { givenBackLines, splitPayment, type LedgerLine } from '#services/commerce/ledger'
+import receipts from '#services/commerce/receipts'
 import type { RevokeReason } from '#models/playback_session'
 import type { Money } from '#hooks/contracts'
 
@@ -134,6 +135,7 @@ export async function markRefunded(
   await order.useTransaction(trx).save()
   if (hadAccess) after.push(() => endAccess(order, 'refund'))
   if (wasPurchase) {
+    await receipts.record(trx, order, 'refund', after)
     after.push(() =>
       plugins.hooks.doAction('purchase:refunded', {
         orderId: order.id,

@@ -6,6 +6,7 @@ import plugins from '#services/plugins'
 import { isUuid } from '#services/ids'
 import { afterPaid, giveBack, markPaid, markRefunded, reportedMinor, runAfterCommit, type AfterCommit } from '#services/commerce/order_state'
 import disputes from '#services/commerce/disputes'
+import receipts from '#services/commerce/receipts'
 import { outcome as result, type AppliedEvent, type EventResult } from '#services/commerce/event_outcomes'
 import { refundAtProvider } from '#services/commerce/refunds'
 import { type Money, PAYMENT_EVENT_TYPES, type VerifiedPaymentEvent } from '#hooks/contracts'
@@ -122,6 +123,7 @@ export class PaymentEventService {
         }
         order.status = 'paid'
         await order.useTransaction(trx).save()
+        await receipts.record(trx, order, 'purchase', after)
         after.push(async () => {
           await afterPaid(order)
           await this.#applyDeferred(order.id)
@@ -142,6 +144,7 @@ export class PaymentEventService {
         if (refundedSoFar < order.amountMinor) {
           await giveBack(trx, order, { kind: 'refund', amountMinor: refundedSoFar - order.refundedMinor, creatorReversedMinor })
           await order.useTransaction(trx).save()
+          await receipts.record(trx, order, 'refund', after)
           return result('applied', `partial refund (${refundedSoFar} of ${order.amountMinor}): access kept`, order.id)
         }
         await markRefunded(trx, order, { actor: null, reason: 'Refunded at the payment provider', creatorReversedMinor }, after)
