@@ -24,6 +24,16 @@ const playbackConfig = {
     maxEntries: 10_000,
   },
 
+  /** Video segments held whole in each web process's memory (app/services/media/hot_objects.ts). */
+  hotObjects: {
+    /** Bytes at most (a 4 s 480p segment is ~0.7 MB); 0 reads storage on every request. */
+    maxBytes: env.get('PLAYBACK_HOT_CACHE_MB', 256) * 1024 * 1024,
+    /** Larger objects are streamed from storage, never held. */
+    maxObjectBytes: 16 * 1024 * 1024,
+    /** Safety net: an object is read from storage again after this long (a changed video drops its own at once). */
+    ttlSeconds: 60,
+  },
+
   watermark: {
     /** The visible watermarker used (a plugin registers it). */
     watermarker: 'text',

@@ -8,9 +8,11 @@ server.errorHandler(() => import('#exceptions/handler'))
 
 server.use([
   () => import('#middleware/container_bindings_middleware'),
+  // Before the static files: a player asks for a segment every few seconds,
+  // and /play/ is never a file of public/ (no stat of it per request).
+  () => import('#middleware/play_fast_path_middleware'),
   () => import('@adonisjs/static/static_middleware'),
   () => import('#middleware/public_health_middleware'),
-  () => import('#middleware/play_fast_path_middleware'),
   // Serves resources/ from Vite's dev server in development and tests; passes through in production.
   () => import('@adonisjs/vite/vite_middleware'),
 ])

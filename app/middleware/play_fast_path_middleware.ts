@@ -23,7 +23,7 @@ export default class PlayFastPathMiddleware {
       path: match[2],
       exp,
       sig,
-      viewer: request.cookie(VIEWER_COOKIE),
+      viewer: playbackFastPath.viewer(request.header('cookie'), () => request.cookie(VIEWER_COOKIE)),
       range: request.header('range'),
     })
     if (!reply) return next()

@@ -2,6 +2,8 @@ import type { HttpContext } from '@adonisjs/core/http'
 import app from '@adonisjs/core/services/app'
 import { contentTypeFor } from '#hooks/media_types'
 import storage from '#services/storage_service'
+import hotObjects from '#services/media/hot_objects'
+import { isSharedMediaKey } from '#services/media/storage_keys'
 
 /**
  * One byte range from a `Range` header, for an object of `size` bytes.
@@ -40,6 +42,8 @@ export interface StoredObjectReply {
   contentType: string
   /** The byte range asked for (206), or null for the whole object (200). */
   range: ByteRange | null
+  /** The whole object, when this web node holds it in memory (hot_objects.ts). */
+  bytes?: Buffer
 }
 
 export type StoredObjectLookup = StoredObjectReply | { kind: 'missing' } | { kind: 'unsatisfiable'; size: number }
@@ -50,13 +54,18 @@ export type StoredObjectLookup = StoredObjectReply | { kind: 'missing' } | { kin
  * object or a bad range means to its client.
  */
 export async function lookUpStoredObject(key: string, rangeHeader: string | undefined): Promise<StoredObjectLookup> {
-  const head = await storage.head(key)
+  // A video's segments come from this node's memory (read whole on first use)
+  // unless nginx sends the files; anything else is looked up in storage.
+  const hot = isSharedMediaKey(key) && hotObjects.enabled && !accelRedirectPrefix() ? await hotObjects.load(key) : null
+  const head = hot ? { size: hot.bytes.length, contentType: hot.contentType } : await storage.head(key)
   if (!head) return { kind: 'missing' }
   const range = parseRange(rangeHeader, head.size)
   if (range === 'unsatisfiable') return { kind: 'unsatisfiable', size: head.size }
   const contentType = head.contentType && head.contentType !== 'application/octet-stream' ? head.contentType : contentTypeFor(key)
-  return { kind: 'object', key, size: head.size, contentType, range }
+  return { kind: 'object', key, size: head.size, contentType, range, ...(hot ? { bytes: hot.bytes } : {}) }
 }
+
+const accelRedirectPrefix = () => app.config.get<string | null>('storage.accelRedirectPrefix', null)
 
 /** The `Content-Range` of a 416: the object's size, so the client can ask again. */
 export const unsatisfiableContentRange = (size: number) => `bytes */${size}`
@@ -71,13 +80,21 @@ export async function sendStoredObject(response: HttpContext['response'], object
   response.header('Content-Type', object.contentType)
   // The checks are done: nginx sends the bytes (and honours the Range itself)
   // from the location the operator mapped the prefix to.
-  const accelPrefix = options.offload ? app.config.get<string | null>('storage.accelRedirectPrefix', null) : null
+  const accelPrefix = options.offload ? accelRedirectPrefix() : null
   if (accelPrefix) {
     response.header('X-Accel-Redirect', `${accelPrefix}${object.key}`)
     // An explicit 200: an empty body would otherwise become a 204.
     return response.status(200).send('')
   }
-  const { range } = object
+  const { range, bytes } = object
+  if (bytes) {
+    // Held in memory: one write of the part asked for (no ETag: hashing it per request costs more than sending it).
+    if (range) {
+      response.status(206)
+      response.header('Content-Range', `bytes ${range.start}-${range.end}/${object.size}`)
+    }
+    return response.send(range ? bytes.subarray(range.start, range.end + 1) : bytes, false)
+  }
   const stored = await storage.get(object.key, range ? { range } : undefined)
   if (range) {
     response.status(206)

@@ -21,6 +21,16 @@ export interface ViewerProof {
   deviceId: string
 }
 
+/** A cookie's value as sent (undefined when absent): the memo key of a verified viewer cookie. */
+function rawCookie(header: string | undefined, name: string) {
+  if (!header) return undefined
+  for (const pair of header.split(';')) {
+    const index = pair.indexOf('=')
+    if (index > 0 && pair.slice(0, index).trim() === name) return pair.slice(index + 1).trim()
+  }
+  return undefined
+}
+
 export const viewerCookieValue = (proof: ViewerProof) => ({ u: proof.userId, d: proof.deviceId })
 
 function proofFrom(value: unknown): ViewerProof | null {
@@ -48,10 +58,31 @@ function proofFrom(value: unknown): ViewerProof | null {
  * answer with media.
  */
 export class PlaybackFastPath {
-  async reply(input: { sessionId: string; path: string; exp: unknown; sig: unknown; viewer: unknown; range: string | undefined }): Promise<PlaybackReply | null> {
+  /** Viewer cookies already verified: raw signed value → what it proves (bounded). */
+  #viewers = new Map<string, ViewerProof>()
+
+  /**
+   * The viewer a request's cookie proves. Verifying the signature is an HMAC
+   * per request; the same raw value always verifies the same way (its
+   * signature has no expiry, the key is APP_KEY), so a value verified once
+   * is remembered and the request pays only the URL's HMAC.
+   */
+  viewer(cookieHeader: string | undefined, verify: () => unknown): ViewerProof | null {
+    const raw = rawCookie(cookieHeader, VIEWER_COOKIE)
+    if (!raw) return null
+    const known = this.#viewers.get(raw)
+    if (known) return known
+    const proof = proofFrom(verify())
+    if (!proof) return null
+    if (this.#viewers.size >= playbackConfig.cache.maxEntries) this.#viewers.delete(this.#viewers.keys().next().value!)
+    this.#viewers.set(raw, proof)
+    return proof
+  }
+
+  async reply(input: { sessionId: string; path: string; exp: unknown; sig: unknown; viewer: ViewerProof | null; range: string | undefined }): Promise<PlaybackReply | null> {
     if (playbackConfig.cache.ttlSeconds <= 0 || !isUuid(input.sessionId)) return null
     const target = parsePlayPath(input.path)
-    const viewer = proofFrom(input.viewer)
+    const viewer = input.viewer
     if (!target || !viewer) return null
     if (playback.signer.check(input.sessionId, input.path, input.exp, input.sig) !== 'valid') return null
     playbackCache.start()
@@ -83,8 +114,8 @@ export class PlaybackFastPath {
 
   /** Last-seen feeds the concurrent-session limit: written at most every few seconds (a write, never a read). */
   async #touch(entry: CachedPlayback) {
+    if (entry.session.lastSeenAt.toMillis() >= Date.now() - playbackConfig.touchEverySeconds * 1000) return
     const now = DateTime.now()
-    if (entry.session.lastSeenAt >= now.minus({ seconds: playbackConfig.touchEverySeconds })) return
     entry.session.lastSeenAt = now
     await PlaybackSession.query().where('id', entry.session.id).update({ lastSeenAt: now.toSQL() })
   }

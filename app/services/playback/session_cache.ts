@@ -5,6 +5,8 @@ import queueConfig from '#config/queue'
 import type PlaybackSession from '#models/playback_session'
 import type User from '#models/user'
 import type Video from '#models/video'
+import hotObjects from '#services/media/hot_objects'
+import { videoPrefix } from '#services/media/storage_keys'
 
 /** Which cached sessions a change concerns. */
 export interface PlaybackInvalidation {
@@ -151,6 +153,8 @@ export class PlaybackSessionCache {
     this.#generation++
     for (const id of scope.sessionIds ?? []) this.#entries.delete(id)
     if (scope.userId === undefined && !scope.videoId) return
+    // The video itself changed (a new transcode, say): its segments are read again too.
+    if (scope.videoId && scope.userId === undefined) hotObjects.dropPrefix(videoPrefix(scope.videoId))
     // Both given: that user's sessions of that video.
     for (const [id, entry] of this.#entries) {
       const user = scope.userId === undefined || entry.session.userId === scope.userId
@@ -162,6 +166,8 @@ export class PlaybackSessionCache {
   #clear() {
     this.#generation++
     this.#entries.clear()
+    // Announcements may have been missed: nothing held of any video is trusted either.
+    hotObjects.clear()
   }
 }
 

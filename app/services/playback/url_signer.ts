@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto'
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto'
 
 export type SignatureCheck = 'valid' | 'expired' | 'invalid'
 
@@ -8,10 +8,11 @@ export type SignatureCheck = 'valid' | 'expired' | 'invalid'
  * constant time.
  */
 export class UrlSigner {
-  #key: Buffer
+  /** Imported once: an HMAC keyed with a raw Buffer imports the key on every call. */
+  #key: KeyObject
 
   constructor(key: Buffer) {
-    this.#key = key
+    this.#key = createSecretKey(key)
   }
 
   signature(sessionId: string, path: string, expires: number) {
