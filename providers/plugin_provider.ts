@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import type { ApplicationService } from '@adonisjs/core/types'
+import edge from 'edge.js'
 import { PluginKernel } from '#hooks/plugin_kernel'
 import type { PluginEntry } from '#hooks/plugin_loader'
 
@@ -39,6 +40,7 @@ export default class PluginProvider {
           const { default: audit } = await import('#services/audit_service')
           await audit.record(entry)
         },
+        mountViews: (diskName, directory) => edge.mount(diskName, directory),
       })
     })
   }

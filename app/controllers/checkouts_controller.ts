@@ -21,8 +21,8 @@ export default class CheckoutsController {
     // A wallet-style checkout is finished here, in the provider's own panel.
     const provider = plugins.payments.get(order.provider)
     const checkoutPanel =
-      order.status === 'pending' && order.checkoutAction && provider?.renderCheckout
-        ? provider.renderCheckout({
+      order.status === 'pending' && order.checkoutAction && provider
+        ? plugins.checkoutView(provider, {
             orderId: order.id,
             action: order.checkoutAction,
             videoTitle: order.video.title,

@@ -221,10 +221,22 @@ export interface RefundResult {
   creatorReversed?: Money
 }
 
+/**
+ * What a plugin shows inside the site's pages: the name of one of its own
+ * Edge templates (`<plugin>::<file>`, from the folder it mounted with
+ * `api.views.mount`) and the data it is rendered with. The core renders it
+ * in its page, inside the site's layout; Edge escapes every `{{ value }}`,
+ * and plugin templates may not print raw HTML (`{{{ }}}` is refused).
+ */
+export interface PluginView {
+  view: string
+  data?: Record<string, unknown>
+}
+
 export interface BuyButtonInput {
-  /** POST target of the checkout form, and its hidden fields (CSRF token, provider). */
+  /** POST target of the checkout form, and its hidden fields (CSRF token, provider), to render as `<input type="hidden">`. */
   action: string
-  hiddenFields: string
+  hiddenFields: Array<{ name: string; value: string }>
   /** The price as the buyer sees it, formatted. */
   priceText: string
   videoTitle: string
@@ -262,16 +274,17 @@ export interface PaymentProvider {
   refund?(request: RefundRequest): Promise<RefundResult>
   health?(): Promise<PluginHealth>
   /**
-   * The provider's own buy button (HTML). Without it the core renders a
-   * plain button labelled with `label`. Must submit the form it is given.
+   * The provider's own buy button: a view of its plugin and its data. Without
+   * it the core renders a plain button labelled with `label`. Must submit the
+   * form it is given.
    */
-  renderBuyButton?(input: BuyButtonInput): string
+  renderBuyButton?(input: BuyButtonInput): PluginView
   /**
-   * For `client_action` checkouts: the HTML the buyer's order page shows
+   * For `client_action` checkouts: the view the buyer's order page shows
    * while the order is pending (a wallet's connect-and-pay panel). It is
    * given the action `createCheckout` returned, as stored on the order.
    */
-  renderCheckout?(input: ClientCheckoutInput): string
+  renderCheckout?(input: ClientCheckoutInput): PluginView
 }
 
 export interface ClientCheckoutInput {

@@ -82,6 +82,18 @@ export interface PluginApi<Options = unknown> {
     applyFilters<N extends FilterName>(name: N, value: FilterHooks[N]['value'], context: FilterHooks[N]['context']): Promise<FilterHooks[N]['value']>
   }
   router: PluginRouter
+  views: {
+    /**
+     * Mounts the plugin's folder of Edge templates (a path or a `file:` URL):
+     * `<folder>/wallet.edge` is the view `<plugin-name>::wallet`, for the
+     * plugin's pages (`ctx.view.render('<plugin-name>::wallet', data)`, which
+     * may wrap themselves in the site's layout with
+     * `@component('components/layout', { title })`) and for the views its
+     * providers hand the core (`PluginView`). Every `{{ value }}` is escaped;
+     * a template printing raw HTML (`{{{ }}}`) stops the boot.
+     */
+    mount(folder: string | URL): void
+  }
   /** Durable key/value records of this plugin (JSON values), kept in PostgreSQL. */
   state: PluginState
   commands: { add(command: typeof BaseCommand): void }

@@ -6,10 +6,14 @@ import { HookBus } from './hook_bus.js'
 import { ProviderRegistry } from './registry.js'
 import { PluginSettings, type SettingsFields } from './plugin_settings.js'
 import { PluginStateStore } from './plugin_state.js'
+import { checkPluginViews, checkedPluginView } from './plugin_views.js'
 import { loadPlugins, PluginBootError, type LoadedPlugin, type PluginEntry } from './plugin_loader.js'
 import type {
+  BuyButtonInput,
+  ClientCheckoutInput,
   EntitlementSource,
   PaymentProvider,
+  PluginView,
   PluginHealth,
   StorageBackend,
   VerifiedPaymentEvent,
@@ -49,6 +53,8 @@ export class PluginKernel {
   readonly commands: Array<{ owner: string; command: typeof BaseCommand }> = []
   readonly plugins: PluginInfo[] = []
   readonly settings = new Map<string, PluginSettings<any>>()
+  /** The views each plugin mounted (`<plugin>::<file>`), by plugin. */
+  readonly views = new Map<string, Set<string>>()
 
   #loading?: Promise<void>
 
@@ -66,6 +72,8 @@ export class PluginKernel {
       deliverPaymentEvents?: (providerId: string, events: VerifiedPaymentEvent[]) => Promise<DeliveryResult[]>
       /** The core's audit log (entries arrive with the plugin's name prefixed to the action). */
       audit?: (entry: PluginAuditEntry) => Promise<void>
+      /** The template engine's disks: mounts a plugin's views folder under the plugin's name. */
+      mountViews?: (diskName: string, directory: string) => void
     }
   ) {
     this.hooks = new HookBus(deps.logger)
@@ -82,6 +90,26 @@ export class PluginKernel {
         }
       })
     )
+  }
+
+  /**
+   * A provider's buy button as the core renders it: the provider's own view
+   * (checked to be one its plugin mounted), else null for the core's button.
+   */
+  buyButtonView(provider: PaymentProvider, input: BuyButtonInput): Required<PluginView> | null {
+    if (!provider.renderBuyButton) return null
+    return this.#providerView(provider, provider.renderBuyButton(input), 'renderBuyButton')
+  }
+
+  /** A client_action checkout's panel on the order page (see `renderCheckout`). */
+  checkoutView(provider: PaymentProvider, input: ClientCheckoutInput): Required<PluginView> | null {
+    if (!provider.renderCheckout) return null
+    return this.#providerView(provider, provider.renderCheckout(input), 'renderCheckout')
+  }
+
+  #providerView(provider: PaymentProvider, view: PluginView, what: string) {
+    const owner = this.payments.ownerOf(provider.id) ?? provider.id
+    return checkedPluginView(owner, this.views.get(owner) ?? new Set(), view, `${provider.id}.${what}`)
   }
 
   /** Loads and registers the plugins; safe to call more than once. */
@@ -139,6 +167,15 @@ export class PluginKernel {
         applyFilters: (name, value, context) => this.hooks.applyFilters(name, value, context),
       },
       router: this.#routerFor(owner),
+      views: {
+        mount: (folder) => {
+          const { directory, views } = checkPluginViews(owner, folder)
+          const mounted = this.views.get(owner) ?? new Set<string>()
+          views.forEach((view) => mounted.add(view))
+          this.views.set(owner, mounted)
+          this.deps.mountViews?.(owner, directory)
+        },
+      },
       state: new PluginStateStore(owner),
       commands: { add: (command) => this.commands.push({ owner, command }) },
       settings: {

@@ -54,6 +54,7 @@ export default definePlugin({
       },
       api.payments.payoutAccounts
     )
+    api.views.mount(new URL('./views/', import.meta.url))
     api.payments.register(provider)
     api.health(() => provider.health())
     registerConnectRoutes(api, stripe, provider.id)

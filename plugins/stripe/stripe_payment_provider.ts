@@ -1,6 +1,5 @@
 import Stripe from 'stripe'
 import {
-  escapeHtml,
   PaymentProviderError,
   WebhookVerificationError,
   type BuyButtonInput,
@@ -9,6 +8,7 @@ import {
   type PaymentProvider,
   type PayoutAccounts,
   type PluginHealth,
+  type PluginView,
   type RawWebhookRequest,
   type Money,
   type RefundRequest,
@@ -216,11 +216,9 @@ export class StripePaymentProvider implements PaymentProvider {
     return { ok: true, message: `On (${webhook})` }
   }
 
-  renderBuyButton(input: BuyButtonInput) {
-    return `<form method="POST" action="${escapeHtml(input.action)}" class="buy-form buy-stripe">${input.hiddenFields}
-  <button type="submit" class="button">Pay ${escapeHtml(input.priceText)} by card</button>
-  <span class="hint">Visa, Mastercard, Amex and more, through Stripe</span>
-</form>`
+  /** The plugin's views/buy_button.edge, given the form's target, fields and price. */
+  renderBuyButton(input: BuyButtonInput): PluginView {
+    return { view: 'stripe::buy_button', data: { ...input } }
   }
 
   /**

@@ -41,6 +41,7 @@ export default definePlugin({
       for (const command of x402Commands(api, runtime, provider)) api.commands.add(command)
       return
     }
+    api.views.mount(new URL('./views/', import.meta.url))
     api.payments.register(provider)
     api.health(() => provider.health())
     registerRoutes(api, runtime, provider)

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { escapeHtml, type PluginApi } from '@matinee/plugin-kit'
+import type { PluginApi } from '@matinee/plugin-kit'
 import { SPLITTER_ARTIFACT, normalizeAddress } from './chain.js'
 import { QuoteError, termsKey, type OrderTerms, type X402PaymentProvider } from './x402_payment_provider.js'
 import type { X402Runtime } from './x402_runtime.js'
@@ -10,6 +10,8 @@ import type { X402Runtime } from './x402_runtime.js'
 const CHECKOUT_SCRIPT = fileURLToPath(new URL('./public/checkout.js', import.meta.url))
 /** ethers' browser build (an ES module with named exports), from the installed package: lib.commonjs/ → dist/. */
 const ETHERS_BUNDLE = join(dirname(createRequire(import.meta.url).resolve('ethers')), '..', 'dist', 'ethers.min.js')
+/** The payout wallet page (views/wallet.edge), inside the site's layout. */
+const WALLET_VIEW = 'x402::wallet'
 const TX_HASH = /^0x[0-9a-fA-F]{64}$/
 
 /**
@@ -85,17 +87,17 @@ export function registerRoutes(api: PluginApi<any>, runtime: X402Runtime, provid
 
   api.router.get(
     '/wallet',
-    async ({ auth, request, response }) => {
+    async ({ auth, request, view }) => {
       const user = auth.getUserOrFail()
       const account = await api.payments.payoutAccounts.get(provider.id, user.id)
-      return response.send(walletPage({ address: account?.accountRef ?? null, csrf: request.csrfToken, flash: request.qs().saved ? 'Saved.' : null }))
+      return view.render(WALLET_VIEW, { address: account?.accountRef ?? null, saved: Boolean(request.qs().saved), error: null })
     },
     { roles: ['creator', 'admin'] }
   )
 
   api.router.post(
     '/wallet',
-    async ({ auth, request, response }) => {
+    async ({ auth, request, response, view }) => {
       const user = auth.getUserOrFail()
       const raw = String(request.input('address', '')).trim()
       if (!raw) {
@@ -104,29 +106,16 @@ export function registerRoutes(api: PluginApi<any>, runtime: X402Runtime, provid
       }
       const address = normalizeAddress(raw)
       if (!address) {
-        return response
-          .status(422)
-          .send(walletPage({ address: raw, csrf: request.csrfToken, error: 'That is not a wallet address (0x followed by 40 hexadecimal characters, not the zero address).' }))
+        response.status(422)
+        return view.render(WALLET_VIEW, {
+          address: raw,
+          saved: false,
+          error: 'That is not a wallet address (0x followed by 40 hexadecimal characters, not the zero address).',
+        })
       }
       await api.payments.payoutAccounts.set(provider.id, user.id, { accountRef: address, ready: true })
       return response.redirect('/plugins/x402/wallet?saved=1')
     },
     { roles: ['creator', 'admin'] }
   )
-}
-
-function walletPage(input: { address: string | null; csrf: string; error?: string; flash?: string | null }) {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Crypto payouts · Matinee</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="stylesheet" href="/css/app.css"></head>
-<body><main class="narrow"><h1>Crypto payouts</h1>
-<p>Wallet payments for your videos pay your share straight to this address, in the same transaction as the platform's fee.
-Without one, the platform collects the whole payment and owes you your share.</p>
-${input.flash ? `<p class="alert success" role="status">${escapeHtml(input.flash)}</p>` : ''}
-${input.error ? `<p class="alert error" role="alert">${escapeHtml(input.error)}</p>` : ''}
-<form method="post" action="/plugins/x402/wallet">
-<input type="hidden" name="_csrf" value="${escapeHtml(input.csrf)}">
-<label>Your wallet address <input name="address" value="${escapeHtml(input.address ?? '')}" placeholder="0x…" size="44" autocomplete="off"></label>
-<button class="button" type="submit">Save</button></form>
-<p class="muted">Leave it empty and save to remove it.</p>
-<p><a href="/studio/sales">Back to your sales</a></p></main></body></html>`
 }

@@ -22,7 +22,7 @@ import {
   type Quote,
 } from './chain.js'
 import type { X402Runtime } from './x402_runtime.js'
-import { renderCheckoutPanel } from './checkout_panel.js'
+import { checkoutPanel } from './checkout_panel.js'
 
 /** One way to pay an order: a token and its exact amount. */
 export interface PaymentOption {
@@ -233,7 +233,7 @@ export class X402PaymentProvider implements PaymentProvider {
     // The hint of today's configuration, not the one stored with the order:
     // orders started before X402_PUBLIC_RPC_URL changed never show the old one.
     const { rpcUrl: _stored, ...action } = input.action as Record<string, unknown>
-    return renderCheckoutPanel({ ...input, action: { ...action, ...this.#rpcHint() } })
+    return checkoutPanel({ ...input, action: { ...action, ...this.#rpcHint() } })
   }
 
   /**

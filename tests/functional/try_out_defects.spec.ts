@@ -6,6 +6,7 @@ import orders from '#services/order_service'
 import { resetState } from '#tests/helpers/state'
 import { loggedIn } from '#tests/helpers/videos'
 import { listedVideo, startStripe } from '#tests/helpers/commerce'
+import { csrfTokenIn } from '#tests/helpers/web_client'
 
 /** A paid order through the core's payment path (Stripe stand-in checkout, then its verified event, no fee). */
 async function paidOrder(buyer: User, video: Video) {
@@ -62,5 +63,44 @@ test.group('Defects seen in the try-out', (group) => {
     // A form sent from another page goes back to the bare list, never to that page.
     const elsewhere = await admin.submit('/admin/audit?q=x', `/admin/videos/${film.id}/takedown`, { reason: 'copyright claim' })
     assert.equal(elsewhere.location, '/admin/videos')
+  })
+
+  test('/plugins/x402/wallet is a page of the site: its layout, its navigation, the error next to the field', async ({ assert }) => {
+    const { client: creator } = await loggedIn('maker', 'creator')
+    const page = await creator.get('/plugins/x402/wallet')
+    assert.equal(page.status, 200)
+    assert.include(page.text, '<title>Crypto payouts · Matinee</title>')
+    assert.include(page.text, 'class="site-header"')
+    assert.include(page.text, 'href="/account">maker</a>')
+    assert.include(page.text, '<main id="main">')
+    assert.equal(page.text.match(/<html/g)?.length, 1)
+
+    const refused = await creator.submit('/plugins/x402/wallet', '/plugins/x402/wallet', { address: '"><script>alert(1)</script>' })
+    assert.equal(refused.status, 422)
+    assert.include(refused.text, 'class="site-header"')
+    assert.include(refused.text, 'id="x402-wallet-address-error"')
+    assert.include(refused.text, 'That is not a wallet address')
+    assert.match(refused.text, /name="address" value="(&quot;|&#34;)&gt;&lt;script&gt;alert\(1\)/)
+    assert.notInclude(refused.text, '<script>alert(1)')
+
+    const saved = await creator.submit('/plugins/x402/wallet', '/plugins/x402/wallet', { address: '0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f' })
+    assert.equal(saved.location, '/plugins/x402/wallet?saved=1')
+    const after = await creator.get('/plugins/x402/wallet?saved=1')
+    assert.include(after.text, 'Saved.')
+    assert.include(after.text, 'value="0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f"')
+  })
+
+  test('buy buttons are the providers’ views rendered by the core, escaped, posting the checkout form', async ({ assert }) => {
+    const { user: maker } = await loggedIn('maker', 'creator')
+    const { client: viewer } = await loggedIn('viewer')
+    const film = await listedVideo(maker, { title: '<b>Harbour</b> & "lights"', priceMinor: 450 })
+    const page = await viewer.get(`/videos/${film.id}`)
+    assert.equal(page.status, 200)
+    const stripeForm = page.text.match(/<form method="POST" action="\/videos\/[^"]+\/checkout" class="buy-form buy-stripe">[\s\S]*?<\/form>/)?.[0]
+    assert.isString(stripeForm, 'the Stripe plugin’s buy_button view is on the page')
+    assert.include(stripeForm!, `<input type="hidden" name="_csrf" value="${csrfTokenIn(page.text)}">`)
+    assert.include(stripeForm!, '<input type="hidden" name="provider" value="stripe">')
+    assert.include(stripeForm!, 'Pay $4.50 by card')
+    assert.notInclude(page.text, '<b>Harbour</b>')
   })
 })

@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import edge from 'edge.js'
 import { randomBytes, randomUUID } from 'node:crypto'
 import {
   WebhookVerificationError,
@@ -154,7 +155,7 @@ export function paymentProviderContract(name: string, setup: () => Promise<Payme
       // The order row stores the action as JSON; the order page hands it back.
       assert.deepEqual(JSON.parse(JSON.stringify(result.action)), result.action, 'the action survives JSON storage')
       assert.isFunction(provider.renderCheckout, 'a client_action checkout needs renderCheckout: the order page has nothing else')
-      const html = provider.renderCheckout!({
+      const panel = provider.renderCheckout!({
         orderId: order.orderId,
         action: JSON.parse(JSON.stringify(result.action)),
         videoTitle: order.videoTitle,
@@ -163,7 +164,10 @@ export function paymentProviderContract(name: string, setup: () => Promise<Payme
         csrfToken: 'contract-csrf-token',
         expiresAt: order.expiresAt,
       })
-      assert.isString(html)
+      // A view of the plugin and its data (never HTML), rendered escaped by the host's template engine.
+      assert.isString(panel.view, 'renderCheckout returns { view, data }')
+      assert.match(panel.view, /^[a-z0-9][a-z0-9_-]*::/, 'the view is one of the plugin\'s (<plugin>::<file>, from api.views.mount)')
+      const html = await edge.render(panel.view, panel.data ?? {})
       assert.isAbove(html.trim().length, 0)
     })
 

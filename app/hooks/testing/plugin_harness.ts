@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url'
 import app from '@adonisjs/core/services/app'
 import logger from '@adonisjs/core/services/logger'
 import testUtils from '@adonisjs/core/services/test_utils'
+import edge from 'edge.js'
 import type { BaseCommand } from '@adonisjs/core/ace'
 import type { HttpContext } from '@adonisjs/core/http'
 import { PluginKernel } from '../plugin_kernel.js'
@@ -90,6 +91,8 @@ export async function bootPlugin(
       return []
     },
     deliverPaymentEvents: harness.deliver,
+    // The host app's template engine: the plugin's views render as in the app (see `renderView`).
+    mountViews: (diskName, directory) => edge.mount(diskName, directory),
   })
   const source = folder instanceof URL ? fileURLToPath(folder) : folder
   await kernel.boot([{ source, options }])

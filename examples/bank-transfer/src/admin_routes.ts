@@ -7,37 +7,8 @@ import { TransferRefusedError, type Transfer } from './transfers.js'
 
 export const ADMIN_PAGE = '/plugins/bank-transfer/transfers'
 
-const PAGE = `@component('components/layout', { title: 'Bank transfers' })
-  @include('components/admin_nav')
-  <h1>Bank transfers awaiting payment</h1>
-  <p class="hint">When a transfer arrives on the account, find its reference below, enter the amount that arrived and mark it paid: the buyer can watch at once. An amount other than the one due is refused.</p>
-  @if(transfers.length)
-    <table data-table="bank-transfers">
-      <thead><tr><th scope="col">Reference</th><th scope="col">Buyer</th><th scope="col">Video</th><th scope="col">Due</th><th scope="col">Started</th><th scope="col">Order</th><th scope="col">Amount received</th></tr></thead>
-      <tbody>
-        @each(transfer in transfers)
-          <tr data-transfer-row="{{ transfer.orderId }}" data-reference="{{ transfer.reference }}">
-            <td><code>{{ transfer.referenceText }}</code></td>
-            <td>{{ transfer.buyer.username }}<br><span class="hint">{{ transfer.buyer.email }}</span></td>
-            <td>{{ transfer.videoTitle }}</td>
-            <td data-amount-due>{{ transfer.dueText }}</td>
-            <td>{{ transfer.startedText }}</td>
-            <td>{{ transfer.expired ? 'expired ' + transfer.expiresText + ' (can still be marked paid)' : 'open until ' + transfer.expiresText }}</td>
-            <td>
-              <form method="POST" action="/plugins/bank-transfer/transfers/{{ transfer.orderId }}/mark-paid" class="inline-form">
-                {{ csrfField() }}
-                <label>{{ transfer.amount.currency }} <input name="amount_received" inputmode="decimal" required autocomplete="off" size="10" aria-label="Amount received for {{ transfer.referenceText }}"></label>
-                <button type="submit">Mark paid</button>
-              </form>
-            </td>
-          </tr>
-        @end
-      </tbody>
-    </table>
-  @else
-    <p data-no-transfers>No bank transfer is awaiting payment.</p>
-  @end
-@end`
+/** Admin → Bank transfers (views/transfers.edge, inside the site's layout). */
+const TRANSFERS_VIEW = 'bank-transfer::transfers'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
@@ -69,7 +40,7 @@ export function registerAdminRoutes(api: PluginApi<any>, provider: BankTransferP
 
   api.router.get(
     '/transfers',
-    async ({ view }) => view.renderRaw(PAGE, { transfers: (await transfers.awaiting()).map(row) }),
+    async ({ view }) => view.render(TRANSFERS_VIEW, { transfers: (await transfers.awaiting()).map(row) }),
     { roles: ['admin'] }
   )
 

@@ -1,5 +1,4 @@
 import {
-  escapeHtml,
   PaymentProviderError,
   WebhookVerificationError,
   type BuyButtonInput,
@@ -8,6 +7,7 @@ import {
   type ClientCheckoutInput,
   type PaymentProvider,
   type PluginHealth,
+  type PluginView,
   type VerifiedPaymentEvent,
 } from '@matinee/plugin-kit'
 import { completeBankDetails, missingBankDetails, type BankDetails, type BankDetailsSettings } from './bank_details.js'
@@ -63,30 +63,17 @@ export class BankTransferProvider implements PaymentProvider {
     return { ok: true, message: `On: ${awaiting} transfer${awaiting === 1 ? '' : 's'} awaiting payment` }
   }
 
-  renderBuyButton(input: BuyButtonInput) {
-    return `<form method="POST" action="${escapeHtml(input.action)}" class="buy-form buy-bank-transfer">${input.hiddenFields}
-  <button type="submit" class="button">Pay ${escapeHtml(input.priceText)} by bank transfer</button>
-  <span class="hint">You get our bank details and a reference; the video unlocks once the transfer has arrived (usually 1–3 business days).</span>
-</form>`
+  /** views/buy_button.edge, given the form's target, fields and price. */
+  renderBuyButton(input: BuyButtonInput): PluginView {
+    return { view: 'bank-transfer::buy_button', data: { ...input } }
   }
 
-  renderCheckout(input: ClientCheckoutInput) {
+  /** views/checkout.edge: the bank details and the reference to write on the transfer. */
+  renderCheckout(input: ClientCheckoutInput): PluginView {
     const { reference, bank } = input.action as unknown as TransferInstructions
-    const row = (label: string, value: string, attribute: string) =>
-      `<dt>${label}</dt><dd><code ${attribute}>${escapeHtml(value)}</code></dd>`
-    return `<div class="bank-transfer" data-bank-transfer data-reference="${escapeHtml(reference)}">
-  <h2>Pay by bank transfer</h2>
-  <p>Transfer exactly <strong data-amount>${escapeHtml(input.priceText)}</strong> to:</p>
-  <dl>
-    ${row('Account holder', bank.accountHolder, 'data-account-holder')}
-    ${row('IBAN', groupedInFours(bank.iban), 'data-iban')}
-    ${row('BIC', bank.bic, 'data-bic')}
-    <dt>Bank</dt><dd>${escapeHtml(bank.bankName)}</dd>
-    ${row('Reference', groupedInFours(reference), 'data-payment-reference')}
-  </dl>
-  <p class="alert notice">Write the reference <strong>${escapeHtml(groupedInFours(reference))}</strong> in your transfer's reference field exactly as shown: it is how we find your order.</p>
-  ${bank.instructions ? `<p class="hint" data-instructions>${escapeHtml(bank.instructions)}</p>` : ''}
-  <p>The video unlocks as soon as we have received the transfer and checked it, usually within 1–3 business days. This page updates by itself.</p>
-</div>`
+    return {
+      view: 'bank-transfer::checkout',
+      data: { reference, referenceText: groupedInFours(reference), bank, iban: groupedInFours(bank.iban), priceText: input.priceText },
+    }
   }
 }

@@ -24,6 +24,7 @@ export default definePlugin({
     const settings = api.settings.define(bankDetailsSchema, {}, bankDetailsFields)
     const transfers = new TransferBook(api.state, 'bank-transfer')
     const provider = new BankTransferProvider(api.options.currencies ?? ['EUR'], api.options.daysToPay ?? 7, settings, transfers)
+    api.views.mount(new URL('../views/', import.meta.url))
     api.payments.register(provider)
     api.health(() => provider.health())
     registerAdminRoutes(api, provider)
