@@ -79,5 +79,8 @@ export default defineConfig({
     { pattern: 'plugins/*/public/**', reloadServer: false },
     // The templates of node ace make:plugin.
     { pattern: 'commands/plugin_stubs/**', reloadServer: false },
+    // Plugin packages' Edge views (api.views.mount reads them at boot).
+    { pattern: 'plugins/*/views/**', reloadServer: false },
+    { pattern: 'examples/*/views/**', reloadServer: false },
   ],
 })
