@@ -47,6 +47,17 @@ export class AuditLogSchema extends BaseModel {
   declare targetUserId: number | null
 }
 
+export class InstanceSettingSchema extends BaseModel {
+  static $columns = ['key', 'updatedAt', 'value'] as const
+  $columns = InstanceSettingSchema.$columns
+  @column({ isPrimary: true })
+  declare key: string
+  @column.dateTime({ autoCreate: true, autoUpdate: true })
+  declare updatedAt: DateTime
+  @column()
+  declare value: any
+}
+
 export class LeakTraceSchema extends BaseModel {
   static $columns = ['clipKey', 'createdAt', 'error', 'id', 'requestedBy', 'result', 'status', 'updatedAt', 'videoId'] as const
   $columns = LeakTraceSchema.$columns

@@ -91,6 +91,8 @@ router
     router.on('/').redirectToPath('/studio/videos').as('studio')
     router.get('/videos', [StudioVideosController, 'index']).as('studio.videos')
     router.get('/videos/new', [StudioVideosController, 'create']).as('studio.videos.new')
+    router.get('/videos/progress', [StudioVideosController, 'progress']).as('studio.videos.progress')
+    router.post('/videos/check', [StudioVideosController, 'checkDetails']).as('studio.videos.check')
     router.get('/videos/:id/edit', [StudioVideosController, 'edit']).as('studio.videos.edit')
     router.post('/videos/:id', [StudioVideosController, 'update'])
     router.post('/videos/:id/delete', [StudioVideosController, 'destroy'])

@@ -2,10 +2,11 @@ import { VideoSchema } from '#database/schema'
 import { afterDelete, afterSave, belongsTo, column } from '@adonisjs/lucid/orm'
 import type { BelongsTo } from '@adonisjs/lucid/types/relations'
 import User from '#models/user'
-import playbackConfig from '#config/playback'
 import { bigintAsNumber, asJson } from '#models/column_types'
 import { videoPrefix } from '#services/media/storage_keys'
 import { invalidatePlaybackAfterCommit } from '#services/playback/session_cache'
+import watermarkDefaultMode from '#services/watermark/default_mode'
+import type { WatermarkMode } from '#services/watermark/modes'
 
 export const VIDEO_STATUSES = ['uploaded', 'queued', 'processing', 'ready', 'failed'] as const
 export type VideoStatus = (typeof VIDEO_STATUSES)[number]
@@ -22,8 +23,7 @@ export interface Rendition {
   forensicVariants?: true
 }
 
-export const WATERMARK_MODES = ['off', 'visible', 'forensic', 'both'] as const
-export type WatermarkMode = (typeof WATERMARK_MODES)[number]
+export { WATERMARK_MODES, type WatermarkMode } from '#services/watermark/modes'
 
 export interface SpriteInfo {
   key: string
@@ -102,9 +102,9 @@ export default class Video extends VideoSchema {
   /** How the video is protected: its mode, or else the decision from before modes existed. */
   get effectiveWatermarkMode(): WatermarkMode {
     if (this.watermarkMode) return this.watermarkMode
-    // The creator's switch from before modes existed, then the instance default (WATERMARK_DEFAULT_MODE).
+    // The creator's switch from before modes existed, then the instance default (Admin → Videos, else WATERMARK_DEFAULT_MODE).
     if (this.watermarkEnabled !== null && this.watermarkEnabled !== undefined) return this.watermarkEnabled ? 'visible' : 'off'
-    return playbackConfig.watermark.defaultMode ?? (this.priceMinor > 0 ? 'visible' : 'off')
+    return watermarkDefaultMode.current ?? (this.priceMinor > 0 ? 'visible' : 'off')
   }
 
   /** Sessions are protected (visible render, forensic variants or both; see watermark/admission.ts). */

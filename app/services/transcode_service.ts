@@ -19,6 +19,7 @@ import { broadcastVideoProgress } from '#services/video_events'
 import { withLock } from '#services/lock_service'
 import { makeWorkDir, sweepWorkDirs } from '#services/media/work_dirs'
 import { planForensicOutput, storeForensicVariants } from '#services/media/forensic_variants'
+import watermarkDefaultMode from '#services/watermark/default_mode'
 import { generatedPosterKey, hlsPrefixOf, spriteKey, spriteVttKey } from '#services/media/storage_keys'
 
 const WORKDIR_PREFIX = 'matinee-transcode-'
@@ -178,6 +179,7 @@ export class TranscodeService {
     const layout = planSprite(info.durationSeconds, info.width, info.height, mediaConfig.sprite)
     const sprite = { ...layout, path: join(workDir, 'sprite.jpg') }
     // Forensic videos: A/B variants from the same decode (a second output).
+    await watermarkDefaultMode.refresh()
     const forensic = await planForensicOutput(video, renditions, join(workDir, 'forensic'))
 
     let lastSaved = 0

@@ -1,3 +1,4 @@
+import { WATERMARK_MODES } from '#services/watermark/modes'
 import { VIDEO_STATUSES } from '#models/video'
 import vine from '@vinejs/vine'
 import { ROLES } from '#models/user'
@@ -21,4 +22,9 @@ export const userRoleValidator = vine.create({
 export const banValidator = vine.create({
   /** Shown to admins in the audit log and the user list. */
   reason: vine.string().trim().minLength(3).maxLength(500),
+})
+
+/** Admin → Videos: the instance's default watermark mode (`automatic`: WATERMARK_DEFAULT_MODE, else visible when paid). */
+export const watermarkDefaultValidator = vine.create({
+  mode: vine.enum(['automatic', ...WATERMARK_MODES] as const),
 })

@@ -1,3 +1,4 @@
+import watermarkDefaultMode from '#services/watermark/default_mode'
 import db from '@adonisjs/lucid/services/db'
 import redis from '@adonisjs/redis/services/main'
 import { rm } from 'node:fs/promises'
@@ -21,4 +22,5 @@ export async function resetState() {
   await rm(app.makePath(env.get('STORAGE_LOCAL_ROOT')), { recursive: true, force: true })
   await rm(app.makePath(mediaConfig.uploadDir), { recursive: true, force: true })
   smtp.clear()
+  watermarkDefaultMode.forget()
 }

@@ -5,7 +5,8 @@ import salesReports from '#services/sales_report_service'
 import videos from '#services/video_service'
 import storageCleanup from '#services/media/storage_cleanup'
 import { takedownValidator } from '#validators/video'
-import { videoFiltersValidator } from '#validators/admin'
+import { videoFiltersValidator, watermarkDefaultValidator } from '#validators/admin'
+import watermarkDefaultMode from '#services/watermark/default_mode'
 
 export default class AdminVideosController {
   /** Every video with its state, owner and sales; searchable by title or owner. */
@@ -15,7 +16,16 @@ export default class AdminVideosController {
     list.baseUrl('/admin/videos')
     list.queryString({ q: filters.q, status: filters.status })
     const [sales, pendingDeletions] = await Promise.all([salesReports.salesOf(list.all().map((video) => video.id)), storageCleanup.backlog()])
-    return view.render('pages/admin/videos', { videos: list, filters, sales, statuses: VIDEO_STATUSES, pendingDeletions })
+    const defaultMode = await watermarkDefaultMode.stored()
+    return view.render('pages/admin/videos', { videos: list, filters, sales, statuses: VIDEO_STATUSES, pendingDeletions, defaultMode })
+  }
+
+  /** The watermark mode of videos whose creator chose none; new sessions and transcodes follow it. */
+  async watermarkDefault({ request, response, session, auth }: HttpContext) {
+    const { mode } = await request.validateUsing(watermarkDefaultValidator)
+    await watermarkDefaultMode.set(auth.getUserOrFail(), mode === 'automatic' ? null : mode)
+    session.flash('success', `Videos without a mode of their own are now protected: ${mode}.`)
+    return response.redirect().toPath(listReturnPath(request.header('referer'), '/admin/videos'))
   }
 
   /** Takes a video down (it stops playing at once) or restores it. */

@@ -4,6 +4,7 @@ import type Video from '#models/video'
 import plugins from '#services/plugins'
 import queues from '#services/queue_service'
 import rateLimits from '#services/rate_limit_service'
+import watermarkDefaultMode from '#services/watermark/default_mode'
 import { variantRenditions, watermarkedRenditions } from '#services/watermark/session_mark'
 
 /** How a new playback session is protected (stored on the session). */
@@ -39,6 +40,7 @@ export async function renderPoolBusy() {
  *     is refused with 503 and Retry-After, so those already watching do not stall.
  */
 export async function decideProtection(video: Video): Promise<Protection> {
+  await watermarkDefaultMode.refresh()
   const mode = video.effectiveWatermarkMode
   if (mode === 'off') return { watermarked: false, forensic: false }
   const hasVariants = variantRenditions(video).length > 0
