@@ -5,6 +5,8 @@ import edge, { edgeGlobals } from 'edge.js'
 import { escapeHtml } from '#hooks/html'
 import plugins from '#services/plugins'
 import { formatMoney, formatPrice } from '#services/money'
+import { formatTokenAmount } from '#hooks/money'
+import { barChart } from '#services/charts'
 
 /**
  * `html.attrs` with its values escaped. Edge 6.5's own writes string values
@@ -38,6 +40,12 @@ edge.global('pluginAdminNavItems', () => plugins.hooks.applyFilters('admin:nav',
 edge.global('formatMoney', formatMoney)
 edge.global('formatPrice', formatPrice)
 
+/** Crypto amounts (token units as a bigint or a digit string) to six significant digits: "0.00166667 ETH". */
+edge.global('formatTokenAmount', (units: bigint | string, decimals: number, symbol?: string) => formatTokenAmount(BigInt(units), decimals, symbol))
+
+/** Server-drawn charts' geometry (components/bar_chart.edge). */
+edge.global('barChart', barChart)
+
 /** 75.4 → "1:15", 3725 → "1:02:05". */
 edge.global('formatDuration', (seconds: number | null) => {
   if (!seconds) return ''
@@ -46,6 +54,13 @@ edge.global('formatDuration', (seconds: number | null) => {
   const m = Math.floor((total % 3600) / 60)
   const s = String(total % 60).padStart(2, '0')
   return h ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`
+})
+
+/** Watch time: 0 → "0 min", 2700 → "45 min", 9000 → "2 h 30 min". */
+edge.global('formatWatchTime', (seconds: number) => {
+  const minutes = Math.round(Math.max(0, seconds) / 60)
+  const hours = Math.floor(minutes / 60)
+  return hours ? `${hours} h ${minutes % 60} min` : `${minutes} min`
 })
 
 /** 1536 → "1.5 KB", 5_000_000_000 → "4.66 GB" (binary units, as disks are sold in decimal ones but filled in these). */

@@ -21,6 +21,6 @@ export default class LibraryController {
     const order = await orders.findForBuyer(auth.getUserOrFail(), String(params.id))
     if (!order) return response.notFound('There is no such order')
     await order.load('creator')
-    return view.render('pages/library/receipt', { order })
+    return view.render('pages/library/receipt', { order, paidWith: await orders.paidWith(order) })
   }
 }

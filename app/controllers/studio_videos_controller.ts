@@ -4,11 +4,23 @@ import mediaConfig from '#config/media'
 import { minorToInput } from '#services/money'
 import currencies from '#services/currency_service'
 import { posterValidator, videoDetailsValidator } from '#validators/video'
+import viewingReports from '#services/viewing_report_service'
+import { isUuid } from '#services/ids'
 
 export default class StudioVideosController {
+  /** My videos: thumbnails, transcode progress, and how each is watched (views, viewers, watch time), with views per day. */
   async index({ view, auth }: HttpContext) {
-    const list = await videos.ownedBy(auth.getUserOrFail())
-    return view.render('pages/studio/videos', { videos: list })
+    const creator = auth.getUserOrFail()
+    const list = await videos.ownedBy(creator)
+    const [viewing, viewsByDay] = await Promise.all([viewingReports.perVideo(list.map((video) => video.id)), viewingReports.viewsByDay(creator.id)])
+    return view.render('pages/studio/videos', { videos: list, viewing, viewsByDay })
+  }
+
+  /** GET /studio/videos/progress?ids=a,b: what studio_progress.js polls (the creator's own videos only). */
+  async progress({ request, auth }: HttpContext) {
+    const ids = String(request.input('ids', '')).split(',').filter(isUuid).slice(0, 100)
+    const rows = await videos.progressOf(auth.getUserOrFail(), ids)
+    return { videos: rows }
   }
 
   async create({ view }: HttpContext) {
@@ -17,6 +29,21 @@ export default class StudioVideosController {
       maxUploadBytes: mediaConfig.maxUploadBytes,
       extensions: mediaConfig.allowedExtensions,
     })
+  }
+
+  /**
+   * POST /studio/videos/check (JSON): the upload form's details checked
+   * before the file is sent, so each problem shows next to its field
+   * (the upload itself checks them again).
+   */
+  async checkDetails({ request, response }: HttpContext) {
+    const [error] = await videoDetailsValidator.tryValidate(request.only(['title', 'description', 'currency', 'price', 'visibility', 'watermark']))
+    if (!error) return { ok: true }
+    const errors: Record<string, string[]> = {}
+    for (const message of (error as { messages: Array<{ field: string; message: string }> }).messages) {
+      ;(errors[message.field] ??= []).push(message.message)
+    }
+    return response.status(422).json({ ok: false, errors })
   }
 
   async edit({ params, view, auth }: HttpContext) {

@@ -268,6 +268,13 @@ export class VideoService {
     return Video.query().where('ownerId', user.id).orderBy('createdAt', 'desc')
   }
 
+  /** Status and transcode progress of some of `user`'s videos (others' ids are left out). */
+  async progressOf(user: User, ids: string[]) {
+    if (!ids.length) return []
+    const rows = await Video.query().where('ownerId', user.id).whereIn('id', ids).select('id', 'status', 'progress', 'lastError')
+    return rows.map((video) => ({ id: video.id, status: video.status, progress: video.progress, lastError: video.lastError }))
+  }
+
   /**
    * The video if `user` may see it (or manage it, with `manage`); anything
    * else, including a malformed id, is a 404 that tells nothing more.

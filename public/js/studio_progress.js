@@ -1,31 +1,44 @@
-// Live transcode progress on "My videos": one server-sent-event channel per
-// video that is still queued or processing; no page reload.
-import { Transmit } from '/vendor/transmit.js'
-
-const rows = [...document.querySelectorAll('tr[data-video-id]')].filter((row) =>
-  ['uploaded', 'queued', 'processing'].includes(row.dataset.status)
+// Live transcode progress on "My videos": polls the stored status and
+// progress (the worker saves FFmpeg's -progress against the duration every
+// couple of seconds) of the videos that are still queued or processing, and
+// reloads the page when one is done (its thumbnail and figures appear).
+const busyStates = ['uploaded', 'queued', 'processing']
+const rows = new Map(
+  [...document.querySelectorAll('tr[data-video-id]')].filter((row) => busyStates.includes(row.dataset.status)).map((row) => [row.dataset.videoId, row])
 )
+const POLL_MS = 2000
 
-if (rows.length) {
-  const transmit = new Transmit({ baseUrl: window.location.origin })
-  for (const row of rows) {
-    const subscription = transmit.subscription(`videos/${row.dataset.videoId}/progress`)
-    subscription.onMessage((event) => render(row, event))
-    subscription.create().catch(() => {})
+async function poll() {
+  if (!rows.size) return
+  try {
+    const response = await fetch(`/studio/videos/progress?ids=${[...rows.keys()].join(',')}`, { headers: { accept: 'application/json' } })
+    if (response.ok) {
+      const { videos } = await response.json()
+      for (const video of videos) render(rows.get(video.id), video)
+    }
+  } catch {
+    // Offline for a moment: the next poll catches up.
   }
+  setTimeout(poll, POLL_MS)
 }
 
-function render(row, { status, progress, lastError }) {
+function render(row, { id, status, progress, lastError }) {
+  if (!row) return
+  const finished = !busyStates.includes(status)
   row.dataset.status = status
   row.querySelector('[data-role="status"]').textContent = status
   const bar = row.querySelector('[data-role="progress"]')
   const percent = row.querySelector('[data-role="percent"]')
-  const busy = status === 'queued' || status === 'processing'
-  bar.hidden = !busy
+  bar.hidden = finished
   bar.value = progress
-  percent.textContent = busy ? `${progress}%` : ''
+  percent.textContent = finished ? '' : `${progress}%`
   const error = row.querySelector('[data-role="error"]')
   error.hidden = !(status === 'failed' && lastError)
   error.textContent = lastError || ''
-  if (status === 'ready') percent.textContent = 'ready'
+  if (finished) {
+    rows.delete(id)
+    if (status === 'ready') window.location.reload()
+  }
 }
+
+setTimeout(poll, POLL_MS)

@@ -20,6 +20,43 @@
     submit.disabled = false
   }
 
+  // Problems go next to the field that caused them (aria-describedby), the rest in the box above.
+  const clearFieldErrors = () => {
+    for (const message of form.querySelectorAll('.field-error[data-client-error]')) message.remove()
+    for (const input of form.querySelectorAll('[aria-invalid="true"]')) input.removeAttribute('aria-invalid')
+    for (const field of form.querySelectorAll('.field.has-error')) field.classList.remove('has-error')
+  }
+
+  const showFieldError = (name, message) => {
+    const input = form.querySelector(`[name="${name}"]`)
+    if (!input) return showError(message)
+    const field = input.closest('.field') || input.parentElement
+    const error = document.createElement('p')
+    error.className = 'field-error'
+    error.id = `field-${name}-client-error`
+    error.dataset.clientError = ''
+    error.textContent = message
+    field.classList.add('has-error')
+    field.append(error)
+    input.setAttribute('aria-invalid', 'true')
+    input.setAttribute('aria-describedby', [error.id, input.getAttribute('aria-describedby')].filter(Boolean).join(' '))
+    submit.disabled = false
+    input.focus()
+  }
+
+  /** The server checks the details before the file goes up (the upload checks them again). */
+  const checkDetails = async (details) => {
+    const response = await fetch('/studio/videos/check', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json', 'X-CSRF-TOKEN': form.dataset.csrf },
+      body: JSON.stringify(details),
+    }).catch(() => null)
+    if (!response || response.status !== 422) return true
+    const { errors } = await response.json()
+    for (const [name, messages] of Object.entries(errors).reverse()) showFieldError(name, messages.join(' '))
+    return false
+  }
+
   const serverMessage = (error) => {
     const body = error.originalResponse && error.originalResponse.getBody()
     if (body) return body.trim()
@@ -29,13 +66,24 @@
   form.addEventListener('submit', async (event) => {
     event.preventDefault()
     errorBox.hidden = true
+    clearFieldErrors()
     const file = form.file.files[0]
-    if (!file) return showError('Choose a video file first.')
+    if (!file) return showFieldError('file', 'Choose a video file first.')
     const extension = file.name.split('.').pop().toLowerCase()
-    if (!extensions.includes(extension)) return showError(`Files ending in .${extension} are not accepted.`)
-    if (file.size > maxBytes) return showError('This file is larger than the upload limit.')
-    if (file.size === 0) return showError('The file is empty.')
-    if (!form.title.value.trim()) return showError('Give the video a title.')
+    if (!extensions.includes(extension)) return showFieldError('file', `Files ending in .${extension} are not accepted.`)
+    if (file.size > maxBytes) return showFieldError('file', 'This file is larger than the upload limit.')
+    if (file.size === 0) return showFieldError('file', 'The file is empty.')
+    if (!form.title.value.trim()) return showFieldError('title', 'Give the video a title.')
+    const details = {
+      title: form.title.value,
+      description: form.description.value,
+      price: form.price.value,
+      currency: form.currency.value,
+      visibility: form.visibility.value,
+      watermark: form.watermark.value,
+    }
+    submit.disabled = true
+    if (!(await checkDetails(details))) return
 
     submit.disabled = true
     status.hidden = false
@@ -48,12 +96,7 @@
       metadata: {
         filename: file.name,
         filetype: file.type,
-        title: form.title.value,
-        description: form.description.value,
-        price: form.price.value,
-        currency: form.currency.value,
-        visibility: form.visibility.value,
-        watermark: form.watermark.value,
+        ...details,
       },
       onProgress(sent, total) {
         const value = Math.floor((sent / total) * 100)

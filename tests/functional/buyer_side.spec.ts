@@ -101,7 +101,7 @@ test.group("Buyer's side: receipts, open checkouts, what happened to a purchase"
     const gone = await listedVideo(creator, { priceMinor: 300, title: 'Taken away' })
     const shelved = await listedVideo(creator, { priceMinor: 300, title: 'Shelved' })
     const { user: buyer, client } = await loggedIn('buyer')
-    const base = { buyerId: buyer.id, creatorId: creator.id, provider: 'stripe', amountMinor: 300, currency: 'USD', platformFeeBps: 1000, platformFeeMinor: 30, creatorPayout: 'owed' }
+    const base = { buyerId: buyer.id, creatorId: creator.id, provider: 'stripe', amountMinor: 300, currency: 'USD', platformFeeBps: 1000, platformFeeMinor: 30, creatorPayout: 'owed' as const }
     const pending = await Order.create({ ...base, id: randomUUID(), videoId: open.id, status: 'pending', checkoutUrl: 'https://checkout.example/pay/1', expiresAt: DateTime.now().plus({ minutes: 30 }) })
     await Order.create({ ...base, id: randomUUID(), videoId: stale.id, status: 'pending', expiresAt: DateTime.now().minus({ minutes: 1 }) })
     await Order.create({ ...base, id: randomUUID(), videoId: gone.id, status: 'paid', paidAt: DateTime.now(), expiresAt: DateTime.now() })
