@@ -9,6 +9,7 @@ import type User from '#models/user'
 import type Video from '#models/video'
 import PlaybackSession from '#models/playback_session'
 import playback from '#services/playback_service'
+import watermarks from '#services/watermark/just_in_time'
 import { resetState } from '#tests/helpers/state'
 import { loggedIn, readyVideo, storedKeys } from '#tests/helpers/videos'
 import type { WebClient } from '#tests/helpers/web_client'
@@ -160,5 +161,19 @@ test.group('Playback: just-in-time watermark', (group) => {
     assert.isAtLeast(await playback.purgeEnded(), 1)
     assert.isEmpty(await storedKeys(`playback/${marked.sessionId}/`))
     assert.isNotNull((await PlaybackSession.findOrFail(marked.sessionId)).mediaPurgedAt)
+  })
+
+  test('a session not seen for the idle window holds no renders: its queued renders are dropped', async ({ assert }) => {
+    const marked = await openSession(owner.client, video)
+    const session = await PlaybackSession.findOrFail(marked.sessionId)
+    const rendition = uriLines(marked.master)[0].split('/').at(-2)!
+    // Seen two minutes ago: past the idle window (90 s).
+    await PlaybackSession.query().where('id', session.id).update({ lastSeenAt: DateTime.now().minus({ minutes: 2 }).toSQL() })
+    assert.equal(await watermarks.render({ sessionId: session.id, rendition, index: 1 }), 'gone')
+    assert.isEmpty(await storedKeys(`playback/${session.id}/`))
+    // Seen just now: rendered.
+    await PlaybackSession.query().where('id', session.id).update({ lastSeenAt: DateTime.now().toSQL() })
+    assert.equal(await watermarks.render({ sessionId: session.id, rendition, index: 1 }), 'rendered')
+    await owner.client.api('DELETE', `/playback/${session.id}`)
   })
 })

@@ -2,6 +2,7 @@ import { createReadStream, createWriteStream } from 'node:fs'
 import { rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
+import { DateTime } from 'luxon'
 import redis from '@adonisjs/redis/services/main'
 import logger from '@adonisjs/core/services/logger'
 import type { VisibleWatermarker } from '#hooks/contracts'
@@ -147,6 +148,10 @@ export class WatermarkService {
       if (await storage.head(key)) return 'cached' as const
       const session = await PlaybackSession.find(data.sessionId)
       if (!session || !session.watermarked || session.isRevoked || session.isExpired) return 'gone' as const
+      // A session not seen for the idle window no longer counts against its
+      // viewer's concurrent-session limit, so it may not hold the pool
+      // either: nobody awaits its renders (a player waits far less).
+      if (session.lastSeenAt < DateTime.now().minus({ seconds: playbackConfig.idleSeconds })) return 'gone' as const
       const [video, user] = await Promise.all([Video.find(session.videoId), User.find(session.userId)])
       const rendition = video && sessionRenditions(session, video).find((r) => r.name === data.rendition)
       if (!video || !user || !rendition) return 'gone' as const
