@@ -7,10 +7,22 @@
 |                                       watermarks the whole video up front
 |   watermarked_sessions_realtime       most concurrent 480p sessions that never
 |                                       stall a realtime player
-|   segment_proxy_rps(_nginx), segment_proxy_p99_ms
+|   protected_sessions_realtime         the same for forensic (A/B) sessions, in
+|                                       steps (250, 500, 1000, ...) until a segment
+|                                       is late; protected_session_start_ms_p95
+|                                       beside it (press play → first segment)
+|   segment_proxy_rps(_nginx), segment_proxy_p99_ms(_nginx)
 |                                       signed, checked segment requests at 100
 |                                       connections, against nginx serving the files
-| Smoke (BENCH_SMOKE=1): 8 s and 16 s videos, 2 viewers, 2 sessions each, 1 s of load.
+| The load generators share the machine's cores with the server: wrk (C) for
+| the proxy figures, and for the forensic viewers this process itself, each
+| viewer a few lines of async code over one keep-alive undici pool (up to
+| 512 connections), reading and dropping the bodies. On a 2-core machine the
+| viewers' client costs about as much CPU as serving them.
+| BENCH_PARTS picks parts (first,realtime,protected,proxy), BENCH_PROTECTED_STEPS,
+| _SEGMENTS and _RAMP_SECONDS shape the forensic steps, BENCH_RPS_SECONDS the load.
+| Smoke (BENCH_SMOKE=1): 8 s and 16 s videos, 2 viewers, 2 sessions each,
+| 4 forensic viewers, 1 s of load.
 */
 import { spawn } from 'node:child_process'
 import { createReadStream } from 'node:fs'
@@ -31,6 +43,7 @@ import transcoder from '#services/transcode_service'
 import type { VisibleWatermarker } from '#hooks/contracts'
 import { benchDir, exec, figure, smokeOr, source, waitUntil } from './helpers.js'
 import { benchCreator, startProductionServer, startWorker, stopWorker } from './fixtures.js'
+import { Pool } from 'undici'
 import { WebClient } from '../tests/helpers/web_client.js'
 
 const SEGMENT = mediaConfig.segmentSeconds
@@ -43,8 +56,12 @@ const percentile = (values: number[], p: number) => {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]
 }
 
-/** A 854x480 source of `seconds`, transcoded once by the real pipeline and kept between runs. */
-export async function benchVideo(seconds: number, title: string) {
+/**
+ * A 854x480 source of `seconds`, transcoded once by the real pipeline and
+ * kept between runs. A `forensic` one gets A/B variants of its 480p rendition
+ * only (FORENSIC_RENDITIONS=480p for this transcode), the one its viewers play.
+ */
+export async function benchVideo(seconds: number, title: string, mode: 'visible' | 'forensic' = 'visible') {
   const creator = await benchCreator()
   const existing = await Video.query().where({ ownerId: creator.id, title, status: 'ready' }).first()
   if (existing && (await storage.head(hlsKeys.master(existing.hlsPrefix)))) return existing
@@ -63,6 +80,7 @@ export async function benchVideo(seconds: number, title: string) {
     priceMinor: 0,
     currency: 'USD',
     watermarkEnabled: true,
+    watermarkMode: mode === 'forensic' ? 'forensic' : null,
     sourceKey: 'pending',
     sourceFilename: 'bench.mp4',
     sourceSize: (await stat(path)).size,
@@ -71,7 +89,9 @@ export async function benchVideo(seconds: number, title: string) {
   await video.save()
   await storage.put(video.sourceKey, createReadStream(path))
   console.error(`transcoding the ${title} video...`)
-  const outcome = await transcoder.process({ videoId: video.id })
+  const renditions = mediaConfig.forensic.renditions
+  mediaConfig.forensic.renditions = ['480p']
+  const outcome = await transcoder.process({ videoId: video.id }).finally(() => (mediaConfig.forensic.renditions = renditions))
   if (outcome !== 'ready') throw new Error(`bench video ${title}: ${outcome}`)
   return (await Video.find(video.id))!
 }
@@ -186,6 +206,104 @@ async function realtimeStep(clients: WebClient[], video: Video, segments: number
   return Math.max(...results)
 }
 
+/** hls.js's default forward buffer (maxBufferLength), which public/js/player.js keeps for unwatermarked sessions. */
+const FORENSIC_BUFFER_SECONDS = 30
+
+/** The cookies a response sets, merged into a cookie header (a browser's jar, minus paths and expiry). */
+function withSetCookies(cookieHeader: string, setCookie: string | string[] | undefined) {
+  const jar = new Map(cookieHeader.split('; ').filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]))
+  for (const line of [setCookie ?? []].flat()) {
+    const [pair] = line.split(';')
+    const index = pair.indexOf('=')
+    const value = pair.slice(index + 1).trim()
+    if (!value || /max-age=0/i.test(line)) jar.delete(pair.slice(0, index).trim())
+    else jar.set(pair.slice(0, index).trim(), value)
+  }
+  return [...jar].map(([name, value]) => `${name}=${value}`).join('; ')
+}
+
+/** A GET through the keep-alive pool, the body read and dropped; its size. */
+async function drainedGet(pool: Pool, path: string, cookie: string) {
+  const { statusCode, body } = await pool.request({ method: 'GET', path, headers: { cookie } })
+  let bytes = 0
+  for await (const chunk of body) bytes += (chunk as Buffer).length
+  if (statusCode !== 200) throw new Error(`GET ${path.split('?')[0]} answered ${statusCode}`)
+  return bytes
+}
+
+async function textGet(pool: Pool, path: string, cookie: string) {
+  const { statusCode, body } = await pool.request({ method: 'GET', path, headers: { cookie } })
+  const text = await body.text()
+  if (statusCode !== 200) throw new Error(`GET ${path.split('?')[0]} answered ${statusCode}: ${text.slice(0, 200)}`)
+  return text
+}
+
+/**
+ * One forensic viewer as a browser with hls.js plays: opens its own playback
+ * session (a browser of its own: the logged-in cookies copied, so the open
+ * gives it its own playback device), reads the master and 480p playlists and
+ * the init segment, then fetches segments in order, keeping
+ * FORENSIC_BUFFER_SECONDS ahead of the play head once the first arrived.
+ * Returns how late its latest segment was (negative: early) and its start-up.
+ */
+async function forensicViewer(pool: Pool, login: { cookie: string; csrf: string }, video: Video, segments: number) {
+  const clicked = performance.now()
+  const opened = await pool.request({
+    method: 'POST',
+    path: `/videos/${video.id}/playback`,
+    headers: { 'cookie': login.cookie, 'accept': 'application/json', 'x-csrf-token': login.csrf },
+  })
+  const answer = (await opened.body.json()) as { sessionId: string; masterUrl: string; forensic: boolean }
+  if (opened.statusCode !== 201 || !answer.forensic) throw new Error(`open: ${opened.statusCode} ${JSON.stringify(answer)}`)
+  const cookie = withSetCookies(login.cookie, opened.headers['set-cookie'])
+  try {
+    const variant = uriLines(await textGet(pool, answer.masterUrl, cookie)).find((uri) => uri.includes('/480p/'))
+    if (!variant) throw new Error('no 480p rendition in the forensic master playlist')
+    const playlist = await textGet(pool, variant, cookie)
+    const init = playlist.match(/#EXT-X-MAP:URI="([^"]+)"/)?.[1]
+    const uris = uriLines(playlist)
+    if (!init || uris.length < segments) throw new Error(`the 480p playlist has ${uris.length} segments, ${segments} needed`)
+    await drainedGet(pool, init, cookie)
+    await drainedGet(pool, uris[0], cookie)
+    const playStart = performance.now()
+    let lateMs = Number.NEGATIVE_INFINITY
+    for (let i = 1; i < segments; i++) {
+      // The player asks for segment i once it would be within the buffer of the play head.
+      const due = playStart + (i * SEGMENT - FORENSIC_BUFFER_SECONDS) * 1000
+      if (due > performance.now()) await new Promise((resolve) => setTimeout(resolve, due - performance.now()))
+      await drainedGet(pool, uris[i], cookie)
+      lateMs = Math.max(lateMs, performance.now() - playStart - i * SEGMENT * 1000)
+    }
+    return { lateMs, startMs: playStart - clicked }
+  } finally {
+    await pool.request({ method: 'DELETE', path: `/playback/${answer.sessionId}`, headers: { cookie, 'accept': 'application/json', 'x-csrf-token': login.csrf } }).then((r) => r.body.dump())
+  }
+}
+
+/**
+ * `count` forensic viewers at once, joining evenly over `rampSeconds` (a
+ * premiere's audience does not press play in the same millisecond), each
+ * playing `segments` segments. The worst lateness of any segment of any viewer
+ * (a failed request counts as late), and the start-up times.
+ */
+async function protectedStep(pool: Pool, logins: Array<{ cookie: string; csrf: string }>, video: Video, count: number, segments: number, rampSeconds: number) {
+  const started = performance.now()
+  const outcomes = await Promise.all(
+    Array.from({ length: count }, async (_, viewer) => {
+      await new Promise((resolve) => setTimeout(resolve, (viewer / count) * rampSeconds * 1000))
+      return forensicViewer(pool, logins[viewer % logins.length], video, segments).catch((error: Error) => ({ lateMs: Number.POSITIVE_INFINITY, startMs: Number.NaN, error }))
+    })
+  )
+  const failures = outcomes.filter((outcome) => 'error' in outcome)
+  if (failures.length) console.error(`${failures.length} of ${count} viewers failed, the first: ${(failures[0] as { error: Error }).error.message}`)
+  const starts = outcomes.map((outcome) => outcome.startMs).filter((ms) => !Number.isNaN(ms))
+  return {
+    lateMs: Math.max(...outcomes.map((outcome) => outcome.lateMs)),
+    startP95: starts.length ? percentile(starts, 95) : Number.NaN,
+    seconds: (performance.now() - started) / 1000,
+  }
+}
+
 /** nginx (Debian's) serving the storage folder on loopback, started and stopped here. */
 async function startNginx(port: number, workers: number | 'auto', front?: { appPort: number; accelPrefix: string }) {
   const dir = join(benchDir, 'nginx')
@@ -249,7 +367,8 @@ end
   )
   try {
     const seconds = process.env.BENCH_RPS_SECONDS ?? smokeOr('15', '1')
-    const { stdout } = await exec('wrk', ['-t2', '-c100', `-d${seconds}s`, '--latency', '-s', script, url], { maxBuffer: 1 << 20 })
+    // A slow answer is a latency, not an error: wrk's own 2 s timeout would count it as a socket error.
+    const { stdout } = await exec('wrk', ['-t2', '-c100', `-d${seconds}s`, '--timeout', '30s', '--latency', '-s', script, url], { maxBuffer: 1 << 20 })
     if (/Non-2xx or 3xx responses: \d+/.test(stdout) || /Socket errors/.test(stdout)) throw new Error(`load on ${url} had errors:\n${stdout}`)
     const rps = Number(stdout.match(/Requests\/sec:\s+([\d.]+)/)![1])
     const [, value, unit] = stdout.match(/\s99%\s+([\d.]+)(us|ms|s)/)!
@@ -260,15 +379,55 @@ end
   }
 }
 
-/** Which parts to run (BENCH_PARTS=first,realtime,proxy; default all). */
-const parts = new Set((process.env.BENCH_PARTS ?? 'first,realtime,proxy').split(','))
+/** Which parts to run (BENCH_PARTS=first,realtime,protected,proxy; default all). */
+const parts = new Set((process.env.BENCH_PARTS ?? 'first,realtime,protected,proxy').split(','))
+
+/**
+ * Grows the number of concurrent forensic viewers (BENCH_PROTECTED_STEPS)
+ * until a segment is late, on a 2-minute forensic video.
+ */
+async function protectedSessions(clients: WebClient[]) {
+  const video = await benchVideo(...smokeOr<[number, string]>([120, 'bench forensic 2 min'], [8, 'bench forensic 8 s']), 'forensic')
+  // Every logged-in viewer's cookies and CSRF token: the simulated browsers copy them.
+  const logins = await Promise.all(
+    clients.map(async (client) => {
+      const csrf = (await client.get('/')).text.match(/<meta name="csrf-token" content="([^"]+)">/)?.[1]
+      if (!csrf) throw new Error('no csrf-token meta tag on the home page')
+      return { cookie: client.cookieHeader(), csrf }
+    })
+  )
+  const steps = (process.env.BENCH_PROTECTED_STEPS ?? smokeOr('250,500,1000,1500,2000,2500,3000', '4')).split(',').map(Number)
+  const segments = Number(process.env.BENCH_PROTECTED_SEGMENTS ?? smokeOr(24, 2))
+  const rampSeconds = Number(process.env.BENCH_PROTECTED_RAMP_SECONDS ?? smokeOr(30, 1))
+  let best = 0
+  let bestStart = Number.NaN
+  for (const count of steps) {
+    const pool = new Pool(new URL(clients[0].baseUrl).origin, { connections: Math.min(count, 512), pipelining: 1 })
+    try {
+      const step = await protectedStep(pool, logins, video, count, segments, rampSeconds)
+      const worst = step.lateMs > 0 ? `${Number.isFinite(step.lateMs) ? Math.round(step.lateMs) : '∞'} ms late` : `${Math.round(-step.lateMs)} ms early`
+      console.error(`${count} forensic viewers (${segments} segments, joining over ${rampSeconds} s, ${step.seconds.toFixed(0)} s): worst segment ${worst}, start-up p95 ${Math.round(step.startP95)} ms`)
+      if (step.lateMs > 0) break
+      best = count
+      bestStart = step.startP95
+    } finally {
+      await pool.close()
+    }
+  }
+  figure('protected_sessions_realtime', best, 'sessions')
+  if (best) figure('protected_session_start_ms_p95', Math.round(bestStart), 'ms')
+}
 
 export default async function playbackBench() {
   const short = await benchVideo(...smokeOr<[number, string]>([60, 'bench playback 60 s'], [8, 'bench playback 8 s']))
   const long = await benchVideo(...smokeOr<[number, string]>([20 * 60, 'bench playback 20 min'], [16, 'bench playback 16 s']))
   // Admission control off: the bench measures how many visible sessions the
   // pool itself keeps ahead of realtime, so it must not turn them away (503).
-  let server = await startProductionServer({ PLAYBACK_MAX_SESSIONS: '1000', WATERMARK_ADMISSION_BACKLOG: '1000000' })
+  // Web sessions in signed cookies, so a simulated forensic viewer can copy a
+  // login and still open a session from a browser (playback device) of its
+  // own; few viewer accounts then hold thousands of sessions.
+  const viewerLimits = { SESSION_DRIVER: 'cookie', PLAYBACK_MAX_SESSIONS: '100000', RATE_LIMIT_PLAYBACK_OPEN: '1000000/1m' }
+  let server = await startProductionServer({ ...viewerLimits, WATERMARK_ADMISSION_BACKLOG: '1000000' })
   const worker = startWorker({}, ['watermark', 'watermark_ahead'])
   try {
     const clients = await viewers(smokeOr(16, 2))
@@ -298,7 +457,10 @@ export default async function playbackBench() {
     }
     if (parts.has('realtime')) figure('watermarked_sessions_realtime', best, 'sessions')
 
-    // 3. Segment proxy against nginx: a video without watermark.
+    // 3. The same for forensic sessions: files served, nothing rendered.
+    if (parts.has('protected')) await protectedSessions(clients)
+
+    // 4. Segment proxy against nginx: a video without watermark.
     if (!parts.has('proxy')) return
     short.watermarkEnabled = false
     await short.save()
@@ -323,12 +485,13 @@ export default async function playbackBench() {
       figure('segment_proxy_rps_nginx', Math.round(peers[1].rps), 'req/s')
       figure('segment_proxy_rps_nginx_all_cores', Math.round(peers.auto.rps), 'req/s')
       figure('segment_proxy_p99_ms', proxied.p99, 'ms')
+      figure('segment_proxy_p99_ms_nginx', peers[1].p99, 'ms')
       figure('segment_proxy_rps_ratio', proxied.rps / peers[1].rps, 'x')
 
       // The production set-up for local storage: nginx in front, the app checks
       // every request and answers X-Accel-Redirect, nginx sends the file.
       await server.stop()
-      server = await startProductionServer({ PLAYBACK_MAX_SESSIONS: '1000', STORAGE_ACCEL_REDIRECT_PREFIX: '/_protected/' })
+      server = await startProductionServer({ ...viewerLimits, STORAGE_ACCEL_REDIRECT_PREFIX: '/_protected/' })
       const front = await startNginx(nginxPort, 1, { appPort: Number(base.port), accelPrefix: '/_protected/' })
       try {
         const accel = await load(`http://127.0.0.1:${nginxPort}`, segments, { cookie: clients[0].cookieHeader() })
@@ -338,7 +501,7 @@ export default async function playbackBench() {
       } finally {
         await front.stop()
       }
-      console.error(`transfer/s: app ${proxied.transfer}, nginx ${peers[1].transfer} (1 worker), ${peers.auto.transfer} (auto); nginx p99 ${peers[1].p99} ms`)
+      console.error(`transfer/s: app ${proxied.transfer}, nginx ${peers[1].transfer} (1 worker), ${peers.auto.transfer} (auto)`)
     } finally {
       await clients[0].api('DELETE', `/playback/${sessionId}`)
       short.watermarkEnabled = true
