@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
 import type { HttpContext } from '@adonisjs/core/http'
 
 const require = createRequire(import.meta.url)
@@ -13,6 +14,9 @@ const FILES: Record<string, () => string> = {
   'tus.js': () => require.resolve('tus-js-client/dist/tus.min.js'),
   'transmit.js': () => require.resolve('@adonisjs/transmit-client'),
   'hls.js': () => require.resolve('hls.js/dist/hls.min.js'),
+  // Mux's player web components, all of them (menus included) in one classic
+  // script. Its package exports dist/* to `import` only (require gets dist/cjs).
+  'media-chrome.js': () => fileURLToPath(import.meta.resolve('media-chrome/dist/iife/all.js')),
 }
 
 export default class VendorController {

@@ -1,13 +1,61 @@
 // The video player: opens a playback session, plays its signed HLS with
-// hls.js (or the browser's own HLS), renews signed URLs before they expire,
-// reopens an expired session where it left off, and remembers the position.
-const root = document.querySelector('[data-player]')
-if (root) startPlayer(root)
+// hls.js (or the browser's own HLS) inside Mux's media-chrome controls,
+// renews signed URLs before they expire, reopens an expired session where it
+// left off, offers to resume where the viewer stopped, and draws the
+// viewer's name over forensic sessions.
+//
+// media-chrome does the controls (big play button, seek bar with preview
+// thumbnails, quality / speed / captions menus, keyboard shortcuts,
+// fullscreen); this script feeds it: the quality list (hls.js levels, as the
+// <video>'s `videoRenditions`), the thumbnails and caption tracks (signed
+// URLs of the session), and the session's lifecycle.
+/**
+ * The `videoRenditions` list media-chrome's quality menu reads from its
+ * media element (the shape of the media-tracks proposal hls-video-element
+ * implements): index access, `selectedIndex` (-1: automatic), and
+ * addrendition / change events. Selecting one calls `onselect`.
+ */
+class RenditionList extends EventTarget {
+  #selected = -1
+  length = 0
+  onselect = null
+
+  get selectedIndex() {
+    return this.#selected
+  }
+
+  set selectedIndex(index) {
+    if (index === this.#selected) return
+    this.#selected = index
+    this.onselect?.(index)
+    this.dispatchEvent(new Event('change'))
+  }
+
+  [Symbol.iterator]() {
+    return Array.prototype.slice.call(this)[Symbol.iterator]()
+  }
+
+  replace(renditions, selected = -1) {
+    for (let i = 0; i < this.length; i++) delete this[i]
+    renditions.forEach((rendition, i) => (this[i] = rendition))
+    this.length = renditions.length
+    this.#selected = selected
+    this.dispatchEvent(new Event(renditions.length ? 'addrendition' : 'removerendition'))
+  }
+}
+
+const clock = (seconds) => {
+  const s = Math.floor(seconds)
+  const hms = [Math.floor(s / 3600), Math.floor(s / 60) % 60, s % 60]
+  return (hms[0] ? `${hms[0]}:${String(hms[1]).padStart(2, '0')}` : String(hms[1])) + `:${String(hms[2]).padStart(2, '0')}`
+}
 
 function startPlayer(root) {
   const video = root.querySelector('video')
+  const chrome = root.querySelector('[data-player-chrome]')
   const message = root.querySelector('[data-player-message]')
-  const levels = root.querySelector('[data-player-levels]')
+  const bigPlay = root.querySelector('[data-player-big-play]')
+  const resumePrompt = root.querySelector('[data-player-resume]')
   const csrf = document.querySelector('meta[name="csrf-token"]')?.content ?? ''
   const videoId = root.dataset.videoId
   let session = null
@@ -15,10 +63,20 @@ function startPlayer(root) {
   let clockSkew = 0
   let lastSaved = 0
 
+  // Before media-chrome is defined (it is loaded after this script), so its
+  // media store finds the list when it first looks at the <video>.
+  const renditions = new RenditionList()
+  renditions.onselect = (index) => {
+    if (hls) hls.currentLevel = index
+  }
+  video.videoRenditions = renditions
+
   const say = (text, kind = 'info') => {
     message.textContent = text
     message.dataset.kind = kind
     message.hidden = !text
+    // A message replaces the big play button (there is nothing to play).
+    bigPlay.hidden = !!text && kind === 'error'
   }
 
   const api = async (method, path, body) => {
@@ -46,6 +104,7 @@ function startPlayer(root) {
       takedown: 'Playback was stopped: this video was taken down.',
       refund: 'Playback was stopped: this purchase was refunded.',
     }
+    resumePrompt.hidden = true
     say(texts[error.code] ?? error.message ?? 'Playback failed.', 'error')
     root.dataset.state = error.code ?? 'error'
   }
@@ -57,14 +116,79 @@ function startPlayer(root) {
     root.dataset.sessionId = opened.sessionId
     root.dataset.watermarked = String(opened.watermarked)
     showOverlay(opened.overlay)
+    addTracks(opened)
     listenForStop(opened.sessionId)
     return startAt ?? opened.resumeAt ?? 0
+  }
+
+  /**
+   * The thumbnails and captions, as <track>s of the <video> with the
+   * session's signed URLs. Captions are <track>s rather than a SUBTITLES
+   * group in the master playlist: hls.js would need a media playlist per
+   * language and renders only what it parsed into its own text tracks, while
+   * a <track> is parsed by the browser, shows in media-chrome's captions menu
+   * as is, and plays the same with native HLS (Safari), which has no hls.js.
+   * A track loads its file once; both are loaded now, while their URLs are
+   * fresh (a viewer may turn captions on an hour in), and kept across a
+   * session reopened after expiry.
+   */
+  function addTracks(opened) {
+    if (video.querySelector('track')) return
+    if (opened.thumbnailsUrl) {
+      const thumbnails = trackElement({ kind: 'metadata', label: 'thumbnails', src: opened.thumbnailsUrl })
+      thumbnails.default = true
+      // The seek bar asks for the sheet at the first hover: fetch it now, while its signed URL is fresh.
+      thumbnails.addEventListener('load', () => {
+        const first = thumbnails.track.cues?.[0]
+        if (first) new Image().src = new URL(first.text, location.href).href.split('#')[0]
+      }, { once: true })
+      video.append(thumbnails)
+      thumbnails.track.mode = 'hidden'
+    }
+    for (const caption of opened.captions ?? []) {
+      const element = trackElement({ kind: 'subtitles', label: caption.label, srclang: caption.language, src: caption.url })
+      element.addEventListener('load', () => {
+        // Loaded while hidden; off until the viewer turns it on.
+        if (element.track.mode === 'hidden') element.track.mode = 'disabled'
+      }, { once: true })
+      video.append(element)
+      element.track.mode = 'hidden'
+    }
+  }
+
+  function trackElement(attributes) {
+    const element = document.createElement('track')
+    for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, value)
+    return element
+  }
+
+  /** A saved position: start there, paused, and ask (playing is answering "resume"). */
+  function offerResume(at) {
+    if (at < 5) return
+    resumePrompt.querySelector('[data-player-resume-at]').textContent = clock(at)
+    resumePrompt.hidden = false
+    bigPlay.hidden = true
+    const close = () => {
+      resumePrompt.hidden = true
+      bigPlay.hidden = false
+    }
+    resumePrompt.querySelector('[data-player-resume-continue]').onclick = () => {
+      close()
+      video.play()
+    }
+    resumePrompt.querySelector('[data-player-resume-restart]').onclick = () => {
+      close()
+      video.currentTime = 0
+      video.play()
+    }
+    video.addEventListener('play', close, { once: true })
   }
 
   /**
    * A forensic session: the viewer's name, drawn over the picture and moved
    * to the session's next position every few seconds of video time (a
    * deterrent; the mark that names a leak is invisible, in the segments).
+   * Inside the media controller, so it stays over the picture in fullscreen.
    */
   let overlay = null
   function showOverlay(spec) {
@@ -75,8 +199,9 @@ function startPlayer(root) {
     element.className = 'player-overlay'
     element.dataset.playerOverlay = ''
     element.setAttribute('aria-hidden', 'true')
+    element.setAttribute('noautohide', '')
     element.textContent = spec.text
-    root.append(element)
+    chrome.append(element)
     overlay = { element, spec, slot: -1 }
     moveOverlay()
   }
@@ -155,12 +280,13 @@ function startPlayer(root) {
       }
     : null
 
-  function buildLevelMenu() {
-    levels.innerHTML = ''
-    levels.append(new Option('Auto', '-1'))
-    hls.levels.forEach((level, index) => levels.append(new Option(`${level.height}p`, String(index))))
-    levels.value = String(hls.autoLevelEnabled ? -1 : hls.currentLevel)
-    levels.disabled = false
+  /** hls.js's levels as the quality menu's renditions (ids are level indexes). */
+  function listLevels() {
+    renditions.replace(
+      hls.levels.map((level, index) => ({ id: String(index), width: level.width, height: level.height, bitrate: level.bitrate })),
+      hls.autoLevelEnabled ? -1 : hls.currentLevel
+    )
+    root.dataset.levels = hls.levels.map((level) => `${level.height}p`).join(' ')
   }
 
   async function attach(startAt) {
@@ -174,7 +300,7 @@ function startPlayer(root) {
       // hls.js's 30 s, so a viewer who stops early cost less work.
       const buffer = session.watermarked ? { maxBufferLength: 16, maxMaxBufferLength: 30 } : {}
       hls = new window.Hls({ loader: RenewingLoader, startPosition: startAt, ...buffer })
-      hls.on(window.Hls.Events.MANIFEST_PARSED, buildLevelMenu)
+      hls.on(window.Hls.Events.MANIFEST_PARSED, listLevels)
       hls.on(window.Hls.Events.LEVEL_SWITCHED, (_event, data) => {
         root.dataset.level = String(hls.levels[data.level]?.height ?? '')
       })
@@ -186,10 +312,10 @@ function startPlayer(root) {
     } else if (video.canPlayType('application/vnd.apple.mpegurl')) {
       // Native HLS (iOS Safari has no MSE): no loader to renew URLs, so an
       // error (an expired URL after a long pause) resumes from fresh ones.
+      // The browser picks the quality itself: no rendition list.
       video.onerror = () => recover({ type: 'native', details: video.error?.message ?? 'media error' })
       video.src = session.masterUrl
       video.addEventListener('loadedmetadata', () => (video.currentTime = startAt), { once: true })
-      levels.hidden = true
     } else {
       say('This browser cannot play HLS video.', 'error')
     }
@@ -227,14 +353,17 @@ function startPlayer(root) {
     api('POST', `/playback/${session.sessionId}/position`, { seconds: video.currentTime }).catch(() => {})
   }
 
-  levels.addEventListener('change', () => {
-    if (hls) hls.currentLevel = Number(levels.value)
-  })
   video.addEventListener('timeupdate', () => savePosition(false))
   video.addEventListener('pause', () => savePosition(true))
   addEventListener('pagehide', () => savePosition(true))
 
   open()
-    .then(attach)
+    .then(async (startAt) => {
+      await attach(startAt)
+      offerResume(startAt)
+    })
     .catch(explain)
 }
+
+const root = document.querySelector('[data-player]')
+if (root) startPlayer(root)
