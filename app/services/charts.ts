@@ -13,11 +13,13 @@ export interface BarChartInput {
   format: (value: number) => string
   valueLabel: string
   innerLabel?: string
+  /** Counts (views): gridlines at whole numbers. */
+  integer?: boolean
 }
 
-const WIDTH = 640
-const HEIGHT = 240
-const PLOT = { left: 64, right: 12, top: 12, bottom: 30 }
+const WIDTH = 480
+const HEIGHT = 220
+const PLOT = { left: 58, right: 8, top: 10, bottom: 28 }
 
 /** The smallest "nice" number (1, 2, 2.5 or 5 × 10^n) at least `value`. */
 export function niceCeiling(value: number) {
@@ -33,10 +35,12 @@ export function niceCeiling(value: number) {
  * values, dates under the x axis about once a week, and a tooltip (SVG
  * <title>) per day, shown on hover anywhere in its column. No script.
  */
-export function barChart({ bars, format, valueLabel, innerLabel }: BarChartInput) {
+export function barChart({ bars, format, valueLabel, innerLabel, integer = false }: BarChartInput) {
   const plotWidth = WIDTH - PLOT.left - PLOT.right
   const plotHeight = HEIGHT - PLOT.top - PLOT.bottom
-  const top = niceCeiling(Math.max(0, ...bars.map((bar) => bar.value)))
+  const highest = Math.max(0, ...bars.map((bar) => bar.value))
+  // Four gridlines: for counts, a whole number apart.
+  const top = integer ? 4 * Math.max(1, Math.ceil(niceCeiling(highest / 4))) : niceCeiling(highest)
   const scale = (value: number) => (Math.max(0, value) / top) * plotHeight
   const slot = plotWidth / Math.max(1, bars.length)
   const baseline = PLOT.top + plotHeight

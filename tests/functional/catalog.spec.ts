@@ -126,6 +126,7 @@ test.group('Catalog: sort, filter, creator pages', (group) => {
     const page = await new WebClient().get('/@maker')
     assert.equal(page.status, 200)
     assert.include(page.text, '<h1>Maker Films</h1>')
+    assert.include(page.text, '<p class="meta">@maker</p>')
     assert.include(page.text, 'Short films &lt;b&gt;about&lt;/b&gt; trains.')
     assert.deepEqual(titles(page.text), ['Train one'])
     assert.equal((await new WebClient().get('/@MAKER')).status, 200)

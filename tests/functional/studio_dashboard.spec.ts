@@ -69,6 +69,8 @@ test.group('Studio: My videos', (group) => {
     assert.deepEqual(chart.yTicks.map((tick) => tick.label), ['$0.00', '$1.25', '$2.50', '$3.75', '$5.00'])
     assert.equal(chart.bars[29].title, '30 Nov 2026: $4.99 gross, $4.49 yours')
     assert.isAtMost(chart.xTicks.length, 6)
+    const counts = barChart({ bars: days.map((day, i) => ({ day: day.day, value: i === 29 ? 3 : 0 })), format: String, valueLabel: 'views', integer: true })
+    assert.deepEqual(counts.yTicks.map((tick) => tick.label), ['0', '1', '2', '3', '4'])
     assert.equal(chart.xTicks.at(-1)!.label, '30 Nov')
     assert.isAbove(chart.bars[29].height, 0)
     assert.equal(chart.bars[0].height, 0)
