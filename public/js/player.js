@@ -105,6 +105,7 @@ function startPlayer(root) {
       refund: 'Playback was stopped: this purchase was refunded.',
     }
     resumePrompt.hidden = true
+    delete root.dataset.resume
     say(texts[error.code] ?? error.message ?? 'Playback failed.', 'error')
     root.dataset.state = error.code ?? 'error'
   }
@@ -162,15 +163,26 @@ function startPlayer(root) {
     return element
   }
 
-  /** A saved position: start there, paused, and ask (playing is answering "resume"). */
+  /**
+   * A saved position: start there, paused, and ask (playing is answering
+   * "resume"). Asked once the picture there is loaded: hls.js seeks to its
+   * start position when the first data is buffered, after which "start over"
+   * can seek back.
+   */
   function offerResume(at) {
     if (at < 5) return
+    if (video.readyState < 2) {
+      video.addEventListener('loadeddata', () => !video.played.length && offerResume(at), { once: true })
+      return
+    }
     resumePrompt.querySelector('[data-player-resume-at]').textContent = clock(at)
     resumePrompt.hidden = false
     bigPlay.hidden = true
+    root.dataset.resume = ''
     const close = () => {
       resumePrompt.hidden = true
       bigPlay.hidden = false
+      delete root.dataset.resume
     }
     resumePrompt.querySelector('[data-player-resume-continue]').onclick = () => {
       close()

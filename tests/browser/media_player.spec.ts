@@ -19,9 +19,6 @@ const SRT = Array.from({ length: 15 }, (_, i) => `${i + 1}\n00:00:${String(i * 2
 /** Watches a page for what a person would notice: console errors, failed requests, CSP refusals. */
 function watch(page: Page) {
   const problems: string[] = []
-  page.on("console", (m) => console.error("DEBUG console", m.type(), m.text()))
-  page.on("pageerror", (e) => console.error("DEBUG pageerror", e.message))
-  page.on("response", (r) => console.error("DEBUG resp", r.status(), r.url().slice(0, 100)))
   page.on('console', (message) => message.type() === 'error' && problems.push(`console: ${message.text()}`))
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`))
   page.on('response', (response) => response.status() >= 400 && problems.push(`${response.status()} ${response.url()}`))
@@ -143,6 +140,8 @@ test.group('Browser: the media-chrome player', (group) => {
     await page.goto(`/videos/${video.id}`)
     const prompt = page.locator('[data-player-resume]')
     await prompt.waitFor({ state: 'visible' })
+    await mkdir(app.makePath('tmp/screenshots'), { recursive: true })
+    await page.screenshot({ path: app.makePath('tmp/screenshots/player-resume-390.png') })
     assert.equal((await page.textContent('[data-player-resume-at]'))?.trim(), '0:12')
     await page.waitForFunction(() => document.querySelector('video')!.currentTime >= 11.5, null, { timeout: 30_000 })
     await page.evaluate(() => (document.querySelector('video')!.muted = true))

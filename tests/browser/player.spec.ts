@@ -53,9 +53,10 @@ test.group('Browser: watching a watermarked video', (group) => {
     await playsFor(page, 10)
     assert.isAtLeast(await currentTime(), 10)
 
-    // The rendition menu lists the watermarked ladder (480p max here).
-    const options = await page.$$eval('[data-player-levels] option', (nodes) => nodes.map((n) => n.textContent))
-    assert.deepEqual(options, ['Auto', '240p', '360p', '480p'])
+    // The quality menu lists the watermarked ladder (480p max here), highest first, then Auto.
+    const options = await page.locator('media-rendition-menu [role="menuitemradio"]').allTextContents()
+    assert.deepEqual(options.slice(0, 3).map((text) => text.trim()), ['480p', '360p', '240p'])
+    assert.match(options[3].trim(), /^Auto/)
 
     // Seek to the middle and keep playing.
     await page.evaluate(() => {
