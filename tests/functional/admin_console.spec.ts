@@ -6,9 +6,8 @@ import User from '#models/user'
 import PlaybackSession from '#models/playback_session'
 import { resetState } from '#tests/helpers/state'
 import { loggedIn } from '#tests/helpers/videos'
-import { listedVideo, startStripe } from '#tests/helpers/commerce'
+import { listedVideo, paidOrder, startStripe } from '#tests/helpers/commerce'
 import Video from '#models/video'
-import orders from '#services/order_service'
 import storage from '#services/storage_service'
 import { WebClient, fieldErrorsIn } from '#tests/helpers/web_client'
 import plugins from '#services/plugins'
@@ -206,15 +205,6 @@ test.group('Admin → Plugins settings', (group) => {
     assert.isNull(await db.from('plugin_settings').where('plugin', 'watermark-text').first())
   })
 })
-
-/** A paid order through the core's real payment path (Stripe stand-in checkout, then its verified event). */
-async function paidOrder(buyer: User, video: Video) {
-  const order = await orders.checkout(buyer, video.id, 'stripe')
-  await orders.receive('stripe', [
-    { eventId: `evt_${randomUUID()}`, type: 'payment.succeeded', orderId: order.id, amount: { amount: order.amountMinor, currency: order.currency } },
-  ])
-  return order
-}
 
 test.group('Admin → Videos and Overview', (group) => {
   let stripe: Awaited<ReturnType<typeof startStripe>>

@@ -1,21 +1,8 @@
 import { test } from '@japa/runner'
-import { randomUUID } from 'node:crypto'
-import type User from '#models/user'
-import type Video from '#models/video'
-import orders from '#services/order_service'
 import { resetState } from '#tests/helpers/state'
 import { loggedIn } from '#tests/helpers/videos'
-import { listedVideo, startStripe } from '#tests/helpers/commerce'
+import { listedVideo, paidOrder, startStripe } from '#tests/helpers/commerce'
 import { csrfTokenIn } from '#tests/helpers/web_client'
-
-/** A paid order through the core's payment path (Stripe stand-in checkout, then its verified event, no fee). */
-async function paidOrder(buyer: User, video: Video) {
-  const order = await orders.checkout(buyer, video.id, 'stripe')
-  await orders.receive('stripe', [
-    { eventId: `evt_${randomUUID()}`, type: 'payment.succeeded', orderId: order.id, amount: { amount: order.amountMinor, currency: order.currency } },
-  ])
-  return order
-}
 
 test.group('Defects seen in the try-out', (group) => {
   let stripe: Awaited<ReturnType<typeof startStripe>>

@@ -110,3 +110,13 @@ export async function buyWithStripe(client: { submit: Function }, video: { id: s
   }
   return response.location.split('/c/pay/')[1]
 }
+
+/** A paid order through the core's real payment path (Stripe stand-in checkout, then its verified event, no fee). */
+export async function paidOrder(buyer: User, video: Video) {
+  const { default: orders } = await import('#services/order_service')
+  const order = await orders.checkout(buyer, video.id, 'stripe')
+  await orders.receive('stripe', [
+    { eventId: `evt_${randomUUID()}`, type: 'payment.succeeded', orderId: order.id, amount: { amount: order.amountMinor, currency: order.currency } },
+  ])
+  return order
+}
