@@ -113,7 +113,7 @@ test.group("Buyer's side: receipts, open checkouts, what happened to a purchase"
     const page = (await client.get('/library')).text
     assert.match(page, /data-library="pending"[\s\S]*Still to pay[\s\S]*href="https:\/\/checkout\.example\/pay\/1"[^>]*>Continue payment/)
     assert.notInclude(page.split('data-library="pending"')[1].split('</ul>')[0], 'Expired checkout')
-    assert.match(page, /data-video-state="taken_down"[^>]*>Taken down by an administrator: Copyright claim by the rights holder/)
+    assert.match(page, /data-video-state="taken_down"[^>]*>Taken down by an administrator — it cannot be played<\/strong>\s*<span data-takedown-reason>\(why: Copyright claim by the rights holder\)/)
     assert.match(page, /data-video-state="archived"[^>]*>Archived by the creator/)
     // A checkout without a hosted page continues on the order's own page.
     pending.checkoutUrl = null
