@@ -11,6 +11,8 @@ export type ScannedRoutes = {
     'videos.show': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'videos.poster': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'vendor.show': { paramsTuple: [ParamValue]; params: {'file': ParamValue} }
+    'creators.show': { paramsTuple: [ParamValue]; params: {'username': ParamValue} }
+    'creators.avatar': { paramsTuple: [ParamValue]; params: {'username': ParamValue} }
     'playback.open': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'playback.renew': { paramsTuple: [ParamValue]; params: {'session': ParamValue} }
     'playback.position': { paramsTuple: [ParamValue]; params: {'session': ParamValue} }
@@ -29,6 +31,7 @@ export type ScannedRoutes = {
     'logout': { paramsTuple?: []; params?: {} }
     'account': { paramsTuple?: []; params?: {} }
     'accounts.update_password': { paramsTuple?: []; params?: {} }
+    'accounts.update_profile': { paramsTuple?: []; params?: {} }
     'accounts.apply_for_creator': { paramsTuple?: []; params?: {} }
     'checkout': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'checkouts.complete': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
@@ -39,6 +42,8 @@ export type ScannedRoutes = {
     'studio': { paramsTuple?: []; params?: {} }
     'studio.videos': { paramsTuple?: []; params?: {} }
     'studio.videos.new': { paramsTuple?: []; params?: {} }
+    'studio.videos.progress': { paramsTuple?: []; params?: {} }
+    'studio.videos.check': { paramsTuple?: []; params?: {} }
     'studio.videos.edit': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio_videos.update': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio_videos.destroy': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
@@ -47,6 +52,9 @@ export type ScannedRoutes = {
     'studio.access': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'allowlists.store': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'allowlists.destroy': { paramsTuple: [ParamValue,ParamValue]; params: {'id': ParamValue,'userId': ParamValue} }
+    'studio.captions': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'studio_captions.store': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'studio_captions.destroy': { paramsTuple: [ParamValue,ParamValue]; params: {'id': ParamValue,'language': ParamValue} }
     'studio.sales': { paramsTuple?: []; params?: {} }
     'studio_sales.refund': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio.uploads': { paramsTuple?: []; params?: {} }
@@ -57,6 +65,7 @@ export type ScannedRoutes = {
     'admin_users.ban': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'admin_users.unban': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'admin.videos': { paramsTuple?: []; params?: {} }
+    'admin_videos.watermark_default': { paramsTuple?: []; params?: {} }
     'admin_videos.takedown': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'admin_videos.restore': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'admin_videos.retry': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
@@ -88,20 +97,25 @@ export type ScannedRoutes = {
     'password_resets.update': { paramsTuple?: []; params?: {} }
     'logout': { paramsTuple?: []; params?: {} }
     'accounts.update_password': { paramsTuple?: []; params?: {} }
+    'accounts.update_profile': { paramsTuple?: []; params?: {} }
     'accounts.apply_for_creator': { paramsTuple?: []; params?: {} }
     'checkout': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'studio.videos.check': { paramsTuple?: []; params?: {} }
     'studio_videos.update': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio_videos.destroy': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio_videos.unarchive': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio_videos.retry': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'allowlists.store': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'allowlists.destroy': { paramsTuple: [ParamValue,ParamValue]; params: {'id': ParamValue,'userId': ParamValue} }
+    'studio_captions.store': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'studio_captions.destroy': { paramsTuple: [ParamValue,ParamValue]; params: {'id': ParamValue,'language': ParamValue} }
     'studio_sales.refund': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio.uploads': { paramsTuple?: []; params?: {} }
     'studio.uploads.item': { paramsTuple: [...ParamValue[]]; params: {'*': ParamValue[]} }
     'admin_users.role': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'admin_users.ban': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'admin_users.unban': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'admin_videos.watermark_default': { paramsTuple?: []; params?: {} }
     'admin_videos.takedown': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'admin_videos.restore': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'admin_videos.retry': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
@@ -118,6 +132,8 @@ export type ScannedRoutes = {
     'videos.show': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'videos.poster': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'vendor.show': { paramsTuple: [ParamValue]; params: {'file': ParamValue} }
+    'creators.show': { paramsTuple: [ParamValue]; params: {'username': ParamValue} }
+    'creators.avatar': { paramsTuple: [ParamValue]; params: {'username': ParamValue} }
     'play': { paramsTuple: [ParamValue,...ParamValue[]]; params: {'session': ParamValue,'*': ParamValue[]} }
     'health': { paramsTuple?: []; params?: {} }
     'display_currencies.update': { paramsTuple?: []; params?: {} }
@@ -134,8 +150,10 @@ export type ScannedRoutes = {
     'studio': { paramsTuple?: []; params?: {} }
     'studio.videos': { paramsTuple?: []; params?: {} }
     'studio.videos.new': { paramsTuple?: []; params?: {} }
+    'studio.videos.progress': { paramsTuple?: []; params?: {} }
     'studio.videos.edit': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio.access': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'studio.captions': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio.sales': { paramsTuple?: []; params?: {} }
     'studio.uploads': { paramsTuple?: []; params?: {} }
     'studio.uploads.item': { paramsTuple: [...ParamValue[]]; params: {'*': ParamValue[]} }
@@ -158,6 +176,8 @@ export type ScannedRoutes = {
     'videos.show': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'videos.poster': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'vendor.show': { paramsTuple: [ParamValue]; params: {'file': ParamValue} }
+    'creators.show': { paramsTuple: [ParamValue]; params: {'username': ParamValue} }
+    'creators.avatar': { paramsTuple: [ParamValue]; params: {'username': ParamValue} }
     'play': { paramsTuple: [ParamValue,...ParamValue[]]; params: {'session': ParamValue,'*': ParamValue[]} }
     'health': { paramsTuple?: []; params?: {} }
     'display_currencies.update': { paramsTuple?: []; params?: {} }
@@ -174,8 +194,10 @@ export type ScannedRoutes = {
     'studio': { paramsTuple?: []; params?: {} }
     'studio.videos': { paramsTuple?: []; params?: {} }
     'studio.videos.new': { paramsTuple?: []; params?: {} }
+    'studio.videos.progress': { paramsTuple?: []; params?: {} }
     'studio.videos.edit': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio.access': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'studio.captions': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio.sales': { paramsTuple?: []; params?: {} }
     'studio.uploads': { paramsTuple?: []; params?: {} }
     'studio.uploads.item': { paramsTuple: [...ParamValue[]]; params: {'*': ParamValue[]} }
