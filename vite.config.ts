@@ -19,7 +19,9 @@ export default defineConfig({
   ],
   // public/ is served by @adonisjs/static; Vite only builds resources/.
   publicDir: false,
-  build: { assetsInlineLimit: 0 },
+  // Not emptied before a build: the test runs of other environments on this
+  // checkout may be serving the previous files (names are content-hashed).
+  build: { assetsInlineLimit: 0, emptyOutDir: false },
   server: testing
     ? { ws: false, watch: null, hmr: false }
     : { watch: { ignored: ['**/storage/**', '**/tmp/**', '**/build/**', '**/.cache/**', '**/contracts/**'] } },
