@@ -347,10 +347,15 @@ test.group('Playback: pages and controls', (group) => {
 
     const own = await owner.client.get(`/videos/${video.id}`)
     assert.include(own.text, `data-player data-video-id="${video.id}"`)
-    assert.include(own.text, '<script src="/vendor/hls.js"></script>')
+    assert.include(own.text, '<script src="/vendor/hls.js" defer></script>')
+    assert.include(own.text, '<script src="/vendor/media-chrome.js" defer></script>')
     const hls = await owner.client.get('/vendor/hls.js')
     assert.equal(hls.status, 200)
     assert.include(hls.text, 'Hls')
+    // The player's controls (media-chrome) come from this site too.
+    const chrome = await owner.client.get('/vendor/media-chrome.js')
+    assert.equal(chrome.status, 200)
+    assert.include(chrome.text, 'customElements.define("media-controller"')
   })
 
   test('an admin takes a video down: playback stops, the catalog drops it, the creator sees why', async ({ assert }) => {
