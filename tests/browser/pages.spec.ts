@@ -67,6 +67,8 @@ interface Fixture {
   paidOrder: Order
   pendingOrder: Order
   walletOrder: Order
+  /** A paid video the viewer has not bought: the providers' buy buttons. */
+  forSale: Video
 }
 
 async function seed(): Promise<Fixture> {
@@ -122,7 +124,7 @@ async function seed(): Promise<Fixture> {
       options: [{ token: '0x0000000000000000000000000000000000000000', display: '0.00433 ETH', permit: false }],
     },
   })
-  return { users: { viewer: 'vera', creator: 'studio_sam', admin: 'root_admin' }, free, paid, draft, paidOrder, pendingOrder, walletOrder }
+  return { users: { viewer: 'vera', creator: 'studio_sam', admin: 'root_admin' }, free, paid, draft, paidOrder, pendingOrder, walletOrder, forSale: walletVideo }
 }
 
 /** The pages of each role (start/routes.ts and the plugins' GET pages). */
@@ -163,6 +165,7 @@ function visitsOf(role: Role, f: Fixture): Visit[] {
     case 'viewer':
       return [
         ...everyone,
+        { name: 'video-for-sale', path: `/videos/${f.forSale.id}`, axe: true },
         { name: 'library', path: '/library' },
         { name: 'receipt', path: `/library/orders/${f.paidOrder.id}` },
         { name: 'checkout-pending', path: `/orders/${f.pendingOrder.id}/complete`, axe: true },
