@@ -4,7 +4,7 @@ import Video from '#models/video'
 import playback from '#services/playback_service'
 import { PlaybackError } from '#exceptions/playback_error'
 import { isUuid } from '#services/ids'
-import { positionValidator, renewValidator } from '#validators/playback'
+import { closeValidator, positionValidator, renewValidator } from '#validators/playback'
 import playbackConfig from '#config/playback'
 import { VIEWER_COOKIE, viewerCookieValue } from '#services/playback/fast_path'
 
@@ -78,10 +78,22 @@ export default class PlaybackController {
     return response.noContent()
   }
 
-  /** DELETE /playback/:session: the player closed. */
-  async destroy({ params, auth, response }: HttpContext) {
+  /**
+   * DELETE /playback/:session { seconds? }: the player closed (the viewer
+   * left the page), which frees one of their screens at once; the position
+   * comes with it, saved first (one request: a separate save racing the
+   * close would find the session gone).
+   */
+  async destroy({ params, auth, request, response }: HttpContext) {
     const user = viewerOf(auth)
     if (!isUuid(params.session)) throw new PlaybackError('not_found', 404, 'No such playback session')
+    const { seconds } = await request.validateUsing(closeValidator)
+    if (seconds !== undefined) {
+      await playback.savePosition({ sessionId: params.session, user, seconds }).catch((error) => {
+        // Already ended (revoked, expired): nothing to save, still closed.
+        if (!(error instanceof PlaybackError)) throw error
+      })
+    }
     await playback.revoke({ sessionId: params.session, userId: user.id }, 'ended')
     return response.noContent()
   }

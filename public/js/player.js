@@ -83,7 +83,8 @@ function startPlayer(root) {
     const response = await fetch(path, {
       method,
       credentials: 'same-origin',
-      keepalive: method === 'POST' && path.endsWith('/position'),
+      // These outlive the page when sent as it is left.
+      keepalive: (method === 'POST' && path.endsWith('/position')) || method === 'DELETE',
       headers: { 'accept': 'application/json', 'content-type': 'application/json', 'x-csrf-token': csrf },
       body: body === undefined ? undefined : JSON.stringify(body),
     })
@@ -367,7 +368,16 @@ function startPlayer(root) {
 
   video.addEventListener('timeupdate', () => savePosition(false))
   video.addEventListener('pause', () => savePosition(true))
-  addEventListener('pagehide', () => savePosition(true))
+  // Leaving the page ends its session, with the position: the viewer's screen
+  // is free at once for the next video (not after the idle timeout), so
+  // clicking through videos never meets "already watching on 3 screens".
+  // A page kept in the back/forward cache keeps its session.
+  addEventListener('pagehide', (event) => {
+    if (event.persisted || !session) return savePosition(true)
+    const closing = session
+    session = null
+    api('DELETE', `/playback/${closing.sessionId}`, { seconds: video.currentTime }).catch(() => {})
+  })
 
   open()
     .then(async (startAt) => {

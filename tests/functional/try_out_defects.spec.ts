@@ -1,4 +1,6 @@
 import { test } from '@japa/runner'
+import { randomUUID } from 'node:crypto'
+import db from '@adonisjs/lucid/services/db'
 import { resetState } from '#tests/helpers/state'
 import { loggedIn } from '#tests/helpers/videos'
 import { listedVideo, paidOrder, startStripe } from '#tests/helpers/commerce'
@@ -89,5 +91,22 @@ test.group('Defects seen in the try-out', (group) => {
     assert.include(stripeForm!, '<input type="hidden" name="provider" value="stripe">')
     assert.include(stripeForm!, 'Pay $4.50 by card')
     assert.notInclude(page.text, '<b>Harbour</b>')
+  })
+
+  test('leaving a video page closes its session with the position: clicking through 5 videos never meets the 3-screen limit', async ({ assert }) => {
+    const { user: maker } = await loggedIn('maker', 'creator')
+    const { user: viewer, client } = await loggedIn('binger')
+    for (let index = 0; index < 5; index++) {
+      const video = await listedVideo(maker, { title: `Episode ${index + 1}`, priceMinor: 0 })
+      const opened = await client.api('POST', `/videos/${video.id}/playback`)
+      assert.equal(opened.status, 201, JSON.stringify(opened.body))
+      // What the player sends on pagehide.
+      const closed = await client.api('DELETE', `/playback/${opened.body.sessionId}`, { seconds: 4.5 })
+      assert.equal(closed.status, 204)
+      const position = await db.from('watch_positions').where({ user_id: viewer.id, video_id: video.id }).first()
+      assert.equal(Number(position?.position_seconds), 4.5)
+    }
+    const again = await client.api('DELETE', `/playback/${randomUUID()}`, { seconds: 'later' })
+    assert.equal(again.status, 422)
   })
 })
