@@ -39,6 +39,8 @@ test.group('Browser: watching a forensic video', (group) => {
     const overlay = page.locator('[data-player-overlay]')
     await overlay.waitFor({ state: 'visible' })
     assert.include(await overlay.textContent(), '@wren')
+    // Inside the player's controller: it goes fullscreen with the picture.
+    assert.isTrue(await overlay.evaluate((node) => node.parentElement?.tagName === 'MEDIA-CONTROLLER'))
     const where = () => overlay.evaluate((node) => ({ slot: (node as HTMLElement).dataset.slot, left: (node as HTMLElement).style.left, top: (node as HTMLElement).style.top }))
     const first = await where()
 

@@ -168,4 +168,33 @@ test.group('Browser: the media-chrome player', (group) => {
     assert.deepEqual(problems, [])
     await page.close()
   })
+
+  test('a creator uploads SRT captions through the Studio form; a bad file is refused next to its field', async ({ assert }) => {
+    const page = await browser.newPage({ baseURL: env.get('APP_URL'), viewport: { width: 1280, height: 800 } })
+    const problems = watch(page)
+    await logIn(page, 'studio')
+    await page.goto(`/studio/videos/${video.id}/edit`)
+    await Promise.all([page.waitForURL(`/studio/videos/${video.id}/captions`), page.click('a[href$="/captions"]')])
+
+    await page.fill('input[name="language"]', 'fr')
+    await page.setInputFiles('input[name="file"]', { name: 'notes.srt', mimeType: 'application/x-subrip', buffer: Buffer.from('not subtitles at all') })
+    await Promise.all([page.waitForURL(`/studio/videos/${video.id}/captions`), page.click('[data-caption-form] button[type="submit"]')])
+    assert.match((await page.textContent('#field-file-error'))!, /not a WebVTT or SRT subtitle file/)
+    assert.equal(await page.locator('[data-caption="fr"]').count(), 0)
+
+    await page.fill('input[name="language"]', 'fr')
+    await page.setInputFiles('input[name="file"]', { name: 'film.srt', mimeType: 'application/x-subrip', buffer: Buffer.from(SRT) })
+    await Promise.all([page.waitForURL(`/studio/videos/${video.id}/captions`), page.click('[data-caption-form] button[type="submit"]')])
+    await page.locator('[data-caption="fr"]').waitFor()
+    assert.include(await page.textContent('[data-caption="fr"]'), 'French')
+
+    const dir = app.makePath('tmp/screenshots')
+    await mkdir(dir, { recursive: true })
+    await page.screenshot({ path: `${dir}/studio-captions-1280.png`, fullPage: true })
+    await page.setViewportSize({ width: 390, height: 844 })
+    await page.screenshot({ path: `${dir}/studio-captions-390.png`, fullPage: true })
+    assert.isAtMost(await page.evaluate(() => document.documentElement.scrollWidth), 390)
+    assert.deepEqual(problems, [])
+    await page.close()
+  })
 })

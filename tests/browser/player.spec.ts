@@ -49,6 +49,7 @@ test.group('Browser: watching a watermarked video', (group) => {
     await page.goto(`/videos/${video.id}`)
     await page.waitForSelector('[data-player][data-state="playing"]')
     assert.equal(await page.getAttribute('[data-player]', 'data-watermarked'), 'true')
+    assert.equal((await page.textContent('[data-player-marked]'))?.trim(), 'Your copy is marked with your name.')
     const currentTime = () => page.evaluate(() => document.querySelector('video')!.currentTime)
     await playsFor(page, 10)
     assert.isAtLeast(await currentTime(), 10)
@@ -69,7 +70,7 @@ test.group('Browser: watching a watermarked video', (group) => {
     assert.equal(player.state, 'playing')
     assert.isUndefined(player.lastError)
     assert.isTrue(segments.some((path) => /wm_0000[34]\.ts$/.test(path)), segments.join(' '))
-    assert.deepEqual(failed, [])
+    assert.deepEqual(failed, [], failed.join(' '))
     assert.deepEqual(consoleErrors, [])
 
     const dir = app.makePath('tmp/screenshots')
