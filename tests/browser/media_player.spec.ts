@@ -96,11 +96,11 @@ test.group('Browser: the media-chrome player', (group) => {
     // Captions: the button turns the English track on, and its cue shows.
     await page.locator('media-captions-button').click()
     await page.waitForFunction(() => {
-      const track = [...document.querySelector('video')!.textTracks].find((t) => t.kind === 'subtitles')
+      const track = Array.from(document.querySelector('video')!.textTracks).find((t) => t.kind === 'subtitles')
       return track?.mode === 'showing' && (track.activeCues?.length ?? 0) > 0
     }, null, { timeout: 10_000 })
     const cue = await page.evaluate(() => {
-      const track = [...document.querySelector('video')!.textTracks].find((t) => t.kind === 'subtitles')!
+      const track = Array.from(document.querySelector('video')!.textTracks).find((t) => t.kind === 'subtitles')!
       return { language: track.language, text: (track.activeCues![0] as VTTCue).text }
     })
     assert.equal(cue.language, 'en')

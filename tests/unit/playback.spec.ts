@@ -71,8 +71,12 @@ test.group('Playlist rewriting', () => {
     assert.deepEqual(parsePlayPath('720p/init_1.mp4'), { kind: 'init', rendition: '720p', file: 'init_1.mp4' })
     assert.deepEqual(parsePlayPath('720p/seg_00012.m4s'), { kind: 'segment', rendition: '720p', index: 12 })
     assert.deepEqual(parsePlayPath('720p/wm_00012.ts'), { kind: 'watermarked', rendition: '720p', index: 12 })
+    assert.deepEqual(parsePlayPath('thumbnails.vtt'), { kind: 'thumbnails' })
+    assert.deepEqual(parsePlayPath('thumbnails.jpg'), { kind: 'sprite' })
+    assert.deepEqual(parsePlayPath('captions/pt-BR.vtt'), { kind: 'captions', language: 'pt-BR' })
     for (const bad of ['../master.m3u8', '%2e%2e/master.m3u8', '/master.m3u8', '720p\\index.m3u8', '720p/../source/master.mp4',
-      '720p/seg_1.m4s', '720p/seg_00001.m4s%00', 'source/master.mp4', '720p/index.m3u8/', '']) {
+      '720p/seg_1.m4s', '720p/seg_00001.m4s%00', 'source/master.mp4', '720p/index.m3u8/', '',
+      'sprite.jpg', 'sprite.vtt', 'captions/../poster.jpg', 'captions/en_US.vtt', 'captions/en.srt', 'captions/e.vtt']) {
       assert.isNull(parsePlayPath(bad), bad)
     }
   })
