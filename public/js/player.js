@@ -109,6 +109,8 @@ function startPlayer(root) {
     delete root.dataset.resume
     say(texts[error.code] ?? error.message ?? 'Playback failed.', 'error')
     root.dataset.state = error.code ?? 'error'
+    // Nothing left to control: the message is all there is.
+    root.dataset.stopped = ''
   }
 
   async function open(startAt) {
@@ -136,6 +138,8 @@ function startPlayer(root) {
    */
   function addTracks(opened) {
     if (video.querySelector('track')) return
+    // No captions: no captions entry in the settings menu (the CC button hides itself by CSS).
+    if (!opened.captions?.length) root.querySelector('[data-player-captions]')?.closest('media-settings-menu-item')?.remove()
     if (opened.thumbnailsUrl) {
       const thumbnails = trackElement({ kind: 'metadata', label: 'thumbnails', src: opened.thumbnailsUrl })
       thumbnails.default = true
@@ -304,6 +308,7 @@ function startPlayer(root) {
 
   async function attach(startAt) {
     say('')
+    delete root.dataset.stopped
     root.dataset.state = 'playing'
     // The master URL from the session may be old by now (a retry after a while).
     if (expiresSoon(session.masterUrl)) session.masterUrl = await renewUrl(session.masterUrl)

@@ -94,6 +94,7 @@ test.group('Browser: watching a watermarked video', (group) => {
     await page.waitForSelector('[data-player][data-state="ban"]', { timeout: 5_000 })
     const stoppedAfter = Date.now() - bannedAt
     assert.include(await page.textContent('[data-player-message]'), 'this account is banned')
+    await page.screenshot({ path: app.makePath('tmp/screenshots/player-stopped.png') })
     const position = await page.evaluate(() => document.querySelector('video')!.currentTime)
     await new Promise((resolve) => setTimeout(resolve, 1500))
     assert.equal(await page.evaluate(() => document.querySelector('video')!.currentTime), position, 'the video kept playing')
