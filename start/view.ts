@@ -2,6 +2,8 @@
 | Edge globals shared by every page.
 */
 import edge, { edgeGlobals } from 'edge.js'
+import app from '@adonisjs/core/services/app'
+import env from '#start/env'
 import { escapeHtml } from '#hooks/html'
 import plugins from '#services/plugins'
 import { formatMoney, formatPrice } from '#services/money'
@@ -30,6 +32,10 @@ edge.global('html', {
       )
     ),
 })
+
+// Compiled templates stay in memory in production (the Edge provider's rule) and wherever
+// VIEW_CACHE=true: the benchmarks' production build runs with NODE_ENV=test and must render as production does.
+if (app.inProduction || env.get('VIEW_CACHE')) edge.configure({ cache: true })
 
 /** Navigation links added by plugins through the `nav:items` filter. */
 edge.global('pluginNavItems', (role?: string) => plugins.hooks.applyFilters('nav:items', [], { role }))
