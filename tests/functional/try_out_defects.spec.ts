@@ -1,18 +1,12 @@
 import { test } from '@japa/runner'
 import { randomUUID } from 'node:crypto'
 import db from '@adonisjs/lucid/services/db'
-import { resetState } from '#tests/helpers/state'
 import { loggedIn } from '#tests/helpers/videos'
-import { listedVideo, paidOrder, startStripe } from '#tests/helpers/commerce'
+import { listedVideo, paidOrder, stripeForGroup } from '#tests/helpers/commerce'
 import { csrfTokenIn } from '#tests/helpers/web_client'
 
 test.group('Defects seen in the try-out', (group) => {
-  let stripe: Awaited<ReturnType<typeof startStripe>>
-  group.setup(async () => {
-    stripe = await startStripe()
-    return () => stripe.stop()
-  })
-  group.each.setup(() => resetState())
+  stripeForGroup(group)
 
   test('money figures of zero read $0.00 ("Payment fees: $0.00"), a free video still reads Free', async ({ assert }) => {
     const { client: admin } = await loggedIn('root', 'admin')
