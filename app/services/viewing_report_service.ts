@@ -48,7 +48,7 @@ export class ViewingReportService {
       .where('v.owner_id', ownerId)
       .where('ps.created_at', '>=', since.toJSDate())
       .groupByRaw('1')
-      .select(db.raw(`to_char(date_trunc('day', ps.created_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD') AS day`))
+      .select(db.raw(`((ps.created_at AT TIME ZONE 'UTC')::date)::text AS day`))
       .select(db.raw('count(*) AS views'))
     const counts = new Map(rows.map((row) => [row.day as string, num(row.views)]))
     return Array.from({ length: days }, (_, i) => {
