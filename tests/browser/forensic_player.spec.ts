@@ -53,7 +53,7 @@ test.group('Browser: watching a forensic video', (group) => {
 
     assert.isNotEmpty(media)
     assert.isTrue(media.every((path) => /seg_\d+\.m4s$/.test(path)), media.join(' '))
-    assert.deepEqual(consoleErrors, [])
+    assert.deepEqual(consoleErrors, [], consoleErrors.join(' | '))
     await page.close()
   })
 })
