@@ -19,7 +19,7 @@ export interface BarChartInput {
 
 const WIDTH = 480
 const HEIGHT = 220
-const PLOT = { left: 58, right: 8, top: 10, bottom: 28 }
+const PLOT = { left: 58, right: 24, top: 10, bottom: 28 }
 
 /** The smallest "nice" number (1, 2, 2.5 or 5 × 10^n) at least `value`. */
 export function niceCeiling(value: number) {
