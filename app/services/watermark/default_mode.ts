@@ -18,14 +18,15 @@ const MAX_AGE_MS = 5_000
  * first.
  */
 class WatermarkDefaultMode {
-  #value: WatermarkMode | null = playbackConfig.watermark.defaultMode
+  /** What the admin set (null: nothing, the environment's default applies). */
+  #stored: WatermarkMode | null = null
   #readAt = 0
   #reading: Promise<void> | null = null
 
   /** The value last read (a stale one starts a re-read in the background). */
   get current(): WatermarkMode | null {
     if (Date.now() - this.#readAt > MAX_AGE_MS) void this.refresh().catch(() => {})
-    return this.#value
+    return this.#stored ?? playbackConfig.watermark.defaultMode
   }
 
   /** Whether the admin has set it (else it is the environment's). */
@@ -37,20 +38,21 @@ class WatermarkDefaultMode {
 
   /** Reads it again unless read within the last few seconds. */
   async refresh(): Promise<WatermarkMode | null> {
-    if (Date.now() - this.#readAt <= MAX_AGE_MS) return this.#value
-    this.#reading ??= this.stored()
-      .then((mode) => {
-        this.#value = mode ?? playbackConfig.watermark.defaultMode
-        this.#readAt = Date.now()
-      })
-      .finally(() => (this.#reading = null))
-    await this.#reading
-    return this.#value
+    if (Date.now() - this.#readAt > MAX_AGE_MS) {
+      this.#reading ??= this.stored()
+        .then((mode) => {
+          this.#stored = mode
+          this.#readAt = Date.now()
+        })
+        .finally(() => (this.#reading = null))
+      await this.#reading
+    }
+    return this.#stored ?? playbackConfig.watermark.defaultMode
   }
 
   /** Drops the value held in process: the next decision reads it again (tests reset the database under it). */
   forget() {
-    this.#value = playbackConfig.watermark.defaultMode
+    this.#stored = null
     this.#readAt = 0
   }
 
@@ -75,7 +77,7 @@ class WatermarkDefaultMode {
         trx
       )
     })
-    this.#value = mode ?? playbackConfig.watermark.defaultMode
+    this.#stored = mode
     this.#readAt = Date.now()
   }
 }
