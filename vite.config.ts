@@ -2,13 +2,10 @@ import { defineConfig } from 'vite'
 import adonisjs from '@adonisjs/vite/client'
 
 /*
-| The test runner starts Vite's dev server inside the app (as @adonisjs/vite
-| does in its `test` environment): no file watcher and no HMR socket there,
-| since several test runs share this machine and the page's
-| Content-Security-Policy allows same-origin connections only.
+| The browser assets: `node ace build` (and the test runner, see
+| providers/vite_provider.ts) build them into public/assets with a manifest;
+| `node ace serve` (make dev) serves them from Vite's dev server in the app.
 */
-const testing = process.env.NODE_ENV === 'test'
-
 export default defineConfig({
   plugins: [
     adonisjs({
@@ -16,13 +13,21 @@ export default defineConfig({
       entryPoints: ['resources/css/app.css', 'resources/js/app.js'],
       reload: ['resources/views/**/*.edge'],
     }),
+    // public/assets is not emptied before a build: the test runs of other
+    // environments on this checkout may be serving the previous files (names
+    // are content-hashed). The adonisjs plugin forces emptyOutDir on, so this
+    // sets it back once the configuration is resolved.
+    {
+      name: 'matinee:keep-previous-assets',
+      enforce: 'post',
+      configResolved: (config) => {
+        config.build.emptyOutDir = false
+        for (const environment of Object.values(config.environments)) environment.build.emptyOutDir = false
+      },
+    },
   ],
   // public/ is served by @adonisjs/static; Vite only builds resources/.
   publicDir: false,
-  // Not emptied before a build: the test runs of other environments on this
-  // checkout may be serving the previous files (names are content-hashed).
-  build: { assetsInlineLimit: 0, emptyOutDir: false },
-  server: testing
-    ? { ws: false, watch: null, hmr: false }
-    : { watch: { ignored: ['**/storage/**', '**/tmp/**', '**/build/**', '**/.cache/**', '**/contracts/**'] } },
+  build: { assetsInlineLimit: 0 },
+  server: { watch: { ignored: ['**/storage/**', '**/tmp/**', '**/build/**', '**/.cache/**', '**/contracts/**'] } },
 })
