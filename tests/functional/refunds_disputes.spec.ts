@@ -180,7 +180,9 @@ test.group('Chargebacks', (group) => {
     assert.isFalse(await canWatch(buyer, video))
     assert.equal((await play(buyerClient, video)).status, 402)
     const sales = await creatorClient.visit('/studio/sales')
-    assert.include(sales.text, 'charged_back')
+    // The sale's row says so in words, in a red (danger) badge.
+    const row = sales.text.match(new RegExp(`data-order-row="${order.id}"[\\s\\S]*?</tr>`))![0]
+    assert.include(row, '<span class="badge danger">charged back</span>')
     assert.notInclude(sales.text, `/studio/orders/${order.id}/refund`)
 
     // The platform reversed the transfer (and gave back its fee share): the creator keeps nothing.
