@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { PluginApi } from '@matinee/plugin-kit'
+import { formatTokenAmount, type PluginApi } from '@matinee/plugin-kit'
 import { SPLITTER_ARTIFACT, normalizeAddress } from './chain.js'
 import { QuoteError, termsKey, type OrderTerms, type X402PaymentProvider } from './x402_payment_provider.js'
 import type { X402Runtime } from './x402_runtime.js'
@@ -20,6 +20,7 @@ const TX_HASH = /^0x[0-9a-fA-F]{64}$/
  *   GET  /orders/:id/progress   confirmations of the buyer's transaction
  *   GET  /checkout.js           the wallet script of the order page (with /ethers.js, /splitter-abi.json)
  *   GET  /ethers.js             ethers v6 for that script (the package's browser build)
+ *   GET  /token-amount.js       the kit's formatTokenAmount for that script
  *   GET|POST /wallet            a creator's payout wallet
  */
 export function registerRoutes(api: PluginApi<any>, runtime: X402Runtime, provider: X402PaymentProvider) {
@@ -77,6 +78,15 @@ export function registerRoutes(api: PluginApi<any>, runtime: X402Runtime, provid
     response.header('content-type', 'text/javascript; charset=utf-8')
     response.header('cache-control', 'public, max-age=300')
     return response.send(await readFile(ETHERS_BUNDLE, 'utf8'))
+  })
+
+  // The kit's token formatter itself (a plain function, no imports), so the wallet
+  // script writes a balance to the same 6 significant digits as the prices it shows.
+  const tokenAmountModule = `export const formatTokenAmount = ${formatTokenAmount.toString()}\n`
+  api.router.get('/token-amount.js', async ({ response }) => {
+    response.header('content-type', 'text/javascript; charset=utf-8')
+    response.header('cache-control', 'public, max-age=300')
+    return response.send(tokenAmountModule)
   })
 
   // The contract's ABI as the plugin ships it (one copy for the server and the browser).

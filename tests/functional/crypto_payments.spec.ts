@@ -1,13 +1,14 @@
 import { test } from '@japa/runner'
 import db from '@adonisjs/lucid/services/db'
 import { ZeroAddress, type Contract } from 'ethers'
+import { formatTokenAmount } from '#hooks/money'
 import Order from '#models/order'
 import orders from '#services/order_service'
 import payoutAccounts from '#services/payout_account_service'
 import { loggedIn } from '#tests/helpers/videos'
 import { ledgerOf, listedVideo } from '#tests/helpers/commerce'
 import { useTestChain, type TestChain } from '#tests/helpers/chain'
-import type { WebClient } from '#tests/helpers/web_client'
+import { WebClient } from '#tests/helpers/web_client'
 import type Video from '#models/video'
 
 const CONFIRMATIONS = 3
@@ -137,5 +138,20 @@ test.group('Crypto payments: wallet checkout and the chain watcher', (group) => 
     assert.equal((await quote(client, order.id, payer, '0x000000000000000000000000000000000000dEaD')).status, 422)
     assert.equal((await quote(client, '00000000-0000-0000-0000-000000000000', payer, fixture.chain.deployment.token)).status, 404)
     assert.lengthOf(await db.from('plugin_state').whereLike('key', 'quote:%'), 0)
+  })
+
+  test('the wallet script writes a balance as the kit does: 6 significant digits, not all 18 decimals', async ({ assert }) => {
+    const script = await new WebClient().get('/plugins/x402/checkout.js')
+    assert.include(script.text, "import { formatTokenAmount } from '/plugins/x402/token-amount.js'")
+    assert.notInclude(script.text, 'formatUnits(balance')
+    const served = await new WebClient().get('/plugins/x402/token-amount.js')
+    assert.equal(served.status, 200)
+    assert.match(served.headers.get('content-type') ?? '', /^text\/javascript/)
+    // Evaluated as the browser does, it is the server's formatter.
+    const browserSide = await import(`data:text/javascript,${encodeURIComponent(served.text)}`)
+    for (const [units, decimals, symbol] of [[1234567890123456789n, 18, 'ETH'], [10n ** 16n, 18, 'ETH'], [8_410_000n, 6, 'USDC'], [0n, 18, 'ETH']] as const) {
+      assert.equal(browserSide.formatTokenAmount(units, decimals, symbol), formatTokenAmount(units, decimals, symbol))
+    }
+    assert.equal(browserSide.formatTokenAmount(1234567890123456789n, 18, 'ETH'), '1.23457 ETH')
   })
 })

@@ -1,7 +1,8 @@
 /*
 | The wallet panel of a pending x402 order (plugins/x402/checkout_panel.ts).
 | Plain browser ES module, no build step; ethers v6 comes from the plugin's
-| /plugins/x402/ethers.js route (the package's browser build).
+| /plugins/x402/ethers.js route (the package's browser build), amounts are
+| written by the kit's formatTokenAmount from /plugins/x402/token-amount.js.
 |
 |   1. finds the browser's wallets (EIP-6963, else window.ethereum);
 |   2. connects one, on the order's chain (switching or adding it);
@@ -15,6 +16,7 @@
 | resumes at step 5.
 */
 import * as ethers from '/plugins/x402/ethers.js'
+import { formatTokenAmount } from '/plugins/x402/token-amount.js'
 
 // The splitter's ABI as the server ships it, plus the token errors that
 // bubble up through safeTransferFrom.
@@ -309,14 +311,14 @@ function setUp(root) {
       let hash
       if (option.token === ethers.ZeroAddress) {
         const balance = await provider.getBalance(state.account)
-        if (balance < amount) throw new Failure(`Your wallet holds ${ethers.formatUnits(balance, 18)} ${option.symbol}; this costs ${option.display} plus the network fee.`)
+        if (balance < amount) throw new Failure(`Your wallet holds ${formatTokenAmount(balance, 18, option.symbol)}; this costs ${option.display} plus the network fee.`)
         await preflight(splitter, 'payNative', [q, signed.signature, { value: amount }])
         hash = await send(signer, splitter, 'payNative', [q, signed.signature, { value: amount }])
       } else {
         const token = new ethers.Contract(option.token, TOKEN_ABI, signer)
         const balance = await token.balanceOf(state.account)
         if (balance < amount) {
-          throw new Failure(`Your wallet holds ${ethers.formatUnits(balance, option.decimals)} ${option.symbol}; this costs ${option.display}.`)
+          throw new Failure(`Your wallet holds ${formatTokenAmount(balance, option.decimals, option.symbol)}; this costs ${option.display}.`)
         }
         const permit = option.permit ? await signPermit(signer, token, signed.contract, amount, quote.deadline) : null
         if (permit) {
