@@ -71,6 +71,12 @@ function startPlayer(root) {
   }
   video.videoRenditions = renditions
 
+  // media-chrome's CC button says whether captions are on with aria-checked,
+  // which a role=button may not carry: as a switch it is the same control,
+  // announced as on or off. The role is set when the element upgrades.
+  const captionsButton = root.querySelector('media-captions-button')
+  customElements.whenDefined('media-captions-button').then(() => captionsButton?.setAttribute('role', 'switch'))
+
   const say = (text, kind = 'info') => {
     message.textContent = text
     message.dataset.kind = kind
