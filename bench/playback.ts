@@ -98,10 +98,10 @@ export async function benchVideo(seconds: number, title: string, mode: 'visible'
 }
 
 /** Logged-in viewers (one session each, so the per-viewer limit never interferes). */
-async function viewers(count: number) {
+async function viewers(count: number, prefix = 'bench_viewer') {
   const clients: WebClient[] = []
   for (let i = 0; i < count; i++) {
-    const username = `bench_viewer_${i}`
+    const username = `${prefix}_${i}`
     if (!(await User.findBy('username', username))) {
       await User.create({ username, email: `${username}@matinee.local`, password: PASSWORD, role: 'viewer' })
     }
@@ -477,7 +477,9 @@ export default async function playbackBench() {
     if (parts.has('realtime')) figure('watermarked_sessions_realtime', best, 'sessions')
 
     // 3. The same for forensic sessions: files served, nothing rendered.
-    if (parts.has('protected')) await protectedSessions(clients)
+    // Accounts of their own: a login that already opened a session carries its playback
+    // device, and copies of it would then replace each other's sessions.
+    if (parts.has('protected')) await protectedSessions(await viewers(smokeOr(16, 2), 'bench_forensic_viewer'))
 
     // 4. Segment proxy against nginx: a video without watermark.
     if (!parts.has('proxy')) return
