@@ -15,6 +15,9 @@ export const QUEUE_NAMES = [
   'watermark_ahead',
   // Leaked clips an admin uploaded to trace (Admin → Videos → Trace a leak).
   'forensic_trace',
+  // Receipts mailed to buyers: sent by a worker, retried, so neither a slow
+  // SMTP server nor the death of the process that took the payment loses one.
+  'mail',
 ] as const
 
 export type QueueName = (typeof QUEUE_NAMES)[number]

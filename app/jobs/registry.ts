@@ -10,4 +10,5 @@ export const JOBS = {
   watermark: () => import('#jobs/watermark_job'),
   watermark_ahead: () => import('#jobs/watermark_job'),
   forensic_trace: () => import('#jobs/forensic_trace_job'),
+  mail: () => import('#jobs/receipt_mail_job'),
 } satisfies Record<QueueName, () => Promise<{ default: JobHandler }>>

@@ -8,6 +8,7 @@ import videos from '#services/video_service'
 import { loggedIn } from '#tests/helpers/videos'
 import { buyWithStripe, listedVideo, onlyOrder, stripeForGroup } from '#tests/helpers/commerce'
 import { smtp, decodeQuotedPrintable } from '#tests/helpers/smtp_capture'
+import { startWorker, type RunningWorker } from '#tests/helpers/processes'
 
 /** The mail's text and HTML parts, decoded. */
 function bodyOf(raw: string) {
@@ -27,6 +28,12 @@ function subjectOf(raw: string) {
 
 test.group("Buyer's side: receipts, open checkouts, what happened to a purchase", (group) => {
   const stripe = stripeForGroup(group)
+  // Receipts are mailed by the workers (the `mail` queue).
+  let worker: RunningWorker
+  group.setup(async () => {
+    worker = await startWorker(['mail'])
+    return () => worker.stop()
+  })
 
   test('a purchase mails one receipt (HTML and text), however often the payment event arrives; a refund mails another', async ({ assert }) => {
     const { user: creator, client: creatorClient } = await loggedIn('maker', 'creator')

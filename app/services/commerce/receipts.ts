@@ -9,6 +9,7 @@ import orderQueries from '#services/commerce/order_queries'
 import { formatMinor, formatTokenAmount } from '#hooks/money'
 import type { AfterCommit } from '#services/commerce/order_state'
 import OrderReceiptMail from '#mails/order_receipt_mail'
+import queues from '#services/queue_service'
 
 export type ReceiptKind = 'purchase' | 'refund'
 
@@ -41,8 +42,8 @@ export interface ReceiptMessage {
  * (order_receipts, unique per order, kind and amount refunded so far), so a
  * replayed or racing payment event finds it and mails nothing again; the
  * mail itself goes after the commit, in the background (the webhook or
- * chain watcher that paid never waits for SMTP). A row whose mail failed
- * keeps `sent_at` null and is logged.
+ * chain watcher that paid never waits for SMTP): a `mail` job the workers
+ * run and retry. A row whose mail never went keeps `sent_at` null.
  */
 export class ReceiptService {
   async record(trx: TransactionClientContract, order: Order, kind: ReceiptKind, after: AfterCommit) {
@@ -55,7 +56,14 @@ export class ReceiptService {
     if (!inserted.length) return
     const receiptId = inserted[0].id as number
     after.push(async () => {
-      this.send(receiptId).catch((error) => logger.error({ err: error, orderId: order.id, kind }, 'could not send the receipt email'))
+      await queues
+        .producer('mail')
+        .createJob({ receiptId })
+        .setId(`receipt-${receiptId}`)
+        .retries(5)
+        .backoff('exponential', 10_000)
+        .save()
+        .catch((error: unknown) => logger.error({ err: error, orderId: order.id, kind }, 'could not queue the receipt email'))
     })
   }
 
