@@ -60,7 +60,7 @@ test.group('Media pipeline: upload to ready', (group) => {
     const home = await visitor.get('/')
     assert.include(home.text, 'Sea view')
     assert.include(home.text, '$4.99')
-    assert.include(home.text, 'by maker')
+    assert.match(home.text, /<a href="\/@maker" class="creator">maker<\/a>/)
     assert.include(home.text, '0:06')
     const poster = await fetch(new URL(`/videos/${video.id}/poster`, visitor.baseUrl))
     assert.equal(poster.status, 200)
