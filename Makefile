@@ -10,10 +10,11 @@ $(error Node.js 24 is required and could not be installed: see the message above
 endif
 export PATH := $(NODE_BIN):$(PATH)
 
-.PHONY: help dev test typecheck deps env services services-test db bench bench-setup bench-smoke
+.PHONY: help dev cluster test typecheck deps env services services-test db bench bench-setup bench-smoke
 
 help:
 	@echo "make dev    install what is missing, migrate, seed demo data, run web + worker"
+	@echo "make cluster  nginx over 2 web nodes, 2 workers, the chain watcher and S3 on this machine (Ctrl-C stops it)"
 	@echo "make test   install what is missing and run the whole test suite"
 	@echo "make bench  run the benchmarks in bench/ (B=<name> for one; BENCH_SMOKE=1 for a quick tiny run)"
 
@@ -39,6 +40,12 @@ db: deps services
 
 dev: db
 	scripts/dev.sh
+
+# A balanced cluster on this machine (scripts/cluster.sh): its own database
+# (matinee_cluster) and Redis db on the services of .env; prints its URL.
+cluster: deps services
+	scripts/services.sh nginx
+	scripts/cluster.sh
 
 typecheck: deps
 	npx tsc --noEmit
