@@ -6,6 +6,7 @@ import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {IERC3009} from "@openzeppelin/contracts/interfaces/draft-IERC3009.sol";
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {LowLevelCall} from "@openzeppelin/contracts/utils/LowLevelCall.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
@@ -27,7 +28,7 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
  * Rules:
  * - Each `invoiceId` settles at most once (`usedInvoices`), whatever the chain state or token.
  * - The quote must be signed by the current `quoteSigner`, be unexpired (`block.timestamp <= deadline`),
- *   and be submitted by `payer` itself.
+ *   and be submitted by `payer` itself (except with an EIP-3009 authorization, which `payer` signed).
  * - `token == address(0)` means the chain's native coin. The native coin is ALWAYS accepted; the
  *   owner-managed allowlist (`allowedTokens`) only applies to ERC-20 tokens. Only plain ERC-20s
  *   belong on the allowlist: fee-on-transfer / rebasing tokens are refused at payment time
@@ -42,6 +43,15 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
  * - Paying the platform's fee recipient must succeed, otherwise the whole payment reverts and the
  *   payer keeps their funds: the fee recipient is owner-controlled, so a failure there is a
  *   configuration error that must be fixed (with `setFeeRecipient`), not silently accrued.
+ * - EIP-3009 settlement (x402's `exact` scheme): anyone (the server, as x402's facilitator) submits the
+ *   quote with an authorization the payer signed to this contract (`to` = this contract, `value` =
+ *   `q.amount`, `from` = `q.payer`); the contract pulls the tokens with it and splits them in the same
+ *   transaction. `settleWithReceiveAuthorization` is preferred: a `ReceiveWithAuthorization` can only be
+ *   executed by its payee (this contract), so nobody can front-run it at the token.
+ *   A `TransferWithAuthorization` (what the official x402 clients sign) can be executed by anyone straight
+ *   at the token: its tokens then arrive here without a settlement, and the settlement reverts
+ *   (the authorization is used). Such tokens are "unallocated" (the balance above what is owed to
+ *   creators as credits) and the owner returns them with `refundUnallocated`; credits are never touched.
  * - `pause()` stops new payments; withdrawals of existing credits keep working while paused, so
  *   creators' money is never frozen by a pause.
  * - The owner is given to the constructor (a wallet kept off the server, not the deployer). Ownership
@@ -64,6 +74,16 @@ contract X402Splitter is EIP712, Ownable2Step, Pausable, ReentrancyGuard {
         uint64 deadline; // unix seconds, inclusive
     }
 
+    /// @notice An EIP-3009 authorization signed by `q.payer` for `q.amount` to this contract (ECDSA v, r, s).
+    struct Authorization {
+        uint256 validAfter;
+        uint256 validBefore;
+        bytes32 nonce;
+        uint8 v;
+        bytes32 r;
+        bytes32 s;
+    }
+
     /// @notice keccak256 of the EIP-712 `Quote` type string.
     bytes32 public constant QUOTE_TYPEHASH = keccak256(
         "Quote(bytes32 invoiceId,bytes32 videoIdHash,address payer,address token,uint256 amount,address creator,uint16 creatorShareBps,uint64 deadline)"
@@ -82,6 +102,8 @@ contract X402Splitter is EIP712, Ownable2Step, Pausable, ReentrancyGuard {
     mapping(bytes32 invoiceId => bool) public usedInvoices;
     /// @notice Creator shares that could not be paid out at sale time, withdrawable by the creator.
     mapping(address account => mapping(address token => uint256)) public credits;
+    /// @notice The sum of `credits` per token: the part of this contract's balance that belongs to creators.
+    mapping(address token => uint256) public totalCredits;
 
     event Paid(
         bytes32 indexed invoiceId,
@@ -98,6 +120,7 @@ contract X402Splitter is EIP712, Ownable2Step, Pausable, ReentrancyGuard {
     event QuoteSignerChanged(address indexed oldSigner, address indexed newSigner);
     event FeeRecipientChanged(address indexed oldRecipient, address indexed newRecipient);
     event TokenAllowedSet(address indexed token, bool allowed);
+    event UnallocatedRefunded(address indexed token, address indexed to, uint256 amount);
 
     error InvoiceUsed(bytes32 invoiceId);
     error QuoteExpired(uint64 deadline, uint256 nowTimestamp);
@@ -113,6 +136,7 @@ contract X402Splitter is EIP712, Ownable2Step, Pausable, ReentrancyGuard {
     error TransferAmountMismatch(uint256 expected, uint256 received);
     error NothingToWithdraw();
     error OwnershipCannotBeRenounced();
+    error NotEnoughUnallocated(uint256 available, uint256 requested);
 
     /**
      * @param initialOwner Owner (pause, signer, fee recipient, allowlist).
@@ -141,6 +165,7 @@ contract X402Splitter is EIP712, Ownable2Step, Pausable, ReentrancyGuard {
     function payNative(Quote calldata q, bytes calldata signature) external payable nonReentrant whenNotPaused {
         if (q.token != address(0)) revert WrongToken(q.token);
         if (msg.value != q.amount) revert WrongAmount(q.amount, msg.value);
+        if (msg.sender != q.payer) revert WrongPayer(q.payer, msg.sender);
         _checkQuote(q, signature);
         _settle(q);
     }
@@ -173,6 +198,34 @@ contract X402Splitter is EIP712, Ownable2Step, Pausable, ReentrancyGuard {
         _payERC20(q, signature);
     }
 
+    /**
+     * @notice Settle an ERC-20 quote with the payer's EIP-3009 `ReceiveWithAuthorization` (to this
+     * contract, for `q.amount`): pulls the tokens and splits them in this one transaction. Anyone may
+     * submit it (the quote and the authorization fix every amount and address); only this contract can
+     * execute the authorization at the token, so it cannot be front-run there.
+     */
+    function settleWithReceiveAuthorization(Quote calldata q, bytes calldata signature, Authorization calldata auth)
+        external
+        nonReentrant
+        whenNotPaused
+    {
+        _settleWithAuthorization(q, signature, auth, true);
+    }
+
+    /**
+     * @notice Same as {settleWithReceiveAuthorization} with a `TransferWithAuthorization` (x402's
+     * `exact` scheme on EVM: what the official clients sign, with `to` = this contract). If someone
+     * executes the authorization at the token first, this reverts and the tokens wait here as
+     * unallocated funds until the owner refunds them ({refundUnallocated}).
+     */
+    function settleWithTransferAuthorization(Quote calldata q, bytes calldata signature, Authorization calldata auth)
+        external
+        nonReentrant
+        whenNotPaused
+    {
+        _settleWithAuthorization(q, signature, auth, false);
+    }
+
     // ------------------------------------------------------------------ credits
 
     /// @notice Withdraw the caller's credited balance of `token` (address(0) = native) to the caller.
@@ -186,7 +239,28 @@ contract X402Splitter is EIP712, Ownable2Step, Pausable, ReentrancyGuard {
         _withdraw(token, to);
     }
 
+    /**
+     * @notice Return tokens (or native coin) that reached this contract without a settlement (an
+     * EIP-3009 transfer executed straight at the token, a plain transfer) to `to`. Only what exceeds the
+     * creators' credits can leave this way. Works while paused.
+     */
+    function refundUnallocated(address token, address to, uint256 amount) external onlyOwner nonReentrant {
+        if (to == address(0)) revert ZeroAddress();
+        if (amount == 0) revert ZeroAmount();
+        uint256 available = unallocated(token);
+        if (amount > available) revert NotEnoughUnallocated(available, amount);
+        _pay(token, to, amount);
+        emit UnallocatedRefunded(token, to, amount);
+    }
+
     // ------------------------------------------------------------------ views
+
+    /// @notice This contract's balance of `token` (address(0) = native) that is not owed to creators.
+    function unallocated(address token) public view returns (uint256) {
+        uint256 balance = token == address(0) ? address(this).balance : IERC20(token).balanceOf(address(this));
+        uint256 owed = totalCredits[token];
+        return balance > owed ? balance - owed : 0;
+    }
 
     /// @notice EIP-712 struct hash of a quote (`hashStruct(Quote)`).
     function hashQuote(Quote calldata q) public pure returns (bytes32) {
@@ -263,6 +337,7 @@ contract X402Splitter is EIP712, Ownable2Step, Pausable, ReentrancyGuard {
 
     function _payERC20(Quote calldata q, bytes calldata signature) private {
         if (q.token == address(0)) revert WrongToken(q.token);
+        if (msg.sender != q.payer) revert WrongPayer(q.payer, msg.sender);
         _checkQuote(q, signature);
 
         IERC20 token = IERC20(q.token);
@@ -274,9 +349,32 @@ contract X402Splitter is EIP712, Ownable2Step, Pausable, ReentrancyGuard {
         _settle(q);
     }
 
+    /// @dev The payer is bound by the authorization's signature (`from` = `q.payer`), not by the sender.
+    function _settleWithAuthorization(Quote calldata q, bytes calldata signature, Authorization calldata auth, bool receiveAuth)
+        private
+    {
+        if (q.token == address(0)) revert WrongToken(q.token);
+        _checkQuote(q, signature);
+
+        IERC20 token = IERC20(q.token);
+        uint256 balanceBefore = token.balanceOf(address(this));
+        if (receiveAuth) {
+            IERC3009(q.token).receiveWithAuthorization(
+                q.payer, address(this), q.amount, auth.validAfter, auth.validBefore, auth.nonce, auth.v, auth.r, auth.s
+            );
+        } else {
+            IERC3009(q.token).transferWithAuthorization(
+                q.payer, address(this), q.amount, auth.validAfter, auth.validBefore, auth.nonce, auth.v, auth.r, auth.s
+            );
+        }
+        uint256 received = token.balanceOf(address(this)) - balanceBefore;
+        if (received != q.amount) revert TransferAmountMismatch(q.amount, received);
+
+        _settle(q);
+    }
+
     /// @dev All checks except the payment-path-specific ones; marks the invoice used (effects before interactions).
     function _checkQuote(Quote calldata q, bytes calldata signature) private {
-        if (msg.sender != q.payer) revert WrongPayer(q.payer, msg.sender);
         if (block.timestamp > q.deadline) revert QuoteExpired(q.deadline, block.timestamp);
         if (usedInvoices[q.invoiceId]) revert InvoiceUsed(q.invoiceId);
         if (q.amount == 0) revert ZeroAmount();
@@ -296,6 +394,7 @@ contract X402Splitter is EIP712, Ownable2Step, Pausable, ReentrancyGuard {
 
         if (creatorAmount > 0 && !_tryPay(q.token, q.creator, creatorAmount)) {
             credits[q.creator][q.token] += creatorAmount;
+            totalCredits[q.token] += creatorAmount;
             emit CreatorCredited(q.invoiceId, q.creator, q.token, creatorAmount);
         }
         if (platformAmount > 0) {
@@ -328,6 +427,7 @@ contract X402Splitter is EIP712, Ownable2Step, Pausable, ReentrancyGuard {
         uint256 amount = credits[msg.sender][token];
         if (amount == 0) revert NothingToWithdraw();
         credits[msg.sender][token] = 0;
+        totalCredits[token] -= amount;
         _pay(token, to, amount);
         emit Withdrawn(msg.sender, token, to, amount);
     }

@@ -89,3 +89,46 @@ export async function signPermit(
   const { v, r, s } = Signature.from(signature)
   return { v, r, s }
 }
+
+/** EIP-3009 (USDC's gasless transfers): the two authorization types a payer can sign. */
+export const AUTHORIZATION_FIELDS: TypedDataField[] = [
+  { name: 'from', type: 'address' },
+  { name: 'to', type: 'address' },
+  { name: 'value', type: 'uint256' },
+  { name: 'validAfter', type: 'uint256' },
+  { name: 'validBefore', type: 'uint256' },
+  { name: 'nonce', type: 'bytes32' },
+]
+
+export interface Eip3009Authorization {
+  from: string
+  to: string
+  value: bigint
+  validAfter: bigint
+  validBefore: bigint
+  nonce: string
+}
+
+/**
+ * Signs an EIP-3009 authorization with the token's EIP-712 domain (version "1"), returning the
+ * authorization and its v, r, s as the splitter's `Authorization` struct takes them.
+ */
+export async function signAuthorization(
+  payer: Signer,
+  token: Contract,
+  chainId: bigint,
+  kind: 'TransferWithAuthorization' | 'ReceiveWithAuthorization',
+  authorization: Eip3009Authorization
+) {
+  const domain: TypedDataDomain = { name: await token.name(), version: '1', chainId, verifyingContract: await token.getAddress() }
+  const signature = await payer.signTypedData(domain, { [kind]: AUTHORIZATION_FIELDS }, authorization)
+  const { v, r, s } = Signature.from(signature)
+  return {
+    signature,
+    v,
+    r,
+    s,
+    /** The splitter's `Authorization` struct. */
+    struct: { validAfter: authorization.validAfter, validBefore: authorization.validBefore, nonce: authorization.nonce, v, r, s },
+  }
+}
