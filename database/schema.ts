@@ -47,6 +47,68 @@ export class AuditLogSchema extends BaseModel {
   declare targetUserId: number | null
 }
 
+export class AuthAccessTokenSchema extends BaseModel {
+  static $columns = ['abilities', 'createdAt', 'expiresAt', 'hash', 'id', 'lastUsedAt', 'name', 'tokenableId', 'type', 'updatedAt'] as const
+  $columns = AuthAccessTokenSchema.$columns
+  @column()
+  declare abilities: string
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime | null
+  @column.dateTime()
+  declare expiresAt: DateTime | null
+  @column()
+  declare hash: string
+  @column({ isPrimary: true })
+  declare id: number
+  @column.dateTime()
+  declare lastUsedAt: DateTime | null
+  @column()
+  declare name: string | null
+  @column()
+  declare tokenableId: number
+  @column()
+  declare type: string
+  @column.dateTime({ autoCreate: true, autoUpdate: true })
+  declare updatedAt: DateTime | null
+}
+
+export class EntitlementSchema extends BaseModel {
+  static $columns = ['createdAt', 'creatorId', 'endsAt', 'id', 'kind', 'offerId', 'orderId', 'rentalHours', 'revokeReason', 'revokedAt', 'startBy', 'startsAt', 'subscriptionId', 'updatedAt', 'userId', 'videoId'] as const
+  $columns = EntitlementSchema.$columns
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+  @column()
+  declare creatorId: number | null
+  @column.dateTime()
+  declare endsAt: DateTime | null
+  @column({ isPrimary: true })
+  declare id: bigint | number
+  @column()
+  declare kind: string
+  @column()
+  declare offerId: string | null
+  @column()
+  declare orderId: string | null
+  @column()
+  declare rentalHours: number | null
+  @column()
+  declare revokeReason: string | null
+  @column.dateTime()
+  declare revokedAt: DateTime | null
+  @column.dateTime()
+  declare startBy: DateTime | null
+  @column.dateTime()
+  declare startsAt: DateTime | null
+  @column()
+  declare subscriptionId: bigint | number | null
+  @column.dateTime({ autoCreate: true, autoUpdate: true })
+  declare updatedAt: DateTime
+  @column()
+  declare userId: number
+  @column()
+  declare videoId: string | null
+}
+
 export class InstanceSettingSchema extends BaseModel {
   static $columns = ['key', 'updatedAt', 'value'] as const
   $columns = InstanceSettingSchema.$columns
@@ -102,6 +164,52 @@ export class LedgerEntrySchema extends BaseModel {
   declare userId: number | null
 }
 
+export class OfferVideoSchema extends BaseModel {
+  static $columns = ['offerId', 'position', 'videoId'] as const
+  $columns = OfferVideoSchema.$columns
+  @column({ isPrimary: true })
+  declare offerId: string
+  @column()
+  declare position: number
+  @column()
+  declare videoId: string
+}
+
+export class OfferSchema extends BaseModel {
+  static $columns = ['active', 'createdAt', 'creatorId', 'currency', 'description', 'id', 'kind', 'passDays', 'priceMinor', 'rentalHours', 'scope', 'startWindowDays', 'title', 'updatedAt', 'videoId'] as const
+  $columns = OfferSchema.$columns
+  @column()
+  declare active: boolean
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+  @column()
+  declare creatorId: number
+  @column()
+  declare currency: string
+  @column()
+  declare description: string | null
+  @column({ isPrimary: true })
+  declare id: string
+  @column()
+  declare kind: string
+  @column()
+  declare passDays: number | null
+  @column()
+  declare priceMinor: bigint | number
+  @column()
+  declare rentalHours: number | null
+  @column()
+  declare scope: string
+  @column()
+  declare startWindowDays: number | null
+  @column()
+  declare title: string | null
+  @column.dateTime({ autoCreate: true, autoUpdate: true })
+  declare updatedAt: DateTime
+  @column()
+  declare videoId: string | null
+}
+
 export class OrderReceiptSchema extends BaseModel {
   static $columns = ['createdAt', 'id', 'kind', 'orderId', 'refundedMinor', 'sentAt'] as const
   $columns = OrderReceiptSchema.$columns
@@ -120,7 +228,7 @@ export class OrderReceiptSchema extends BaseModel {
 }
 
 export class OrderSchema extends BaseModel {
-  static $columns = ['amountMinor', 'buyerId', 'checkoutAction', 'checkoutUrl', 'createdAt', 'creatorId', 'creatorPayout', 'currency', 'disputeClosedAt', 'disputeReference', 'disputeStatus', 'disputedAt', 'expiresAt', 'failureReason', 'id', 'paidAt', 'paymentReference', 'payoutAccount', 'platformFeeBps', 'platformFeeMinor', 'provider', 'providerReference', 'refundedAt', 'refundedBy', 'refundedMinor', 'status', 'updatedAt', 'videoId'] as const
+  static $columns = ['amountMinor', 'buyerId', 'checkoutAction', 'checkoutUrl', 'createdAt', 'creatorId', 'creatorPayout', 'currency', 'disputeClosedAt', 'disputeReference', 'disputeStatus', 'disputedAt', 'expiresAt', 'failureReason', 'id', 'offerId', 'offerKind', 'offerScope', 'offerTitle', 'paidAt', 'paymentReference', 'payoutAccount', 'platformFeeBps', 'platformFeeMinor', 'provider', 'providerReference', 'refundedAt', 'refundedBy', 'refundedMinor', 'status', 'updatedAt', 'videoId'] as const
   $columns = OrderSchema.$columns
   @column()
   declare amountMinor: bigint | number
@@ -152,6 +260,14 @@ export class OrderSchema extends BaseModel {
   declare failureReason: string | null
   @column({ isPrimary: true })
   declare id: string
+  @column()
+  declare offerId: string | null
+  @column()
+  declare offerKind: string
+  @column()
+  declare offerScope: string
+  @column()
+  declare offerTitle: string | null
   @column.dateTime()
   declare paidAt: DateTime | null
   @column()
@@ -177,7 +293,7 @@ export class OrderSchema extends BaseModel {
   @column.dateTime({ autoCreate: true, autoUpdate: true })
   declare updatedAt: DateTime
   @column()
-  declare videoId: string
+  declare videoId: string | null
 }
 
 export class PasswordResetTokenSchema extends BaseModel {
@@ -240,8 +356,12 @@ export class PayoutAccountSchema extends BaseModel {
 }
 
 export class PlaybackSessionSchema extends BaseModel {
-  static $columns = ['createdAt', 'deviceId', 'expiresAt', 'forensic', 'id', 'lastSeenAt', 'mediaPurgedAt', 'revokeReason', 'revokedAt', 'userAgent', 'userId', 'videoId', 'watermarkText', 'watermarked'] as const
+  static $columns = ['accessEndsAt', 'accessVia', 'createdAt', 'deviceId', 'expiresAt', 'forensic', 'id', 'lastSeenAt', 'mediaPurgedAt', 'revokeReason', 'revokedAt', 'userAgent', 'userId', 'videoId', 'watermarkText', 'watermarked'] as const
   $columns = PlaybackSessionSchema.$columns
+  @column.dateTime()
+  declare accessEndsAt: DateTime | null
+  @column()
+  declare accessVia: string | null
   @column.dateTime({ autoCreate: true })
   declare createdAt: DateTime
   @column()
@@ -296,6 +416,21 @@ export class PluginStateSchema extends BaseModel {
   declare value: any
 }
 
+export class StagedUploadSchema extends BaseModel {
+  static $columns = ['createdAt', 'id', 'lastWriteAt', 'ownerId', 'size'] as const
+  $columns = StagedUploadSchema.$columns
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+  @column({ isPrimary: true })
+  declare id: string
+  @column.dateTime()
+  declare lastWriteAt: DateTime
+  @column()
+  declare ownerId: number
+  @column()
+  declare size: bigint | number
+}
+
 export class StorageDeletionSchema extends BaseModel {
   static $columns = ['attempts', 'createdAt', 'id', 'lastError', 'nextAttemptAt', 'prefix', 'updatedAt'] as const
   $columns = StorageDeletionSchema.$columns
@@ -313,6 +448,41 @@ export class StorageDeletionSchema extends BaseModel {
   declare prefix: string
   @column.dateTime({ autoCreate: true, autoUpdate: true })
   declare updatedAt: DateTime
+}
+
+export class TranscodeChunkSchema extends BaseModel {
+  static $columns = ['attempts', 'createdAt', 'frameCount', 'generation', 'id', 'index', 'kind', 'lastError', 'plan', 'progress', 'startFrame', 'status', 'updatedAt', 'videoId', 'worker'] as const
+  $columns = TranscodeChunkSchema.$columns
+  @column()
+  declare attempts: number
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+  @column()
+  declare frameCount: number
+  @column()
+  declare generation: number
+  @column({ isPrimary: true })
+  declare id: bigint | number
+  @column()
+  declare index: number
+  @column()
+  declare kind: string
+  @column()
+  declare lastError: string | null
+  @column()
+  declare plan: any
+  @column()
+  declare progress: number
+  @column()
+  declare startFrame: number
+  @column()
+  declare status: string
+  @column.dateTime({ autoCreate: true, autoUpdate: true })
+  declare updatedAt: DateTime
+  @column()
+  declare videoId: string
+  @column()
+  declare worker: string | null
 }
 
 export class UserSchema extends BaseModel {

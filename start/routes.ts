@@ -34,6 +34,8 @@ const LibraryController = () => import('#controllers/library_controller')
 const StudioSalesController = () => import('#controllers/studio_sales_controller')
 const StudioCaptionsController = () => import('#controllers/studio_captions_controller')
 const AllowlistsController = () => import('#controllers/allowlists_controller')
+const ApiVideoSessionsController = () => import('#controllers/api/video_sessions_controller')
+const ApiTokensController = () => import('#controllers/api_tokens_controller')
 
 router.get('/', [VideosController, 'index']).as('home')
 router.get('/videos/:id', [VideosController, 'show']).as('videos.show')
@@ -51,6 +53,14 @@ router.post('/playback/:session/position', [PlaybackController, 'position'])
 router.delete('/playback/:session', [PlaybackController, 'destroy'])
 router.get('/play/:session/*', [PlayController, 'show']).as('play').use(middleware.referrerPolicy({ policy: 'no-referrer' }))
 router.get('/health', [HealthController, 'show']).as('health')
+
+// The JSON API for scripts (personal API tokens; see app/controllers/api).
+router
+  .group(() => {
+    router.get('/videos/:id/session', [ApiVideoSessionsController, 'show']).as('api.videos.session').use(playbackOpenThrottle)
+    router.get('/videos/:id', [ApiVideoSessionsController, 'video']).as('api.videos.show')
+  })
+  .prefix('/api/v1')
 router.get('/currency', [DisplayCurrenciesController, 'update'])
 
 router
@@ -76,6 +86,8 @@ router
     router.post('/account/password', [AccountsController, 'updatePassword'])
     router.post('/account/profile', [AccountsController, 'updateProfile'])
     router.post('/account/creator-application', [AccountsController, 'applyForCreator'])
+    router.post('/account/tokens', [ApiTokensController, 'store'])
+    router.post('/account/tokens/:id/revoke', [ApiTokensController, 'destroy'])
     // Buying: the price is read from the database, never from the form.
     router.post('/videos/:id/checkout', [CheckoutsController, 'store']).as('checkout').use(checkoutThrottle)
     router.get('/orders/:id/complete', [CheckoutsController, 'complete'])

@@ -5,10 +5,15 @@ import app from '@adonisjs/core/services/app'
 import webSessions from '#services/accounts/web_sessions'
 import profiles from '#services/accounts/profiles'
 import { profileValidator } from '#validators/catalog'
+import apiTokens, { API_SCOPES } from '#services/accounts/api_tokens'
 
 export default class AccountsController {
-  async show({ view }: HttpContext) {
-    return view.render('pages/account/show', { creatorApproval: app.config.get('accounts.creatorApproval') })
+  async show({ view, auth }: HttpContext) {
+    return view.render('pages/account/show', {
+      creatorApproval: app.config.get('accounts.creatorApproval'),
+      scopeLabels: API_SCOPES,
+      apiTokens: await apiTokens.list(auth.getUserOrFail()),
+    })
   }
 
   async updatePassword({ request, response, auth, session }: HttpContext) {

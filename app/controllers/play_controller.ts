@@ -1,6 +1,7 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import playback from '#services/playback_service'
 import { writePlaybackReply } from '#services/playback/http_reply'
+import apiTokens from '#services/accounts/api_tokens'
 
 /**
  * GET /play/:session/<path>?exp&sig — playlists and segments of a playback
@@ -16,7 +17,9 @@ export default class PlayController {
     const prefix = `/play/${params.session}/`
     const path = rawPath.startsWith(prefix) ? rawPath.slice(prefix.length) : ''
     const { exp, sig } = request.qs()
-    const reply = await playback.serve({ sessionId: params.session, path, exp, sig, user: auth.user, range: request.header('range') })
+    // A script holds no login cookie: its personal API token (sessions:open) stands for it.
+    const user = auth.user ?? (request.header('authorization') ? (await apiTokens.authenticate({ auth }, 'sessions:open')).user : undefined)
+    const reply = await playback.serve({ sessionId: params.session, path, exp, sig, user, range: request.header('range') })
     return writePlaybackReply(response, reply)
   }
 }

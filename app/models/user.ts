@@ -2,6 +2,7 @@ import { UserSchema } from '#database/schema'
 import hash from '@adonisjs/core/services/hash'
 import { compose } from '@adonisjs/core/helpers'
 import { withAuthFinder } from '@adonisjs/auth/mixins/lucid'
+import { DbAccessTokensProvider } from '@adonisjs/auth/access_tokens'
 import type { HookUser } from '#hooks/hook_names'
 import type { LucidModel } from '@adonisjs/lucid/types/model'
 import { afterDelete, afterSave } from '@adonisjs/lucid/orm'
@@ -16,6 +17,17 @@ const AuthFinder = withAuthFinder(hash, { uids: ['email', 'username'], passwordC
 export default class User extends compose(UserSchema, AuthFinder) {
   declare role: Role
   declare creatorStatus: CreatorStatus
+
+  /**
+   * Personal API tokens (Account → API tokens): `mat_` secrets a user's
+   * scripts send as `Authorization: Bearer`; see app/services/accounts/api_tokens.ts.
+   */
+  static accessTokens = DbAccessTokensProvider.forModel(User, {
+    prefix: 'mat_',
+    table: 'auth_access_tokens',
+    type: 'personal_token',
+    tokenSecretLength: 40,
+  })
 
   /**
    * Web nodes hold this user's playback sessions with the entitlement

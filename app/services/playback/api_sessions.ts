@@ -1,0 +1,62 @@
+import type { HttpContext } from '@adonisjs/core/http'
+import type User from '#models/user'
+import type Video from '#models/video'
+import entitlements from '#services/entitlement_service'
+import playback from '#services/playback_service'
+import playbackConfig from '#config/playback'
+import { PlaybackError } from '#exceptions/playback_error'
+
+/** What /api/v1 answers for an opened session. */
+export interface ApiSession {
+  sessionId: string
+  videoId: string
+  /** Absolute, signed; valid until `urlExpiresAt`, and for this session's user only. */
+  masterUrl: string
+  urlExpiresAt: string
+  /** The session itself (renewed by playing); past it, open a new one. */
+  expiresAt: string
+  watermarked: boolean
+  forensic: boolean
+}
+
+/**
+ * Playback sessions opened from the JSON API (a personal token, a returning
+ * wallet's signature, an x402 payment): the same sessions, entitlement chain
+ * and signed URLs as the player's, answered as JSON with absolute URLs.
+ */
+export class ApiSessionService {
+  async open(input: { user: User; video: Video | null; deviceId: string; userAgent: string; origin: string }): Promise<ApiSession> {
+    const opened = await playback.open(input)
+    return {
+      sessionId: opened.session.id,
+      videoId: opened.session.videoId,
+      masterUrl: input.origin + opened.masterUrl,
+      urlExpiresAt: new Date(Date.now() + playbackConfig.urlTtlSeconds * 1000).toISOString(),
+      expiresAt: opened.session.expiresAt.toISO()!,
+      watermarked: opened.session.watermarked,
+      forensic: opened.session.forensic,
+    }
+  }
+
+  /** A video as a script sees it, with the entitlement chain's answer for `user`. */
+  async describe(user: User, video: Video | null) {
+    const decision = await entitlements.decide(user, video)
+    if (!decision.allowed && decision.reason === 'not_found') throw new PlaybackError('not_found', 404, decision.message)
+    return {
+      id: video!.id,
+      title: video!.title,
+      durationSeconds: video!.durationSeconds,
+      price: { amount: Number(video!.priceMinor), currency: video!.currency },
+      canWatch: decision.allowed,
+      ...(decision.allowed ? { via: decision.via } : { reason: decision.reason, message: decision.message }),
+    }
+  }
+
+  /** The origin the client reached us at, for absolute URLs. */
+  originOf(request: HttpContext['request']) {
+    return `${request.protocol()}://${request.host()}`
+  }
+}
+
+const apiSessions = new ApiSessionService()
+export default apiSessions
