@@ -13,6 +13,7 @@
 |     hls/<rendition>/init.mp4            its init segment
 |     hls/<rendition>/seg_00001.m4s       its media segments
 |     hls/<rendition>/ab/<a|b>/seg_00001.m4s  forensic A/B variants of a segment
+|     chunks/<generation>/<index>/<file>  a chunked transcode's pieces (until joined)
 |   playback/<session>/                   everything of one playback session
 |     <rendition>/wm_00001.ts             just-in-time visible watermark renders
 |
@@ -37,6 +38,15 @@ export const generatedPosterKey = (videoId: string) => `${videoPrefix(videoId)}p
 export const customPosterKey = (videoId: string, extname: 'jpg' | 'png' | 'webp') => `${videoPrefix(videoId)}poster-custom.${extname}`
 export const spriteKey = (videoId: string) => `${videoPrefix(videoId)}sprite.jpg`
 export const spriteVttKey = (videoId: string) => `${videoPrefix(videoId)}sprite.vtt`
+
+/**
+ * The pieces of a segment-parallel transcode (one folder per chunk of one
+ * plan): encoded by any worker, read by the worker that joins them, deleted
+ * once joined. Under the video's prefix, so a deletion takes them too.
+ */
+export const chunkPrefix = (videoId: string) => `${videoPrefix(videoId)}chunks/`
+export const chunkKey = (videoId: string, generation: number, index: number, file: string) =>
+  `${chunkPrefix(videoId)}${generation}/${index}/${file}`
 
 /** The HLS folder stored on a video row; a video that was never transcoded has none. */
 function folder(hlsPrefix: string | null) {
