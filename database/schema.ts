@@ -356,12 +356,8 @@ export class PayoutAccountSchema extends BaseModel {
 }
 
 export class PlaybackSessionSchema extends BaseModel {
-  static $columns = ['accessEndsAt', 'accessVia', 'createdAt', 'deviceId', 'expiresAt', 'forensic', 'id', 'lastSeenAt', 'mediaPurgedAt', 'revokeReason', 'revokedAt', 'userAgent', 'userId', 'videoId', 'watermarkText', 'watermarked'] as const
+  static $columns = ['createdAt', 'deviceId', 'expiresAt', 'forensic', 'id', 'lastSeenAt', 'mediaPurgedAt', 'revokeReason', 'revokedAt', 'userAgent', 'userId', 'videoId', 'watermarkText', 'watermarked'] as const
   $columns = PlaybackSessionSchema.$columns
-  @column.dateTime()
-  declare accessEndsAt: DateTime | null
-  @column()
-  declare accessVia: string | null
   @column.dateTime({ autoCreate: true })
   declare createdAt: DateTime
   @column()

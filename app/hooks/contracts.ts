@@ -4,6 +4,7 @@
 | come with the media, commerce and playback work, as plugins.
 */
 import type { Readable } from 'node:stream'
+import type { DataStore, KvStore } from '@tus/utils'
 
 /* ---------------------------------------------------------------- storage */
 
@@ -52,6 +53,32 @@ export interface StorageBackend {
   list(prefix: string): AsyncIterable<StoredObjectHead>
   /** Optional health probe shown to admins. */
   health?(): Promise<PluginHealth>
+  /**
+   * Optional: where resumable (tus) uploads wait until they are complete, in
+   * a place every web node reaches, so that any chunk of an upload may land
+   * on any node (S3: multipart uploads in the bucket). Without it, the core
+   * stages uploads in its shared upload folder (UPLOAD_TMP_DIR).
+   */
+  uploadStore?(options: UploadStoreOptions): UploadStore
+}
+
+/** What the core hands a backend that stages uploads (see `StorageBackend.uploadStore`). */
+export interface UploadStoreOptions {
+  /** Unfinished uploads older than this are deleted by the core (`DataStore.remove`). */
+  expirationPeriodInMilliseconds: number
+  /** A cache every web node shares (Redis), for the store's per-upload metadata. */
+  cache: KvStore<any>
+}
+
+export interface UploadStore {
+  /**
+   * A tus data store (e.g. `@tus/s3-store`'s `S3Store`); its ids are
+   * `idPrefix` + a random hex id. `read` streams a complete upload, once,
+   * to the node that checks it.
+   */
+  datastore: DataStore & { read(id: string): Readable | Promise<Readable> }
+  /** Prefixed to upload ids inside the store (an S3 key prefix such as "tus-uploads/"); never in URLs. */
+  idPrefix?: string
 }
 
 /** The object does not exist. Backends throw it from `get`. */
@@ -88,7 +115,17 @@ export interface Money {
  */
 export interface CheckoutOrder {
   orderId: string
+  /**
+   * What is sold, as an opaque reference and a title a buyer reads on the
+   * provider's page ("My film", "48-hour rental: My film", "All of @ann for
+   * 30 days"). A provider never needs to know whether it is a video, a
+   * rental, a bundle or a pass.
+   */
+  itemId: string
+  itemTitle: string
+  /** Same as `itemId` (kept for plugins written before offers). */
   videoId: string
+  /** Same as `itemTitle` (kept for plugins written before offers). */
   videoTitle: string
   buyer: { id: number; email: string; username: string }
   creator: {

@@ -4,6 +4,17 @@
 | plugin docs are checked against it.
 */
 
+/** What `purchase:*` actions carry: the order, what it sold, and to whom. */
+export interface PurchaseHookPayload {
+  orderId: string
+  videoId: string | null
+  offerId: string | null
+  offerKind: 'purchase' | 'rental' | 'pass' | 'membership'
+  offerScope: 'video' | 'bundle' | 'creator'
+  buyerId: number
+  provider: string
+}
+
 export interface HookUser {
   id: number
   username: string
@@ -23,8 +34,9 @@ export interface ActionHooks {
   'video:uploaded': { videoId: string | number; ownerId: number }
   'video:ready': { videoId: string | number; ownerId: number }
   'video:failed': { videoId: string | number; ownerId: number; error: string }
-  'purchase:completed': { orderId: string; videoId: string | number; buyerId: number; provider: string }
-  'purchase:refunded': { orderId: string; videoId: string | number; buyerId: number; provider: string }
+  /** `videoId` is null for what is not about one video (a bundle, a pass, a membership): `offerKind`/`offerScope` say what was sold. */
+  'purchase:completed': PurchaseHookPayload
+  'purchase:refunded': PurchaseHookPayload
   'playback:started': { sessionId: string; videoId: string | number; userId: number }
   'demo:seeded': { users: Array<{ id: number; username: string; role: string }> }
 }

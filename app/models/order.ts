@@ -4,6 +4,7 @@ import type { BelongsTo, HasMany } from '@adonisjs/lucid/types/relations'
 import User from '#models/user'
 import Video from '#models/video'
 import LedgerEntry from '#models/ledger_entry'
+import Offer, { type OfferKind, type OfferScope } from '#models/offer'
 import { bigintAsNumber, asJson } from '#models/column_types'
 
 /**
@@ -15,7 +16,13 @@ export type OrderStatus = (typeof ORDER_STATUSES)[number]
 export type CreatorPayout = 'direct' | 'owed'
 export type DisputeStatus = 'open' | 'won' | 'lost'
 
-/** One attempt of a viewer to buy one video through one provider. */
+/**
+ * One attempt of a viewer to buy something through one provider: a video
+ * (its buy price; `offerId` null) or an offer (a rental, a bundle, a pass,
+ * a membership's invoice). `offerKind`/`offerScope`/`offerTitle` are what was
+ * sold, kept as sold for receipts and reports; `videoId` is null for offers
+ * that are not about one video.
+ */
 export default class Order extends OrderSchema {
   static table = 'orders'
   static selfAssignPrimaryKey = true
@@ -23,6 +30,8 @@ export default class Order extends OrderSchema {
   declare status: OrderStatus
   declare creatorPayout: CreatorPayout
   declare disputeStatus: DisputeStatus | null
+  declare offerKind: OfferKind
+  declare offerScope: OfferScope
 
   /** bigint in the database; prices fit a JS number (capped by PRICE_CAP). */
   @column({ consume: bigintAsNumber })
@@ -47,8 +56,16 @@ export default class Order extends OrderSchema {
   @belongsTo(() => Video)
   declare video: BelongsTo<typeof Video>
 
+  @belongsTo(() => Offer)
+  declare offer: BelongsTo<typeof Offer>
+
   @hasMany(() => LedgerEntry)
   declare ledgerEntries: HasMany<typeof LedgerEntry>
+
+  /** A video bought forever at its own price (not a rental, a bundle, a pass...). */
+  get isVideoPurchase() {
+    return this.offerKind === 'purchase' && this.offerScope === 'video'
+  }
 
   get isPaid() {
     return this.status === 'paid'

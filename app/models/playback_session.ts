@@ -7,6 +7,11 @@ import Video from '#models/video'
 import { sessionPrefix } from '#services/media/storage_keys'
 
 export type RevokeReason = 'logout' | 'replaced' | 'takedown' | 'refund' | 'dispute' | 'ban' | 'revoked' | 'ended' | 'entitlement'
+  /** What granted the session ran out (a rental, a pass, a membership). */
+  | 'rental_ended'
+  | 'pass_ended'
+  | 'membership_ended'
+  | 'access_ended'
 
 export default class PlaybackSession extends PlaybackSessionSchema {
   static table = 'playback_sessions'
@@ -22,6 +27,11 @@ export default class PlaybackSession extends PlaybackSessionSchema {
 
   get isRevoked() {
     return this.revokedAt !== null
+  }
+
+  /** The rental or pass that granted it has ended (the chain is asked again). */
+  get accessHasEnded() {
+    return this.accessEndsAt !== null && this.accessEndsAt <= DateTime.now()
   }
 
   get isExpired() {

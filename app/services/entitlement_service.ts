@@ -1,15 +1,22 @@
+import type { DateTime } from 'luxon'
 import type { EntitlementSource } from '#hooks/contracts'
 import type User from '#models/user'
 import type Video from '#models/video'
 import logger from '@adonisjs/core/services/logger'
 import db from '@adonisjs/lucid/services/db'
 import plugins from '#services/plugins'
+import grants from '#services/commerce/grants'
 import { PlaybackError } from '#exceptions/playback_error'
 
 export type EntitlementDenial = 'not_found' | 'login_required' | 'not_ready' | 'taken_down' | 'payment_required' | 'archived' | 'banned'
 
 export type EntitlementDecision =
-  | { allowed: true; via: string }
+  /**
+   * `via`: the source that granted (`purchase`, `rental`, `pass`, `membership`
+   * for what the viewer holds); `endsAt`: when that access ends (a rental, a
+   * pass), null or absent when it does not.
+   */
+  | { allowed: true; via: string; endsAt?: DateTime | null }
   | { allowed: false; reason: EntitlementDenial; status: number; message: string }
 
 const deny = (reason: EntitlementDenial, status: number, message: string): EntitlementDecision => ({
@@ -37,19 +44,15 @@ const CORE_SOURCES: EntitlementSource[] = [
     label: 'On the video\'s allowlist',
     grants: ({ user, video }) => exists(db.from('allowlist_entries').where({ video_id: video.id, user_id: user.id })),
   },
-  {
-    id: 'purchase',
-    label: 'Bought the video',
-    grants: ({ user, video }) =>
-      exists(db.from('orders').where({ video_id: video.id, buyer_id: user.id, status: 'paid' })),
-  },
 ]
 
 /**
  * The entitlement chain: may this user watch this video now? Asked when a
  * playback session opens and again on every playlist and segment request.
  * Plugins add reasons to watch through the kernel's `entitlements` registry;
- * they are asked after the core's own (owner, admin, free, allowlist, purchase).
+ * they are asked after the core's own (owner, admin, free, allowlist, then
+ * what the viewer holds: a purchase, a bundle, a rental, a pass, a
+ * membership, each with its window).
  * An archived video keeps every source but the offers (free): buyers, the
  * allowlist, the owner, admins and plugin grants still play it.
  */
@@ -58,7 +61,11 @@ export class EntitlementService {
     return [...CORE_SOURCES, ...plugins.entitlements.all()]
   }
 
-  async decide(user: User | undefined, video: Video | null): Promise<EntitlementDecision> {
+  /**
+   * `startRental`: this is a first play (a playback session opening), so a
+   * rental not started yet starts its clock now.
+   */
+  async decide(user: User | undefined, video: Video | null, options: { startRental?: boolean } = {}): Promise<EntitlementDecision> {
     if (!video) return deny('not_found', 404, 'There is no such video')
     const manager = !!user && (user.isAdmin || user.id === video.ownerId)
     // Strangers learn nothing about drafts and unfinished videos.
@@ -74,7 +81,13 @@ export class EntitlementService {
       user: { id: user.id, username: user.username, role: user.role },
       video: { id: video.id, ownerId: video.ownerId, priceMinor: video.priceMinor, currency: video.currency },
     }
-    for (const source of this.sources()) {
+    const sources = this.sources()
+    for (const [index, source] of sources.entries()) {
+      // What the viewer holds is asked after the core's own sources and before the plugins'.
+      if (index === CORE_SOURCES.length) {
+        const held = await this.#held(user, video, options.startRental === true)
+        if (held) return held
+      }
       if (video.isArchived && OFFERS.has(source.id)) continue
       try {
         if ((await source.grants(request)) === true) return { allowed: true, via: source.id }
@@ -83,14 +96,31 @@ export class EntitlementService {
         logger.error({ err: error, source: source.id }, 'entitlement source failed')
       }
     }
+    if (sources.length === CORE_SOURCES.length) {
+      const held = await this.#held(user, video, options.startRental === true)
+      if (held) return held
+    }
     // Archived: whoever holds it keeps watching (above); nobody new may buy it.
     if (video.isArchived) return deny('archived', 403, 'The creator archived this video: it is no longer for sale')
     return deny('payment_required', 402, 'Buy this video to watch it')
   }
 
+  async #held(user: User, video: Video, startRental: boolean): Promise<EntitlementDecision | null> {
+    try {
+      let holding = await grants.heldFor(user.id, video)
+      if (!holding) return null
+      // A rental not started grants a first play, which starts it; anything else (a page asking) leaves it waiting.
+      if (holding.unstarted && startRental) holding = await grants.startRental(holding)
+      return holding.endsAt ? { allowed: true, via: holding.kind, endsAt: holding.endsAt } : { allowed: true, via: holding.kind }
+    } catch (error) {
+      logger.error({ err: error, source: 'held' }, 'entitlement source failed')
+      return null
+    }
+  }
+
   /** The chain's answer as a playback refusal: throws unless the user may watch. */
-  async authorize(user: User | undefined, video: Video | null) {
-    const decision = await this.decide(user, video)
+  async authorize(user: User | undefined, video: Video | null, options: { startRental?: boolean } = {}) {
+    const decision = await this.decide(user, video, options)
     if (!decision.allowed) throw new PlaybackError(decision.reason, decision.status, decision.message)
     return video!
   }

@@ -23,6 +23,14 @@ import { decideProtection } from '#services/watermark/admission'
 import watermarks from '#services/watermark/just_in_time'
 import playbackCache from '#services/playback/session_cache'
 
+/** Why a session ended when what granted it ran out, in the player's words. */
+export function accessEndedReason(via: string | null): { reason: RevokeReason; message: string } {
+  if (via === 'rental') return { reason: 'rental_ended', message: 'Your rental ended' }
+  if (via === 'pass') return { reason: 'pass_ended', message: 'Your pass ended' }
+  if (via === 'membership') return { reason: 'membership_ended', message: 'Your membership ended' }
+  return { reason: 'access_ended', message: 'Your access to this video ended' }
+}
+
 /** Keys derived from APP_KEY, one per purpose. */
 const derive = (purpose: string) => createHmac('sha256', env.get('APP_KEY').release()).update(purpose).digest()
 
@@ -173,7 +181,10 @@ export class PlaybackService {
 
   async open(input: { user: User; video: Video | null; deviceId: string; userAgent: string }): Promise<OpenedSession> {
     const { user, deviceId } = input
-    const video = await entitlements.authorize(user, input.video)
+    // Opening a session is a first play: a rental not started starts its clock here.
+    const access = await entitlements.decide(user, input.video, { startRental: true })
+    if (!access.allowed) throw new PlaybackError(access.reason, access.status, access.message)
+    const video = input.video!
     const { watermarked, forensic } = await decideProtection(video)
 
     const now = DateTime.now()
@@ -213,6 +224,8 @@ export class PlaybackService {
         watermarkText: null,
         expiresAt: now.plus({ minutes: playbackConfig.sessionTtlMinutes }),
         lastSeenAt: now,
+        accessVia: access.via,
+        accessEndsAt: access.endsAt ?? null,
       })
       // Forensic sessions get it too: the player draws it as a deterrent.
       if (watermarked || forensic) {
@@ -291,7 +304,44 @@ export class PlaybackService {
     if (session.userId !== user.id) throw new PlaybackError('not_your_session', 403, 'This playback session belongs to someone else')
     if (session.isRevoked) throw new PlaybackError('session_revoked', 403, 'This playback session was ended')
     if (session.isExpired) throw new PlaybackError('session_expired', 410, 'This playback session has expired')
+    if (session.accessHasEnded) await this.#recheckAccess(session, user)
     return session
+  }
+
+  /**
+   * The rental, pass or membership that opened a session ran out: if the
+   * viewer still may watch (they bought it since, a membership renewed) the
+   * session goes on with its new window; otherwise it ends, the player is
+   * told why, and this request is refused.
+   */
+  async #recheckAccess(session: PlaybackSession, user: User) {
+    const access = await entitlements.decide(user, await Video.find(session.videoId))
+    if (access.allowed) {
+      session.merge({ accessVia: access.via, accessEndsAt: access.endsAt ?? null })
+      await PlaybackSession.query().where('id', session.id).update({ accessVia: access.via, accessEndsAt: access.endsAt?.toSQL() ?? null })
+      return
+    }
+    const ended = accessEndedReason(session.accessVia)
+    await this.revoke({ sessionId: session.id }, ended.reason)
+    throw new PlaybackError(ended.reason, 403, ended.message)
+  }
+
+  /** Sessions whose access ran out while nobody asked (a paused player): ended, and their players told (a worker chore). */
+  async endRunOutAccess(limit = 500) {
+    const due = await PlaybackSession.query()
+      .whereNull('revokedAt')
+      .where('expiresAt', '>', DateTime.now().toSQL()!)
+      .where('accessEndsAt', '<=', DateTime.now().toSQL()!)
+      .preload('user')
+      .limit(limit)
+    for (const session of due) {
+      try {
+        await this.#recheckAccess(session, session.user)
+      } catch (error) {
+        if (!(error instanceof PlaybackError)) throw error
+      }
+    }
+    return due.length
   }
 
   /** Ends sessions at once: their URLs stop working on the next request. */

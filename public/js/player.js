@@ -110,6 +110,10 @@ function startPlayer(root) {
       ban: 'Playback was stopped: this account is banned.',
       takedown: 'Playback was stopped: this video was taken down.',
       refund: 'Playback was stopped: this purchase was refunded.',
+      rental_ended: 'Your rental ended. Rent it again or buy it to keep watching.',
+      pass_ended: 'Your pass ended. Buy a new pass or this video to keep watching.',
+      membership_ended: 'Your membership ended. Renew it to keep watching.',
+      access_ended: 'Your access to this video ended.',
     }
     resumePrompt.hidden = true
     delete root.dataset.resume
@@ -267,7 +271,7 @@ function startPlayer(root) {
       })
       .catch(() => {})
   }
-  const STOP_REASONS = { ban: true, takedown: true, refund: true }
+  const STOP_REASONS = { ban: true, takedown: true, refund: true, rental_ended: true, pass_ended: true, membership_ended: true, access_ended: true }
 
   /** A fresh signed URL for a URL of the session about to expire (or expired). */
   async function renewUrl(url) {

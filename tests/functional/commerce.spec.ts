@@ -117,7 +117,7 @@ test.group('Commerce: buying with Stripe', (group) => {
     const { client: admin } = await loggedIn('root', 'admin')
     const page = await admin.get('/admin/orders')
     const listed = page.text.slice(page.text.indexOf('id="unmatched"'))
-    assert.include(listed, 'paid twice: the buyer already owns this video')
+    assert.include(listed, 'paid twice: the buyer already holds this')
     assert.include(listed, byTransfer.id)
     assert.isTrue((await entitlements.decide(viewer, video)).allowed)
   })

@@ -266,9 +266,12 @@ export function paymentProviderContract(name: string, setup: () => Promise<Payme
 function sampleOrder(price: Money): CheckoutOrder {
   const orderId = randomUUID()
   const base = 'http://127.0.0.1:3333'
+  const itemId = randomUUID()
   return {
     orderId,
-    videoId: randomUUID(),
+    itemId,
+    itemTitle: 'Contract test film',
+    videoId: itemId,
     videoTitle: 'Contract test film',
     buyer: { id: 1, email: 'buyer@example.com', username: 'buyer' },
     creator: { id: 2, username: 'maker', payoutAccount: null },

@@ -6,7 +6,10 @@ import commerce from '#config/commerce'
 import { appUrl } from '#config/app'
 import Order from '#models/order'
 import Video from '#models/video'
-import type User from '#models/user'
+import User from '#models/user'
+import type { OfferKind, OfferScope } from '#models/offer'
+import offers, { describeOffer } from '#services/commerce/offers'
+import grants from '#services/commerce/grants'
 import plugins from '#services/plugins'
 import entitlements from '#services/entitlement_service'
 import payoutAccounts from '#services/payout_account_service'
@@ -16,13 +19,27 @@ import { platformFeeFor } from '#services/commerce/ledger'
 import { CommerceError } from '#exceptions/commerce_error'
 import { PaymentProviderError, type Money, type PaymentProvider } from '#hooks/contracts'
 
-/** Advisory lock namespace: one checkout at a time per buyer and video. */
+/** Advisory lock namespace: one checkout at a time per buyer and thing sold. */
 const CHECKOUT_LOCK = 7402
 
 /** The provider's own order lifetime when it gives a valid one (bank transfers take days), else ORDER_TTL_MINUTES. */
 function checkoutLifetimeOf(provider: PaymentProvider) {
   const minutes = provider.checkoutLifetimeMinutes
   return Number.isSafeInteger(minutes) && minutes! > 0 ? minutes! : commerce.orderTtlMinutes
+}
+
+/** Access that runs out: holding it is no reason not to buy for good. */
+const TIME_LIMITED = new Set(['rental', 'pass', 'membership'])
+
+/** What an order sells, resolved from a video's buy price or an offer. */
+interface SaleItem {
+  offerId: string | null
+  kind: OfferKind
+  scope: OfferScope
+  videoId: string | null
+  creatorId: number
+  title: string
+  price: Money
 }
 
 /** What a video costs a viewer and how a purchase starts: orders are made here, pending. */
@@ -50,47 +67,111 @@ export class CheckoutService {
   }
 
   /**
-   * Starts (or resumes) a checkout of `videoId` by `buyer` through a provider.
-   * Refuses what cannot be bought: unknown or unpublished videos, one's own,
-   * one already owned or otherwise watchable, a currency the provider lacks.
+   * Starts (or resumes) a checkout of `videoId` at its buy price by `buyer`
+   * through a provider. Refuses what cannot be bought: unknown or
+   * unpublished videos, one's own, one already owned or otherwise watchable
+   * for good (one rented or held through a pass may be bought), a currency
+   * the provider lacks.
    */
   async checkout(buyer: User, videoId: string, providerId: string): Promise<Order> {
-    const provider = plugins.payments.get(providerId)
-    if (!provider) throw new CommerceError('unknown_provider', 422, 'This payment method is not available')
-    if (buyer.bannedAt) throw new CommerceError('account_banned', 403, 'Your account is banned')
+    const provider = this.#provider(buyer, providerId)
     const video = isUuid(videoId) ? await Video.find(videoId) : null
     if (!video || !video.isPublic) throw new CommerceError('not_for_sale', 404, 'There is no such video for sale')
     if (video.ownerId === buyer.id) throw new CommerceError('own_video', 409, 'You cannot buy your own video')
-    const access = await entitlements.decide(buyer, video)
-    if (access.allowed) {
-      throw access.via === 'purchase'
-        ? new CommerceError('already_owned', 409, 'You already own this video')
-        : new CommerceError('already_allowed', 409, 'You can already watch this video without paying')
-    }
-    if (access.reason !== 'payment_required') throw new CommerceError(access.reason, access.status, access.message)
-
+    await this.#refuseIfWatchableForGood(buyer, video)
     const price = await this.priceOf(video, buyer)
     if (price.amount <= 0) throw new CommerceError('free', 409, 'This video is free')
+    return this.#start(buyer, provider, {
+      offerId: null,
+      kind: 'purchase',
+      scope: 'video',
+      videoId: video.id,
+      creatorId: video.ownerId,
+      title: video.title,
+      price,
+    })
+  }
+
+  /**
+   * Starts (or resumes) a checkout of an offer: a rental, a bundle, a pass.
+   * Refuses renting what one owns (or still rents), a bundle bought already,
+   * a pass still running, and one's own offers. Memberships have their own
+   * checkout (a subscription).
+   */
+  async checkoutOffer(buyer: User, offerId: string, providerId: string): Promise<Order> {
+    const provider = this.#provider(buyer, providerId)
+    const offer = await offers.findLive(offerId)
+    if (!offer || offer.kind === 'membership') throw new CommerceError('not_for_sale', 404, 'There is no such offer for sale')
+    if (offer.creatorId === buyer.id) throw new CommerceError('own_video', 409, 'You cannot buy your own offer')
+    if (offer.creator.bannedAt) throw new CommerceError('not_for_sale', 404, 'There is no such offer for sale')
+    const video = offer.scope === 'video' ? offer.video : null
+    if (offer.scope === 'video' && (!video || !video.isPublic)) throw new CommerceError('not_for_sale', 404, 'There is no such video for sale')
+    if (offer.scope === 'bundle' && !offer.videos.some((v) => v.isPublic)) {
+      throw new CommerceError('not_for_sale', 404, 'This bundle has no video for sale')
+    }
+    if (video) await this.#refuseIfWatchableForGood(buyer, video)
+    const held = await grants.heldOffer(buyer.id, offer)
+    if (held) throw new CommerceError(held.code, 409, held.message)
+    if (offer.priceMinor <= 0) throw new CommerceError('free', 409, 'This offer is free')
+    return this.#start(buyer, provider, {
+      offerId: offer.id,
+      kind: offer.kind,
+      scope: offer.scope,
+      videoId: video?.id ?? null,
+      creatorId: offer.creatorId,
+      title: describeOffer(offer, video?.title),
+      price: { amount: offer.priceMinor, currency: offer.currency },
+    })
+  }
+
+  #provider(buyer: User, providerId: string) {
+    const provider = plugins.payments.get(providerId)
+    if (!provider) throw new CommerceError('unknown_provider', 422, 'This payment method is not available')
+    if (buyer.bannedAt) throw new CommerceError('account_banned', 403, 'Your account is banned')
+    return provider
+  }
+
+  /** One may not pay for what one can already watch for good (owned, allowed, free); a rental or a pass is no reason not to buy. */
+  async #refuseIfWatchableForGood(buyer: User, video: Video) {
+    const access = await entitlements.decide(buyer, video)
+    if (access.allowed) {
+      if (access.via === 'purchase') throw new CommerceError('already_owned', 409, 'You already own this video')
+      if (!TIME_LIMITED.has(access.via)) throw new CommerceError('already_allowed', 409, 'You can already watch this video without paying')
+      return
+    }
+    if (access.reason !== 'payment_required') throw new CommerceError(access.reason, access.status, access.message)
+  }
+
+  /** Makes the pending order (or finds the open one) and asks the provider to start the payment. */
+  async #start(buyer: User, provider: PaymentProvider, item: SaleItem): Promise<Order> {
+    const { price } = item
     if (!provider.currencies.includes(price.currency)) {
       throw new CommerceError('currency_unsupported', 422, `${provider.label} cannot charge in ${price.currency}`)
     }
-    const payoutAccount = await payoutAccounts.get(provider.id, video.ownerId)
+    const payoutAccount = await payoutAccounts.get(provider.id, item.creatorId)
     const direct = !!payoutAccount?.ready
+    const itemKey = item.offerId ?? item.videoId!
 
     const order = await db.transaction(async (trx) => {
-      await trx.rawQuery('SELECT pg_advisory_xact_lock(?, hashtext(?))', [CHECKOUT_LOCK, `${buyer.id}:${video.id}`])
-      const owned = await Order.query({ client: trx }).where({ buyerId: buyer.id, videoId: video.id }).whereIn('status', ['paid', 'disputed']).first()
-      if (owned?.status === 'disputed') {
-        throw new CommerceError(
-          'payment_disputed',
-          409,
-          'Your bank is disputing your payment for this video: access comes back if the dispute is settled in the seller’s favour'
-        )
+      await trx.rawQuery('SELECT pg_advisory_xact_lock(?, hashtext(?))', [CHECKOUT_LOCK, `${buyer.id}:${itemKey}`])
+      if (item.kind === 'purchase' && item.scope === 'video') {
+        const owned = await Order.query({ client: trx })
+          .where({ buyerId: buyer.id, videoId: item.videoId!, offerKind: 'purchase', offerScope: 'video' })
+          .whereIn('status', ['paid', 'disputed'])
+          .first()
+        if (owned?.status === 'disputed') {
+          throw new CommerceError(
+            'payment_disputed',
+            409,
+            'Your bank is disputing your payment for this video: access comes back if the dispute is settled in the seller’s favour'
+          )
+        }
+        if (owned) throw new CommerceError('already_owned', 409, 'You already own this video')
       }
-      if (owned) throw new CommerceError('already_owned', 409, 'You already own this video')
       // Pressing Buy twice resumes the open checkout instead of making a second one.
       const open = await Order.query({ client: trx })
-        .where({ buyerId: buyer.id, videoId: video.id, provider: provider.id, status: 'pending' })
+        .where({ buyerId: buyer.id, provider: provider.id, status: 'pending', offerKind: item.kind, offerScope: item.scope })
+        .where((q) => (item.offerId ? q.where('offerId', item.offerId) : q.where('videoId', item.videoId!).whereNull('offerId')))
         .where('expiresAt', '>', DateTime.now().plus({ minutes: 5 }).toSQL()!)
         .where({ amountMinor: price.amount, currency: price.currency })
         .where((q) => q.whereNotNull('checkoutUrl').orWhereNotNull('checkoutAction'))
@@ -100,9 +181,13 @@ export class CheckoutService {
       return Order.create(
         {
           id: randomUUID(),
-          videoId: video.id,
+          videoId: item.videoId,
+          offerId: item.offerId,
+          offerKind: item.kind,
+          offerScope: item.scope,
+          offerTitle: item.title.slice(0, 200),
           buyerId: buyer.id,
-          creatorId: video.ownerId,
+          creatorId: item.creatorId,
           provider: provider.id,
           status: 'pending',
           amountMinor: price.amount,
@@ -118,14 +203,16 @@ export class CheckoutService {
     })
     if (order.checkoutUrl || order.checkoutAction) return order
 
-    await video.load('owner')
+    const creator = await User.findOrFail(item.creatorId)
     try {
       const started = await provider.createCheckout({
         orderId: order.id,
-        videoId: video.id,
-        videoTitle: video.title,
+        itemId: itemKey,
+        itemTitle: item.title,
+        videoId: itemKey,
+        videoTitle: item.title,
         buyer: { id: buyer.id, email: buyer.email, username: buyer.username },
-        creator: { id: video.ownerId, username: video.owner.username, payoutAccount: order.payoutAccount },
+        creator: { id: item.creatorId, username: creator.username, payoutAccount: order.payoutAccount },
         price,
         platformFee: { amount: order.platformFeeMinor, currency: order.currency },
         platformFeeBps: order.platformFeeBps,

@@ -2,7 +2,7 @@ import { DateTime } from 'luxon'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type Order from '#models/order'
 import plugins from '#services/plugins'
-import { endAccess, giveBack, reportedMinor, writeLedger, type AfterCommit } from '#services/commerce/order_state'
+import { endAccess, giveBack, purchasePayload, reportedMinor, writeLedger, type AfterCommit } from '#services/commerce/order_state'
 import { outcome, type AppliedEvent } from '#services/commerce/event_outcomes'
 import type { VerifiedPaymentEvent } from '#hooks/contracts'
 
@@ -84,7 +84,7 @@ export class DisputeService {
     await order.useTransaction(trx).save()
     if (hadAccess) after.push(() => endAccess(order, 'dispute'))
     after.push(() =>
-      plugins.hooks.doAction('purchase:refunded', { orderId: order.id, videoId: order.videoId, buyerId: order.buyerId, provider: order.provider })
+      plugins.hooks.doAction('purchase:refunded', purchasePayload(order))
     )
     const feeNote = event.providerFee && fee === 0 && event.providerFee.amount > 0 ? ` (its fee in ${event.providerFee.currency} is not in this order's currency: not booked)` : ''
     return outcome('applied', `dispute lost: ${disputed} ${order.currency} went back to the buyer, dispute fee ${fee}${feeNote}`, order.id)

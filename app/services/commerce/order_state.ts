@@ -4,7 +4,8 @@ import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type Order from '#models/order'
 import LedgerEntry from '#models/ledger_entry'
 import Video from '#models/video'
-import type User from '#models/user'
+import User from '#models/user'
+import PlaybackSession from '#models/playback_session'
 import plugins from '#services/plugins'
 import playback from '#services/playback_service'
 import entitlements from '#services/entitlement_service'
@@ -12,6 +13,8 @@ import { givenBackLines, splitPayment, type LedgerLine } from '#services/commerc
 import receipts from '#services/commerce/receipts'
 import type { RevokeReason } from '#models/playback_session'
 import type { Money } from '#hooks/contracts'
+import type { PurchaseHookPayload } from '#hooks/hook_names'
+import grants from '#services/commerce/grants'
 
 /**
  * The order state machine's transitions and the ledger lines each writes.
@@ -82,6 +85,7 @@ export async function markPaid(
         payout: order.creatorPayout,
       })
   await writeLedger(trx, order, 'payment', lines)
+  await grants.grantFor(trx, order)
   order.merge({
     paidAt: DateTime.now(),
     paymentReference: input.paymentReference?.slice(0, 255) ?? order.paymentReference,
@@ -136,29 +140,46 @@ export async function markRefunded(
   if (hadAccess) after.push(() => endAccess(order, 'refund'))
   if (wasPurchase) {
     await receipts.record(trx, order, 'refund', after)
-    after.push(() =>
-      plugins.hooks.doAction('purchase:refunded', {
-        orderId: order.id,
-        videoId: order.videoId,
-        buyerId: order.buyerId,
-        provider: order.provider,
-      })
-    )
+    after.push(() => plugins.hooks.doAction('purchase:refunded', purchasePayload(order)))
+  }
+}
+
+/** What the `purchase:*` hooks say of an order. */
+export function purchasePayload(order: Order): PurchaseHookPayload {
+  return {
+    orderId: order.id,
+    videoId: order.videoId,
+    offerId: order.offerId,
+    offerKind: order.offerKind,
+    offerScope: order.offerScope,
+    buyerId: order.buyerId,
+    provider: order.provider,
   }
 }
 
 export async function afterPaid(order: Order) {
-  await plugins.hooks.doAction('purchase:completed', {
-    orderId: order.id,
-    videoId: order.videoId,
-    buyerId: order.buyerId,
-    provider: order.provider,
-  })
+  await plugins.hooks.doAction('purchase:completed', purchasePayload(order))
 }
 
-/** Ends the buyer's playback sessions of the order's video, unless they may still watch another way (the allowlist). */
+/**
+ * Ends the buyer's open playback sessions that the order granted: each of
+ * their live sessions is asked again, and those they may no longer watch
+ * another way (they own it, the allowlist, a pass) end. An order for a
+ * bundle or a pass reaches many videos, so no video is assumed.
+ */
 export async function endAccess(order: Order, reason: RevokeReason) {
-  const [video, buyer] = await Promise.all([Video.find(order.videoId), order.related('buyer').query().first()])
-  const access = buyer && video ? await entitlements.decide(buyer, video) : null
-  if (!access?.allowed) await playback.revoke({ userId: order.buyerId, videoId: order.videoId }, reason)
+  const buyer = await User.find(order.buyerId)
+  if (!buyer) return
+  const live = await PlaybackSession.query()
+    .where('userId', buyer.id)
+    .whereNull('revokedAt')
+    .where('expiresAt', '>', DateTime.now().toSQL()!)
+    .if(order.videoId, (query) => query.where('videoId', order.videoId!))
+    .select('id', 'videoId')
+  const videos = new Map<string, Video | null>()
+  for (const session of live) {
+    if (!videos.has(session.videoId)) videos.set(session.videoId, await Video.find(session.videoId))
+    const access = await entitlements.decide(buyer, videos.get(session.videoId)!)
+    if (!access.allowed) await playback.revoke({ sessionId: session.id }, reason)
+  }
 }

@@ -9,6 +9,7 @@ import disputes from '#services/commerce/disputes'
 import receipts from '#services/commerce/receipts'
 import { outcome as result, type AppliedEvent, type EventResult } from '#services/commerce/event_outcomes'
 import { refundAtProvider } from '#services/commerce/refunds'
+import grants from '#services/commerce/grants'
 import { type Money, PAYMENT_EVENT_TYPES, type VerifiedPaymentEvent } from '#hooks/contracts'
 
 export type { EventOutcome, EventResult } from '#services/commerce/event_outcomes'
@@ -102,17 +103,14 @@ export class PaymentEventService {
         const providerFeeMinor = Number.isSafeInteger(fee) && fee > 0 ? Math.min(fee, order.amountMinor) : 0
         const split = event.split ? paidSplit(event.split, order.amountMinor - providerFeeMinor) : undefined
         if (split === null) return result('rejected', 'the split the provider reports does not add up to the amount paid', order.id)
-        const earlier = await Order.query({ client: trx })
-          .where({ buyerId: order.buyerId, videoId: order.videoId })
-          .whereIn('status', ['paid', 'disputed'])
-          .whereNot('id', order.id)
-          .first()
+        const earlierId = await grants.duplicateOf(trx, order)
+        const earlier = earlierId ? await Order.query({ client: trx }).where('id', earlierId).first() : null
         const provider = plugins.payments.get(order.provider)
         if (earlier && !provider?.refund) {
           // Paid twice, through a provider that cannot give money back (a bank
           // transfer, a wallet): the buyer keeps the first purchase and an
           // admin returns this payment by hand; it is listed for them.
-          return result('rejected', `paid twice: the buyer already owns this video (order ${earlier.receiptNumber}) and ${provider?.label ?? order.provider} cannot refund automatically; return this payment by hand`, order.id)
+          return result('rejected', `paid twice: the buyer already holds this (order ${earlier.receiptNumber}) and ${provider?.label ?? order.provider} cannot refund automatically; return this payment by hand`, order.id)
         }
         await markPaid(trx, order, { providerFeeMinor, paymentReference: event.paymentReference, split })
         if (earlier) {

@@ -109,7 +109,14 @@ export class PlaybackFastPath {
   }
 
   #usable(session: PlaybackSession, viewer: ViewerProof) {
-    return session.userId === viewer.userId && session.deviceId === viewer.deviceId && !session.isRevoked && !session.isExpired
+    // A rental or pass that ran out goes to the full check, which ends the session and says why.
+    return (
+      session.userId === viewer.userId &&
+      session.deviceId === viewer.deviceId &&
+      !session.isRevoked &&
+      !session.isExpired &&
+      !session.accessHasEnded
+    )
   }
 
   /** Last-seen feeds the concurrent-session limit: written at most every few seconds (a write, never a read). */
