@@ -11,6 +11,7 @@ const queueConfig = {
   /** Per-queue overrides: a transcode uses every core it gets. */
   concurrencyByQueue: {
     transcode: env.get('TRANSCODE_CONCURRENCY', 1),
+    transcode_chunk: env.get('TRANSCODE_CHUNK_CONCURRENCY', 1),
     watermark: env.get('WATERMARK_CONCURRENCY', 2),
     watermark_ahead: env.get('WATERMARK_CONCURRENCY', 2),
   },

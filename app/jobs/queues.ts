@@ -8,6 +8,8 @@
 export const QUEUE_NAMES = [
   'health',
   'transcode',
+  // Chunks of a long video's transcode (segment-parallel): any worker takes one.
+  'transcode_chunk',
   // Watermarked segments: `watermark` for the segment a player waits for,
   // `watermark_ahead` for the lookahead. Two queues so a waiting player never
   // queues behind other sessions' lookahead (bee-queue has no priorities).

@@ -7,6 +7,7 @@ import type { JobHandler, QueueName } from '#jobs/queues'
 export const JOBS = {
   health: () => import('#jobs/health_ping_job'),
   transcode: () => import('#jobs/transcode_job'),
+  transcode_chunk: () => import('#jobs/transcode_chunk_job'),
   watermark: () => import('#jobs/watermark_job'),
   watermark_ahead: () => import('#jobs/watermark_job'),
   forensic_trace: () => import('#jobs/forensic_trace_job'),

@@ -1,6 +1,6 @@
 import { column } from '@adonisjs/lucid/orm'
 import { TranscodeChunkSchema } from '#database/schema'
-import { asJson } from '#models/column_types'
+import { asJson, bigintAsNumber } from '#models/column_types'
 import type { ChunkPlan } from '#services/media/chunks'
 
 export type ChunkKind = 'video' | 'audio' | 'join'
@@ -13,6 +13,9 @@ export type ChunkStatus = 'pending' | 'encoding' | 'done' | 'failed'
  */
 export default class TranscodeChunk extends TranscodeChunkSchema {
   static table = 'transcode_chunks'
+
+  @column({ isPrimary: true, consume: bigintAsNumber })
+  declare id: number
 
   declare kind: ChunkKind
   declare status: ChunkStatus
