@@ -125,5 +125,17 @@ const mediaConfig = {
   attempts: 3,
   retryBackoffMs: 2000,
 }
+  /**
+   * Segment-parallel transcoding: a video at least `minDurationSeconds` long
+   * is cut into chunks of about `chunkSeconds` (rounded to whole segments, so
+   * HLS segments never straddle two chunks) that any worker encodes, then
+   * joined. Shorter videos are transcoded by one FFmpeg process. 0 turns
+   * chunking off.
+   */
+  chunking: {
+    chunkSeconds: env.get('TRANSCODE_CHUNK_SECONDS', 60),
+    minDurationSeconds: env.get('TRANSCODE_CHUNK_MIN_SECONDS', 240),
+  },
+
 
 export default mediaConfig
