@@ -13,6 +13,7 @@ import type {
   Watermarker,
 } from './contracts.js'
 import type { PluginSettings, SettingsFields } from './plugin_settings.js'
+import type { Paywall } from './paywalls.js'
 
 export const PLUGIN_MARK = Symbol.for('matinee.plugin')
 
@@ -70,6 +71,11 @@ export interface PluginApi<Options = unknown> {
      */
     deliver(providerId: string, events: VerifiedPaymentEvent[]): Promise<DeliveryResult[]>
   }
+  /**
+   * HTTP payment protocols (x402) for the JSON API: a client without access
+   * to a video is answered by the paywall (see paywalls.ts).
+   */
+  paywalls: { register(paywall: Paywall): void }
   storage: { register(backend: StorageBackend): void }
   watermarks: { register(watermarker: Watermarker): void }
   /** Extra reasons a viewer may watch a video (see EntitlementSource). */
@@ -151,6 +157,12 @@ export interface PluginState {
   get<T = unknown>(key: string): Promise<T | null>
   set(key: string, value: unknown): Promise<void>
   delete(key: string): Promise<void>
+  /**
+   * Writes `key` only if it does not exist yet, atomically (a unique row in
+   * PostgreSQL): true for the one caller that wrote it, false for every
+   * other, however many race. For things that may happen once (a nonce).
+   */
+  claim(key: string, value: unknown): Promise<boolean>
   /** Every record whose key starts with `prefix`, by key. */
   list<T = unknown>(prefix: string): Promise<Array<{ key: string; value: T; updatedAt: Date }>>
 }

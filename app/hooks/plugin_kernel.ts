@@ -8,6 +8,7 @@ import { PluginSettings, type SettingsFields } from './plugin_settings.js'
 import { PluginStateStore } from './plugin_state.js'
 import { checkPluginViews, checkedPluginView } from './plugin_views.js'
 import { loadPlugins, PluginBootError, type LoadedPlugin, type PluginEntry } from './plugin_loader.js'
+import type { Paywall } from './paywalls.js'
 import type {
   BuyButtonInput,
   ClientCheckoutInput,
@@ -50,6 +51,7 @@ export class PluginKernel {
   readonly storage = new ProviderRegistry<StorageBackend>('storage backend')
   readonly watermarks = new ProviderRegistry<Watermarker>('watermarker')
   readonly entitlements = new ProviderRegistry<EntitlementSource>('entitlement source')
+  readonly paywalls = new ProviderRegistry<Paywall>('paywall')
   readonly commands: Array<{ owner: string; command: typeof BaseCommand }> = []
   readonly plugins: PluginInfo[] = []
   readonly settings = new Map<string, PluginSettings<any>>()
@@ -158,6 +160,7 @@ export class PluginKernel {
           return this.deps.deliverPaymentEvents(providerId, events)
         },
       },
+      paywalls: { register: (paywall) => this.paywalls.register(paywall, owner) },
       storage: { register: (backend) => this.storage.register(backend, owner) },
       watermarks: { register: (watermarker) => this.watermarks.register(watermarker, owner) },
       entitlements: { register: (source) => this.entitlements.register(source, owner) },

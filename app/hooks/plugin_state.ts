@@ -19,6 +19,17 @@ export class PluginStateStore implements PluginState {
       .merge(['value', 'updated_at'])
   }
 
+  async claim(key: string, value: unknown) {
+    if (value === undefined) throw new Error('plugin state: a value is required')
+    const inserted = await db
+      .table('plugin_state')
+      .insert({ plugin: this.plugin, key: checkedKey(key), value: JSON.stringify(value), updated_at: new Date() })
+      .onConflict(['plugin', 'key'])
+      .ignore()
+      .returning('key')
+    return inserted.length === 1
+  }
+
   async delete(key: string) {
     await db.from('plugin_state').where({ plugin: this.plugin, key: checkedKey(key) }).delete()
   }
