@@ -7,6 +7,7 @@ import { X402Runtime } from './x402_runtime.js'
 import { X402PaymentProvider } from './x402_payment_provider.js'
 import { registerRoutes } from './routes.js'
 import { x402Commands } from './commands.js'
+import { X402Protocol } from './x402_protocol.js'
 
 /**
  * Wallet payments: an X402-style splitter contract pays the creator and the
@@ -45,6 +46,8 @@ export default definePlugin({
     api.payments.register(provider)
     api.health(() => provider.health())
     registerRoutes(api, runtime, provider)
+    // HTTP 402 for the JSON API's session endpoint (x402 v2), settled by this server through the splitter.
+    api.paywalls.register(new X402Protocol(runtime, provider, api, config.settlerKey ?? config.deployerKey ?? null))
     for (const command of x402Commands(api, runtime, provider)) api.commands.add(command)
     // make dev: the demo creator is paid on the local chain (Hardhat's public account #3).
     api.hooks.onAction('demo:seeded', async ({ users }) => {

@@ -22,6 +22,11 @@ export const x402Options = vine.object({
   /** Deploys the contract (`node ace x402:deploy`); not needed to take payments. */
   deployerKey: privateKey().optional(),
   /**
+   * Sends x402 settlements (pays their gas: the buyer signs, the server
+   * submits, as x402's facilitator). Defaults to the deployer's key.
+   */
+  settlerKey: privateKey().optional(),
+  /**
    * Owns the splitter deployed by `x402:deploy`: pauses it, sets its tokens,
    * quote signer and fee recipient. A wallet kept off the server, never the
    * deployer's; required on any chain that is not local (defaults to the
