@@ -115,5 +115,21 @@ async function readHlsOutput(dir: string) {
   const playlist = await readFile(join(dir, 'index.m3u8'), 'utf8')
   const map = playlist.match(/^#EXT-X-MAP:URI="([^"/]+)"$/m)
   if (!map) throw new Error(`${dir}/index.m3u8 has no init segment`)
-  return { init: await readFile(join(dir, map[1])), segments: Buffer.from(playlist.replace(map[0], '')) }
+  return { init: withoutBitrates(await readFile(join(dir, map[1]))), segments: Buffer.from(playlist.replace(map[0], '')) }
+}
+
+/**
+ * An init segment with its `btrt` boxes' figures zeroed. They say what bit
+ * rate the stream has, nothing a decoder uses; a chunked transcode's join
+ * copies them from what each stream measured, so a variant's differ from its
+ * rendition's by a few bits per second. The rest (codec configuration,
+ * timescales, tracks) must match byte for byte.
+ */
+function withoutBitrates(init: Buffer) {
+  const copy = Buffer.from(init)
+  for (let at = copy.indexOf('btrt'); at !== -1; at = copy.indexOf('btrt', at + 4)) {
+    // A btrt box is 20 bytes: size, type, buffer size, max and average bit rate.
+    if (at >= 4 && copy.readUInt32BE(at - 4) === 20 && at + 16 <= copy.length) copy.fill(0, at + 4, at + 16)
+  }
+  return copy
 }
