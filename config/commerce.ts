@@ -14,6 +14,8 @@ const commerceConfig = {
   currencyBase: env.get('CURRENCY_BASE', 'USD').toUpperCase(),
   /** "IDR:17000,EUR:0.92": units of each currency per one `currencyBase`. */
   currencyRates: env.get('CURRENCY_RATES', ''),
+  /** A membership whose renewal failed (or is late) keeps access this many days past its paid period. */
+  membershipGraceDays: env.get('MEMBERSHIP_GRACE_DAYS', 3),
 }
 
 export default commerceConfig

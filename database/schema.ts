@@ -72,6 +72,69 @@ export class AuthAccessTokenSchema extends BaseModel {
   declare updatedAt: DateTime | null
 }
 
+export class CouponRedemptionSchema extends BaseModel {
+  static $columns = ['couponId', 'createdAt', 'discountMinor', 'id', 'orderId', 'userId'] as const
+  $columns = CouponRedemptionSchema.$columns
+  @column()
+  declare couponId: string
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+  @column()
+  declare discountMinor: bigint | number
+  @column({ isPrimary: true })
+  declare id: bigint | number
+  @column()
+  declare orderId: string
+  @column()
+  declare userId: number
+}
+
+export class CouponTargetSchema extends BaseModel {
+  static $columns = ['couponId', 'id', 'offerId', 'videoId'] as const
+  $columns = CouponTargetSchema.$columns
+  @column()
+  declare couponId: string
+  @column({ isPrimary: true })
+  declare id: bigint | number
+  @column()
+  declare offerId: string | null
+  @column()
+  declare videoId: string | null
+}
+
+export class CouponSchema extends BaseModel {
+  static $columns = ['active', 'amountOffMinor', 'appliesTo', 'code', 'createdAt', 'createdBy', 'creatorId', 'currency', 'expiresAt', 'id', 'maxUses', 'maxUsesPerViewer', 'percentOff', 'updatedAt'] as const
+  $columns = CouponSchema.$columns
+  @column()
+  declare active: boolean
+  @column()
+  declare amountOffMinor: bigint | number | null
+  @column()
+  declare appliesTo: string
+  @column()
+  declare code: string
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+  @column()
+  declare createdBy: number | null
+  @column()
+  declare creatorId: number | null
+  @column()
+  declare currency: string | null
+  @column.dateTime()
+  declare expiresAt: DateTime | null
+  @column({ isPrimary: true })
+  declare id: string
+  @column()
+  declare maxUses: number | null
+  @column()
+  declare maxUsesPerViewer: number | null
+  @column()
+  declare percentOff: number | null
+  @column.dateTime({ autoCreate: true, autoUpdate: true })
+  declare updatedAt: DateTime
+}
+
 export class EntitlementSchema extends BaseModel {
   static $columns = ['createdAt', 'creatorId', 'endsAt', 'id', 'kind', 'offerId', 'orderId', 'rentalHours', 'revokeReason', 'revokedAt', 'startBy', 'startsAt', 'subscriptionId', 'updatedAt', 'userId', 'videoId'] as const
   $columns = EntitlementSchema.$columns
@@ -228,7 +291,7 @@ export class OrderReceiptSchema extends BaseModel {
 }
 
 export class OrderSchema extends BaseModel {
-  static $columns = ['amountMinor', 'buyerId', 'checkoutAction', 'checkoutUrl', 'createdAt', 'creatorId', 'creatorPayout', 'currency', 'disputeClosedAt', 'disputeReference', 'disputeStatus', 'disputedAt', 'expiresAt', 'failureReason', 'id', 'offerId', 'offerKind', 'offerScope', 'offerTitle', 'paidAt', 'paymentReference', 'payoutAccount', 'platformFeeBps', 'platformFeeMinor', 'provider', 'providerReference', 'refundedAt', 'refundedBy', 'refundedMinor', 'status', 'updatedAt', 'videoId'] as const
+  static $columns = ['amountMinor', 'buyerId', 'checkoutAction', 'checkoutUrl', 'couponId', 'createdAt', 'creatorId', 'creatorPayout', 'currency', 'discountMinor', 'disputeClosedAt', 'disputeReference', 'disputeStatus', 'disputedAt', 'expiresAt', 'failureReason', 'id', 'listPriceMinor', 'offerId', 'offerKind', 'offerScope', 'offerTitle', 'paidAt', 'paymentReference', 'payoutAccount', 'platformFeeBps', 'platformFeeMinor', 'provider', 'providerReference', 'refundedAt', 'refundedBy', 'refundedMinor', 'status', 'subscriptionId', 'updatedAt', 'videoId'] as const
   $columns = OrderSchema.$columns
   @column()
   declare amountMinor: bigint | number
@@ -238,6 +301,8 @@ export class OrderSchema extends BaseModel {
   declare checkoutAction: any | null
   @column()
   declare checkoutUrl: string | null
+  @column()
+  declare couponId: string | null
   @column.dateTime({ autoCreate: true })
   declare createdAt: DateTime
   @column()
@@ -246,6 +311,8 @@ export class OrderSchema extends BaseModel {
   declare creatorPayout: string
   @column()
   declare currency: string
+  @column()
+  declare discountMinor: bigint | number
   @column.dateTime()
   declare disputeClosedAt: DateTime | null
   @column()
@@ -260,6 +327,8 @@ export class OrderSchema extends BaseModel {
   declare failureReason: string | null
   @column({ isPrimary: true })
   declare id: string
+  @column()
+  declare listPriceMinor: bigint | number | null
   @column()
   declare offerId: string | null
   @column()
@@ -290,6 +359,8 @@ export class OrderSchema extends BaseModel {
   declare refundedMinor: bigint | number
   @column()
   declare status: string
+  @column()
+  declare subscriptionId: bigint | number | null
   @column.dateTime({ autoCreate: true, autoUpdate: true })
   declare updatedAt: DateTime
   @column()
@@ -356,8 +427,12 @@ export class PayoutAccountSchema extends BaseModel {
 }
 
 export class PlaybackSessionSchema extends BaseModel {
-  static $columns = ['createdAt', 'deviceId', 'expiresAt', 'forensic', 'id', 'lastSeenAt', 'mediaPurgedAt', 'revokeReason', 'revokedAt', 'userAgent', 'userId', 'videoId', 'watermarkText', 'watermarked'] as const
+  static $columns = ['accessEndsAt', 'accessVia', 'createdAt', 'deviceId', 'expiresAt', 'forensic', 'id', 'lastSeenAt', 'mediaPurgedAt', 'revokeReason', 'revokedAt', 'userAgent', 'userId', 'videoId', 'watermarkText', 'watermarked'] as const
   $columns = PlaybackSessionSchema.$columns
+  @column.dateTime()
+  declare accessEndsAt: DateTime | null
+  @column()
+  declare accessVia: string | null
   @column.dateTime({ autoCreate: true })
   declare createdAt: DateTime
   @column()
@@ -412,6 +487,35 @@ export class PluginStateSchema extends BaseModel {
   declare value: any
 }
 
+export class RefundSchema extends BaseModel {
+  static $columns = ['actorId', 'amountMinor', 'completedAt', 'createdAt', 'currency', 'endsAccess', 'error', 'id', 'orderId', 'providerReference', 'reason', 'status'] as const
+  $columns = RefundSchema.$columns
+  @column()
+  declare actorId: number | null
+  @column()
+  declare amountMinor: bigint | number
+  @column.dateTime()
+  declare completedAt: DateTime | null
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+  @column()
+  declare currency: string
+  @column()
+  declare endsAccess: boolean
+  @column()
+  declare error: string | null
+  @column({ isPrimary: true })
+  declare id: bigint | number
+  @column()
+  declare orderId: string
+  @column()
+  declare providerReference: string | null
+  @column()
+  declare reason: string | null
+  @column()
+  declare status: string
+}
+
 export class StagedUploadSchema extends BaseModel {
   static $columns = ['createdAt', 'id', 'lastWriteAt', 'ownerId', 'size'] as const
   $columns = StagedUploadSchema.$columns
@@ -444,6 +548,51 @@ export class StorageDeletionSchema extends BaseModel {
   declare prefix: string
   @column.dateTime({ autoCreate: true, autoUpdate: true })
   declare updatedAt: DateTime
+}
+
+export class SubscriptionSchema extends BaseModel {
+  static $columns = ['cancelAtPeriodEnd', 'canceledAt', 'checkoutReference', 'checkoutUrl', 'createdAt', 'creatorId', 'currency', 'currentPeriodEnd', 'endedAt', 'id', 'lastFailure', 'offerId', 'paidThrough', 'priceMinor', 'provider', 'providerCustomerRef', 'providerSubscriptionRef', 'status', 'updatedAt', 'userId'] as const
+  $columns = SubscriptionSchema.$columns
+  @column()
+  declare cancelAtPeriodEnd: boolean
+  @column.dateTime()
+  declare canceledAt: DateTime | null
+  @column()
+  declare checkoutReference: string | null
+  @column()
+  declare checkoutUrl: string | null
+  @column.dateTime({ autoCreate: true })
+  declare createdAt: DateTime
+  @column()
+  declare creatorId: number
+  @column()
+  declare currency: string
+  @column.dateTime()
+  declare currentPeriodEnd: DateTime | null
+  @column.dateTime()
+  declare endedAt: DateTime | null
+  @column({ isPrimary: true })
+  declare id: bigint | number
+  @column()
+  declare lastFailure: string | null
+  @column()
+  declare offerId: string
+  @column.dateTime()
+  declare paidThrough: DateTime | null
+  @column()
+  declare priceMinor: bigint | number
+  @column()
+  declare provider: string
+  @column()
+  declare providerCustomerRef: string | null
+  @column()
+  declare providerSubscriptionRef: string | null
+  @column()
+  declare status: string
+  @column.dateTime({ autoCreate: true, autoUpdate: true })
+  declare updatedAt: DateTime
+  @column()
+  declare userId: number
 }
 
 export class TranscodeChunkSchema extends BaseModel {

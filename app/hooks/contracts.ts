@@ -300,7 +300,7 @@ export interface PaymentProvider {
    * events it carries (none for event types it ignores). Throws
    * `WebhookVerificationError` when the request is not authentic.
    */
-  handleWebhook(request: RawWebhookRequest): Promise<VerifiedPaymentEvent[]>
+  handleWebhook(request: RawWebhookRequest): Promise<Array<VerifiedPaymentEvent | VerifiedSubscriptionEvent>>
   /**
    * Refunds what is left of a paid order. Resolves once the provider accepted
    * it; the core then marks the order refunded (a later refund event is
@@ -322,6 +322,107 @@ export interface PaymentProvider {
    * given the action `createCheckout` returned, as stored on the order.
    */
   renderCheckout?(input: ClientCheckoutInput): PluginView
+  /**
+   * Optional: the provider bills repeatedly (a card kept on file, Stripe
+   * Billing), so it can sell memberships. Providers without it (a wallet, a
+   * bank transfer) sell passes instead. Its webhooks then also return
+   * `VerifiedSubscriptionEvent`s.
+   */
+  readonly subscriptions?: SubscriptionBilling
+}
+
+/* ------------------------------------------------------- repeated billing */
+
+/**
+ * What a provider needs to start a subscription: a price billed every
+ * `interval`, from the core. As with orders, the provider never learns what
+ * it buys (a membership), only a title and an opaque reference.
+ */
+export interface SubscriptionCheckoutInput {
+  /** The core's id for this subscription: carry it on the provider's subscription (metadata) so its events name it. */
+  subscriptionId: string
+  itemId: string
+  itemTitle: string
+  buyer: { id: number; email: string; username: string }
+  creator: { id: number; username: string }
+  /** Charged every interval. */
+  price: Money
+  interval: 'month'
+  successUrl: string
+  cancelUrl: string
+}
+
+export interface SubscriptionCheckoutResult {
+  kind: 'redirect'
+  url: string
+  /** The checkout's reference (a Checkout Session id), not yet the subscription's. */
+  providerReference: string
+}
+
+export interface SubscriptionBilling {
+  /** Sends the buyer to the provider's page that takes a payment method and starts billing. */
+  createSubscriptionCheckout(input: SubscriptionCheckoutInput): Promise<SubscriptionCheckoutResult>
+  /**
+   * Stops billing. `atPeriodEnd`: the subscription runs to the end of the
+   * paid period, then ends (a `subscription.ended` event follows then);
+   * otherwise it ends now. Resolves once the provider accepted it; safe to repeat.
+   */
+  cancelSubscription(reference: string, options: { atPeriodEnd: boolean }): Promise<void>
+}
+
+export const SUBSCRIPTION_EVENT_TYPES = [
+  /** An invoice was paid: `invoiceReference`, `amount`, the period it pays for (`periodStart`/`periodEnd`). */
+  'subscription.invoice_paid',
+  /** A renewal could not be charged (the provider retries): `invoiceReference`, `reason`. */
+  'subscription.payment_failed',
+  /** The provider's subscription changed: `status`, `cancelAtPeriodEnd`, `currentPeriodEnd`. */
+  'subscription.updated',
+  /** The subscription is over (cancelled, or unpaid after the provider's retries). */
+  'subscription.ended',
+] as const
+
+export type SubscriptionEventType = (typeof SUBSCRIPTION_EVENT_TYPES)[number]
+
+/**
+ * A verified event about a subscription. The core applies it once (provider +
+ * `eventId`, shared with payment events), to the subscription it knows by
+ * `subscriptionReference` (or, for its first events, by the `subscriptionId`
+ * the checkout carried). An event for a subscription or customer the core
+ * does not know is rejected and grants nothing.
+ */
+export interface VerifiedSubscriptionEvent {
+  eventId: string
+  type: SubscriptionEventType
+  /** The provider's subscription id. */
+  subscriptionReference: string
+  /** The provider's customer id (checked against the one the subscription was bound to). */
+  customerReference?: string
+  /** The core's id given to `createSubscriptionCheckout`, as the provider carried it back. */
+  subscriptionId?: string
+  /** invoice_paid / payment_failed: the provider's invoice id (each paid invoice is one order, once). */
+  invoiceReference?: string
+  /** invoice_paid: what was paid; payment_failed: what was due. */
+  amount?: Money
+  /** invoice_paid: the provider's processing fee, when it says. */
+  providerFee?: Money
+  /** invoice_paid: the provider's id for the payment (what `refund` needs). */
+  paymentReference?: string
+  /** invoice_paid: the period the invoice pays for. */
+  periodStart?: Date
+  periodEnd?: Date
+  /** updated: the provider's state in the core's words. */
+  status?: 'active' | 'past_due' | 'ended'
+  cancelAtPeriodEnd?: boolean
+  currentPeriodEnd?: Date
+  /** payment_failed / ended: why, in words a buyer may read. */
+  reason?: string
+}
+
+/** Anything a provider's webhook (or `api.payments.deliver`) hands the core. */
+export type ProviderEvent = VerifiedPaymentEvent | VerifiedSubscriptionEvent
+
+export function isSubscriptionEvent(event: ProviderEvent): event is VerifiedSubscriptionEvent {
+  return typeof event?.type === 'string' && (SUBSCRIPTION_EVENT_TYPES as readonly string[]).includes(event.type)
 }
 
 export interface ClientCheckoutInput {

@@ -1,8 +1,8 @@
 import type Order from '#models/order'
 import type User from '#models/user'
 import type Video from '#models/video'
-import type { VerifiedPaymentEvent } from '#hooks/contracts'
-import checkouts from '#services/commerce/checkout'
+import type { ProviderEvent } from '#hooks/contracts'
+import checkouts, { type CheckoutOptions } from '#services/commerce/checkout'
 import paymentEvents from '#services/commerce/payment_events'
 import refunds from '#services/commerce/refunds'
 import orderQueries from '#services/commerce/order_queries'
@@ -24,11 +24,11 @@ export class OrderService {
     return checkouts.priceOf(video, viewer)
   }
 
-  checkout(buyer: User, videoId: string, providerId: string) {
-    return checkouts.checkout(buyer, videoId, providerId)
+  checkout(buyer: User, videoId: string, providerId: string, options: CheckoutOptions = {}) {
+    return checkouts.checkout(buyer, videoId, providerId, options)
   }
 
-  receive(providerId: string, events: VerifiedPaymentEvent[]) {
+  receive(providerId: string, events: ProviderEvent[]) {
     return paymentEvents.receive(providerId, events)
   }
 

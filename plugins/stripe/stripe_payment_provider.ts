@@ -13,7 +13,11 @@ import {
   type Money,
   type RefundRequest,
   type RefundResult,
+  type SubscriptionBilling,
+  type SubscriptionCheckoutInput,
+  type SubscriptionCheckoutResult,
   type VerifiedPaymentEvent,
+  type VerifiedSubscriptionEvent,
 } from '@matinee/plugin-kit'
 import { fromStripeAmount, toStripeAmount } from './amounts.js'
 
@@ -42,6 +46,16 @@ export class StripePaymentProvider implements PaymentProvider {
   readonly currencies: readonly string[]
   #lastWebhookAt?: Date
   #lastError?: { at: Date; message: string }
+
+  /**
+   * Memberships through Stripe Billing: Checkout in subscription mode, a
+   * monthly price; Stripe charges the card on file each month and says so
+   * with `invoice.paid` / `invoice.payment_failed` and subscription events.
+   */
+  readonly subscriptions: SubscriptionBilling = {
+    createSubscriptionCheckout: (input) => this.#createSubscriptionCheckout(input),
+    cancelSubscription: (reference, options) => this.#cancelSubscription(reference, options),
+  }
 
   constructor(
     private stripe: Stripe,
@@ -99,7 +113,7 @@ export class StripePaymentProvider implements PaymentProvider {
     return { kind: 'redirect', url: session.url, providerReference: session.id }
   }
 
-  async handleWebhook(request: RawWebhookRequest): Promise<VerifiedPaymentEvent[]> {
+  async handleWebhook(request: RawWebhookRequest): Promise<Array<VerifiedPaymentEvent | VerifiedSubscriptionEvent>> {
     const header = request.headers['stripe-signature']
     if (typeof header !== 'string' || !header) throw new WebhookVerificationError('Missing Stripe-Signature header')
     let event: Stripe.Event
@@ -117,6 +131,8 @@ export class StripePaymentProvider implements PaymentProvider {
 
     switch (event.type) {
       case 'checkout.session.completed':
+        // A subscription's checkout: its invoices say what was paid (invoice.paid).
+        if (event.data.object.mode === 'subscription') return []
         // Delayed methods (bank debits) complete unpaid; their outcome comes later.
         return event.data.object.payment_status === 'paid' ? [await this.#succeeded(event.id, event.data.object)] : []
       case 'checkout.session.async_payment_succeeded':
@@ -158,6 +174,63 @@ export class StripePaymentProvider implements PaymentProvider {
             type: 'payment.dispute_lost',
             providerFee: { amount: fromStripeAmount(Math.max(0, fee), dispute.currency, { round: true }), currency: dispute.currency.toUpperCase() },
             creatorReversed: await this.#creatorReversed(charge),
+          },
+        ]
+      }
+      case 'invoice.paid': {
+        const invoice = event.data.object
+        const subscription = subscriptionOf(invoice)
+        if (!subscription || !invoice.id) return []
+        const line = invoice.lines.data.find((item) => item.period) ?? null
+        const paymentReference = await this.#invoicePaymentIntent(invoice.id)
+        return [
+          {
+            ...subscription,
+            eventId: event.id,
+            type: 'subscription.invoice_paid',
+            customerReference: idOf(invoice.customer),
+            invoiceReference: invoice.id,
+            amount: { amount: fromStripeAmount(invoice.amount_paid, invoice.currency), currency: invoice.currency.toUpperCase() },
+            providerFee: paymentReference ? await this.#feeOf(paymentReference) : undefined,
+            paymentReference,
+            // The line's period is the one paid for (invoice.period_* is the previous one, for usage).
+            periodStart: line ? new Date(line.period.start * 1000) : undefined,
+            periodEnd: line ? new Date(line.period.end * 1000) : undefined,
+          },
+        ]
+      }
+      case 'invoice.payment_failed': {
+        const invoice = event.data.object
+        const subscription = subscriptionOf(invoice)
+        if (!subscription || !invoice.id) return []
+        return [
+          {
+            ...subscription,
+            eventId: event.id,
+            type: 'subscription.payment_failed',
+            customerReference: idOf(invoice.customer),
+            invoiceReference: invoice.id,
+            amount: { amount: fromStripeAmount(invoice.amount_due, invoice.currency), currency: invoice.currency.toUpperCase() },
+            reason: 'The card on file was declined for this month’s renewal',
+          },
+        ]
+      }
+      case 'customer.subscription.updated':
+      case 'customer.subscription.deleted': {
+        const subscription = event.data.object
+        const ended = event.type === 'customer.subscription.deleted' || ENDED_STATUSES.has(subscription.status)
+        const periodEnd = subscription.items.data.reduce((latest, item) => Math.max(latest, item.current_period_end ?? 0), 0)
+        return [
+          {
+            eventId: event.id,
+            type: ended ? 'subscription.ended' : 'subscription.updated',
+            subscriptionReference: subscription.id,
+            subscriptionId: subscription.metadata?.matineeSubscriptionId,
+            customerReference: idOf(subscription.customer),
+            status: ended ? 'ended' : RENEWING_STATUSES.has(subscription.status) ? 'active' : 'past_due',
+            cancelAtPeriodEnd: subscription.cancel_at_period_end,
+            currentPeriodEnd: periodEnd ? new Date(periodEnd * 1000) : undefined,
+            reason: ended ? (subscription.cancellation_details?.reason === 'payment_failed' ? 'Payments failed: the membership ended' : undefined) : undefined,
           },
         ]
       }
@@ -206,6 +279,59 @@ export class StripePaymentProvider implements PaymentProvider {
       }
       throw this.#providerError(error)
     }
+  }
+
+  async #createSubscriptionCheckout(input: SubscriptionCheckoutInput): Promise<SubscriptionCheckoutResult> {
+    const metadata = { matineeSubscriptionId: input.subscriptionId }
+    const session = await this.#call(() =>
+      this.stripe.checkout.sessions.create(
+        {
+          mode: 'subscription',
+          line_items: [
+            {
+              quantity: 1,
+              price_data: {
+                currency: input.price.currency.toLowerCase(),
+                unit_amount: toStripeAmount(input.price.amount, input.price.currency),
+                recurring: { interval: input.interval },
+                product_data: { name: input.itemTitle.slice(0, 250) || 'Membership' },
+              },
+            },
+          ],
+          success_url: input.successUrl,
+          cancel_url: input.cancelUrl,
+          client_reference_id: input.subscriptionId,
+          customer_email: input.buyer.email,
+          metadata,
+          // Copied onto the subscription, then snapshotted on each of its invoices: every event names our subscription.
+          subscription_data: { metadata },
+        },
+        { idempotencyKey: `matinee-subscription-checkout-${input.subscriptionId}` }
+      )
+    )
+    if (!session.url) throw new PaymentProviderError('Stripe returned no checkout page')
+    return { kind: 'redirect', url: session.url, providerReference: session.id }
+  }
+
+  async #cancelSubscription(reference: string, options: { atPeriodEnd: boolean }) {
+    try {
+      if (options.atPeriodEnd) await this.stripe.subscriptions.update(reference, { cancel_at_period_end: true })
+      else await this.stripe.subscriptions.cancel(reference)
+    } catch (error) {
+      // Cancelled already (in the dashboard, or by Stripe after failed payments): the goal is reached.
+      if (error instanceof Stripe.errors.StripeInvalidRequestError) {
+        const current = await this.#call(() => this.stripe.subscriptions.retrieve(reference))
+        if (current.status === 'canceled' || current.status === 'incomplete_expired') return
+      }
+      throw this.#providerError(error)
+    }
+  }
+
+  /** The PaymentIntent that paid an invoice (invoices name their payments in a list of their own). */
+  async #invoicePaymentIntent(invoiceId: string) {
+    const payments = await this.#call(() => this.stripe.invoicePayments.list({ invoice: invoiceId, limit: 10 }))
+    const paid = payments.data.find((payment) => payment.status === 'paid' && payment.payment.payment_intent) ?? payments.data[0]
+    return idOf(paid?.payment.payment_intent)
   }
 
   async health(): Promise<PluginHealth> {
@@ -323,6 +449,18 @@ export class StripePaymentProvider implements PaymentProvider {
   #remember(error: unknown) {
     this.#lastError = { at: new Date(), message: (error as Error).message }
   }
+}
+
+/** Stripe's subscription statuses that bill as usual, and those that are over. */
+const RENEWING_STATUSES = new Set(['active', 'trialing'])
+const ENDED_STATUSES = new Set(['canceled', 'incomplete_expired'])
+
+/** The subscription an invoice bills (none for one-off invoices), with the id we gave it at checkout. */
+function subscriptionOf(invoice: Stripe.Invoice) {
+  const details = invoice.parent?.subscription_details
+  const reference = idOf(details?.subscription)
+  if (!reference) return null
+  return { subscriptionReference: reference, subscriptionId: details?.metadata?.matineeSubscriptionId }
 }
 
 /** The id of an expandable Stripe field, whether it came as an id or expanded. */

@@ -189,7 +189,7 @@ export function paymentProviderContract(name: string, setup: () => Promise<Payme
         assert.isAbove(event.eventId.length, 0, 'the event id is the core’s idempotency key')
         assert.isAtMost(event.eventId.length, 255)
       }
-      const succeeded = events.filter((event) => event.type === 'payment.succeeded')
+      const succeeded = events.filter((event) => event.type === 'payment.succeeded') as VerifiedPaymentEvent[]
       assert.lengthOf(succeeded, 1, 'exactly one payment.succeeded')
       const [event] = succeeded
       // The core finds the order by orderId, else by the checkout's providerReference.

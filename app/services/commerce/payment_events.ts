@@ -10,7 +10,8 @@ import receipts from '#services/commerce/receipts'
 import { outcome as result, type AppliedEvent, type EventResult } from '#services/commerce/event_outcomes'
 import { refundAtProvider } from '#services/commerce/refunds'
 import grants from '#services/commerce/grants'
-import { type Money, PAYMENT_EVENT_TYPES, type VerifiedPaymentEvent } from '#hooks/contracts'
+import { isSubscriptionEvent, type Money, PAYMENT_EVENT_TYPES, type ProviderEvent, type VerifiedPaymentEvent } from '#hooks/contracts'
+import memberships from '#services/commerce/memberships'
 
 export type { EventOutcome, EventResult } from '#services/commerce/event_outcomes'
 
@@ -30,15 +31,15 @@ function paidSplit(split: { creator: number; platform: number }, total: number) 
  */
 export class PaymentEventService {
   /** Applies verified provider events, each at most once, in the order given. */
-  async receive(providerId: string, events: VerifiedPaymentEvent[]): Promise<EventResult[]> {
+  async receive(providerId: string, events: ProviderEvent[]): Promise<EventResult[]> {
     const results: EventResult[] = []
     for (const event of events) results.push(await this.#receiveOne(providerId, event))
     return results
   }
 
-  async #receiveOne(providerId: string, event: VerifiedPaymentEvent): Promise<EventResult> {
+  async #receiveOne(providerId: string, event: ProviderEvent): Promise<EventResult> {
     const eventId = typeof event?.eventId === 'string' ? event.eventId.slice(0, 255) : ''
-    if (!eventId || !(PAYMENT_EVENT_TYPES as readonly string[]).includes(event.type)) {
+    if (!eventId || !((PAYMENT_EVENT_TYPES as readonly string[]).includes(event.type) || isSubscriptionEvent(event))) {
       logger.warn({ provider: providerId, event }, 'payment event without an id or with an unknown type ignored')
       return { eventId, outcome: 'rejected', detail: 'malformed event' }
     }
@@ -52,7 +53,7 @@ export class PaymentEventService {
           provider: providerId,
           event_id: eventId,
           type: event.type,
-          order_id: isUuid(event.orderId) ? event.orderId : null,
+          order_id: 'orderId' in event && isUuid(event.orderId) ? event.orderId : null,
           outcome: 'received',
           event: JSON.stringify(event),
           received_at: new Date(),
@@ -61,7 +62,10 @@ export class PaymentEventService {
         .ignore()
         .returning('id')
       if (!inserted.length) return result('duplicate', 'already received')
-      const applied = await this.#apply(trx, providerId, event, after)
+      // Subscription events (memberships) share the idempotency record; their effects are the membership service's.
+      const applied = isSubscriptionEvent(event)
+        ? await memberships.apply(trx, providerId, event, after)
+        : await this.#apply(trx, providerId, event, after)
       await trx
         .from('payment_events')
         .where('id', inserted[0].id)
