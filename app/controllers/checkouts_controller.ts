@@ -1,16 +1,35 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import orders from '#services/order_service'
 import plugins from '#services/plugins'
+import checkouts from '#services/commerce/checkout'
 import { formatMoney } from '#services/money'
 import { checkoutValidator } from '#validators/commerce'
+import { refuseForgedPrice } from '#services/commerce/coupons'
 
 export default class CheckoutsController {
   /** POST /videos/:id/checkout: the price comes from the database, the provider from the form. */
   async store({ params, request, response, auth }: HttpContext) {
-    const { provider } = await request.validateUsing(checkoutValidator)
-    const order = await orders.checkout(auth.getUserOrFail(), String(params.id), provider)
+    const { provider, coupon } = await request.validateUsing(checkoutValidator)
+    refuseForgedPrice(request.all())
+    const order = await orders.checkout(auth.getUserOrFail(), String(params.id), provider, { coupon })
+    // A 100 % coupon: paid at once, nothing to pay at a provider.
+    if (order.status === 'paid') return response.redirect().status(303).toPath(`/orders/${order.id}/complete`)
     if (order.checkoutUrl) return response.redirect().status(303).toPath(order.checkoutUrl)
     // Client-side payments (wallets) continue on the provider's own page.
+    return response.redirect().status(303).toPath(`/orders/${order.id}/complete`)
+  }
+
+  /**
+   * POST /offers/:id/checkout: a rental, a bundle or a pass through any
+   * enabled provider. The price is the offer's (recomputed with a coupon by
+   * the server); the provider sees an order with an amount.
+   */
+  async storeOffer({ params, request, response, auth }: HttpContext) {
+    const { provider, coupon } = await request.validateUsing(checkoutValidator)
+    refuseForgedPrice(request.all())
+    const order = await checkouts.checkoutOffer(auth.getUserOrFail(), String(params.id), provider, { coupon })
+    if (order.status === 'paid') return response.redirect().status(303).toPath(`/orders/${order.id}/complete`)
+    if (order.checkoutUrl) return response.redirect().status(303).toPath(order.checkoutUrl)
     return response.redirect().status(303).toPath(`/orders/${order.id}/complete`)
   }
 
@@ -25,7 +44,7 @@ export default class CheckoutsController {
         ? plugins.checkoutView(provider, {
             orderId: order.id,
             action: order.checkoutAction,
-            videoTitle: order.video.title,
+            videoTitle: order.itemTitle,
             priceText: formatMoney(order.amountMinor, order.currency),
             statusUrl: `/orders/${order.id}/status`,
             csrfToken: request.csrfToken,

@@ -44,6 +44,14 @@ export default class Order extends OrderSchema {
   @column({ consume: bigintAsNumber })
   declare refundedMinor: number
 
+  /** What the item cost before a coupon (null: no coupon); `amountMinor` is what the buyer pays. */
+  @column({ consume: bigintAsNumber })
+  declare listPriceMinor: number | null
+
+  /** What a coupon took off the list price (0 without one). */
+  @column({ consume: bigintAsNumber })
+  declare discountMinor: number
+
   @column({ prepare: asJson })
   declare checkoutAction: Record<string, unknown> | null
 
@@ -65,6 +73,20 @@ export default class Order extends OrderSchema {
   /** A video bought forever at its own price (not a rental, a bundle, a pass...). */
   get isVideoPurchase() {
     return this.offerKind === 'purchase' && this.offerScope === 'video'
+  }
+
+  /**
+   * What the order bought, as receipts and lists name it: the title kept at
+   * sale ("48-hour rental: …", "Bundle: …"), else its video's (orders from
+   * before offers). Needs `video` preloaded for those.
+   */
+  get itemTitle(): string {
+    return this.offerTitle || this.video?.title || 'A video'
+  }
+
+  /** The page of what the order bought: its video's, or its creator's for a bundle or a pass. */
+  get itemUrl(): string | null {
+    return this.videoId ? `/videos/${this.videoId}` : null
   }
 
   get isPaid() {

@@ -3,6 +3,8 @@ import vine from '@vinejs/vine'
 
 export const checkoutValidator = vine.create({
   provider: vine.string().trim().maxLength(64).regex(/^[a-z0-9][a-z0-9_-]*$/),
+  /** A coupon code; checked and applied by the server, which alone computes the price. */
+  coupon: vine.string().trim().maxLength(64).optional().nullable(),
 })
 
 export const allowlistGrantValidator = vine.create({

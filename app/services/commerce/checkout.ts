@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
+import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import logger from '@adonisjs/core/services/logger'
 import commerce from '#config/commerce'
 import { appUrl } from '#config/app'
@@ -16,6 +17,9 @@ import payoutAccounts from '#services/payout_account_service'
 import currencies from '#services/currency_service'
 import { isUuid } from '#services/ids'
 import { platformFeeFor } from '#services/commerce/ledger'
+import coupons, { type CouponQuote } from '#services/commerce/coupons'
+import receipts from '#services/commerce/receipts'
+import { afterPaid, markPaid, runAfterCommit, type AfterCommit } from '#services/commerce/order_state'
 import { CommerceError } from '#exceptions/commerce_error'
 import { PaymentProviderError, type Money, type PaymentProvider } from '#hooks/contracts'
 
@@ -41,6 +45,14 @@ interface SaleItem {
   title: string
   price: Money
 }
+
+/** What a buyer may add to a checkout: a coupon code (the price is always recomputed here). */
+export interface CheckoutOptions {
+  coupon?: string | null
+}
+
+/** The provider of orders a 100 % coupon paid in full: no money moves, the core records the sale itself. */
+export const COUPON_PROVIDER = 'coupon'
 
 /** What a video costs a viewer and how a purchase starts: orders are made here, pending. */
 export class CheckoutService {
@@ -73,7 +85,7 @@ export class CheckoutService {
    * for good (one rented or held through a pass may be bought), a currency
    * the provider lacks.
    */
-  async checkout(buyer: User, videoId: string, providerId: string): Promise<Order> {
+  async checkout(buyer: User, videoId: string, providerId: string, options: CheckoutOptions = {}): Promise<Order> {
     const provider = this.#provider(buyer, providerId)
     const video = isUuid(videoId) ? await Video.find(videoId) : null
     if (!video || !video.isPublic) throw new CommerceError('not_for_sale', 404, 'There is no such video for sale')
@@ -89,7 +101,7 @@ export class CheckoutService {
       creatorId: video.ownerId,
       title: video.title,
       price,
-    })
+    }, options)
   }
 
   /**
@@ -98,7 +110,7 @@ export class CheckoutService {
    * a pass still running, and one's own offers. Memberships have their own
    * checkout (a subscription).
    */
-  async checkoutOffer(buyer: User, offerId: string, providerId: string): Promise<Order> {
+  async checkoutOffer(buyer: User, offerId: string, providerId: string, options: CheckoutOptions = {}): Promise<Order> {
     const provider = this.#provider(buyer, providerId)
     const offer = await offers.findLive(offerId)
     if (!offer || offer.kind === 'membership') throw new CommerceError('not_for_sale', 404, 'There is no such offer for sale')
@@ -121,7 +133,7 @@ export class CheckoutService {
       creatorId: offer.creatorId,
       title: describeOffer(offer, video?.title),
       price: { amount: offer.priceMinor, currency: offer.currency },
-    })
+    }, options)
   }
 
   #provider(buyer: User, providerId: string) {
@@ -143,8 +155,13 @@ export class CheckoutService {
   }
 
   /** Makes the pending order (or finds the open one) and asks the provider to start the payment. */
-  async #start(buyer: User, provider: PaymentProvider, item: SaleItem): Promise<Order> {
-    const { price } = item
+  async #start(buyer: User, provider: PaymentProvider, item: SaleItem, options: CheckoutOptions = {}): Promise<Order> {
+    // A coupon is checked here (a clear refusal before anything is made) and
+    // its use taken again under its lock when the order is made.
+    const code = options.coupon?.trim()
+    const quote = code ? await coupons.quote(buyer, item, code, commerce.platformFeeBps) : null
+    const price = quote ? { amount: quote.amountMinor, currency: item.price.currency } : item.price
+    if (quote && price.amount === 0) return this.#grantFree(buyer, item, quote)
     if (!provider.currencies.includes(price.currency)) {
       throw new CommerceError('currency_unsupported', 422, `${provider.label} cannot charge in ${price.currency}`)
     }
@@ -154,33 +171,22 @@ export class CheckoutService {
 
     const order = await db.transaction(async (trx) => {
       await trx.rawQuery('SELECT pg_advisory_xact_lock(?, hashtext(?))', [CHECKOUT_LOCK, `${buyer.id}:${itemKey}`])
-      if (item.kind === 'purchase' && item.scope === 'video') {
-        const owned = await Order.query({ client: trx })
-          .where({ buyerId: buyer.id, videoId: item.videoId!, offerKind: 'purchase', offerScope: 'video' })
-          .whereIn('status', ['paid', 'disputed'])
-          .first()
-        if (owned?.status === 'disputed') {
-          throw new CommerceError(
-            'payment_disputed',
-            409,
-            'Your bank is disputing your payment for this video: access comes back if the dispute is settled in the seller’s favour'
-          )
-        }
-        if (owned) throw new CommerceError('already_owned', 409, 'You already own this video')
-      }
+      await this.#refuseIfBought(trx, buyer, item)
       // Pressing Buy twice resumes the open checkout instead of making a second one.
       const open = await Order.query({ client: trx })
         .where({ buyerId: buyer.id, provider: provider.id, status: 'pending', offerKind: item.kind, offerScope: item.scope })
         .where((q) => (item.offerId ? q.where('offerId', item.offerId) : q.where('videoId', item.videoId!).whereNull('offerId')))
         .where('expiresAt', '>', DateTime.now().plus({ minutes: 5 }).toSQL()!)
         .where({ amountMinor: price.amount, currency: price.currency })
+        .where((q) => (quote ? q.where('couponId', quote.coupon.id) : q.whereNull('couponId')))
         .where((q) => q.whereNotNull('checkoutUrl').orWhereNotNull('checkoutAction'))
         .orderBy('createdAt', 'desc')
         .first()
       if (open) return open
-      return Order.create(
+      const orderId = randomUUID()
+      const created = await Order.create(
         {
-          id: randomUUID(),
+          id: orderId,
           videoId: item.videoId,
           offerId: item.offerId,
           offerKind: item.kind,
@@ -193,13 +199,18 @@ export class CheckoutService {
           amountMinor: price.amount,
           currency: price.currency,
           platformFeeBps: commerce.platformFeeBps,
-          platformFeeMinor: platformFeeFor(price.amount, commerce.platformFeeBps),
+          platformFeeMinor: quote ? quote.platformFeeMinor : platformFeeFor(price.amount, commerce.platformFeeBps),
+          listPriceMinor: quote ? quote.listPrice.amount : null,
+          discountMinor: quote?.discountMinor ?? 0,
+          couponId: quote?.coupon.id ?? null,
           creatorPayout: direct ? 'direct' : 'owed',
           payoutAccount: direct ? payoutAccount!.accountRef : null,
           expiresAt: DateTime.now().plus({ minutes: checkoutLifetimeOf(provider) }),
         },
         { client: trx }
       )
+      if (quote) await coupons.reserve(trx, quote, buyer, orderId)
+      return created
     })
     if (order.checkoutUrl || order.checkoutAction) return order
 
@@ -233,6 +244,78 @@ export class CheckoutService {
       throw new CommerceError('provider_unavailable', 502, `${provider.label} could not start the payment: ${message}`)
     }
   }
+
+  /** A video bought at its buy price, paid (or disputed), is not sold again. */
+  async #refuseIfBought(trx: TransactionClientContract, buyer: User, item: SaleItem) {
+    if (item.kind !== 'purchase' || item.scope !== 'video') return
+    const owned = await Order.query({ client: trx })
+      .where({ buyerId: buyer.id, videoId: item.videoId!, offerKind: 'purchase', offerScope: 'video' })
+      .whereIn('status', ['paid', 'disputed'])
+      .first()
+    if (owned?.status === 'disputed') {
+      throw new CommerceError(
+        'payment_disputed',
+        409,
+        'Your bank is disputing your payment for this video: access comes back if the dispute is settled in the seller’s favour'
+      )
+    }
+    if (owned) throw new CommerceError('already_owned', 409, 'You already own this video')
+  }
+
+  /**
+   * A 100 % coupon: no provider is asked. The order is made paid at 0 by the
+   * core itself (provider `coupon`), with ledger lines of 0 so the sale shows
+   * in the books, the reports and the CSV (list price and discount on the
+   * order), and what it sells is granted at once, in one transaction with
+   * the coupon's use.
+   */
+  async #grantFree(buyer: User, item: SaleItem, quote: CouponQuote): Promise<Order> {
+    const after: AfterCommit = []
+    const order = await db.transaction(async (trx) => {
+      await trx.rawQuery('SELECT pg_advisory_xact_lock(?, hashtext(?))', [CHECKOUT_LOCK, `${buyer.id}:${itemKeyOf(item)}`])
+      await this.#refuseIfBought(trx, buyer, item)
+      const order = await Order.create(
+        {
+          id: randomUUID(),
+          videoId: item.videoId,
+          offerId: item.offerId,
+          offerKind: item.kind,
+          offerScope: item.scope,
+          offerTitle: item.title.slice(0, 200),
+          buyerId: buyer.id,
+          creatorId: item.creatorId,
+          provider: COUPON_PROVIDER,
+          status: 'pending',
+          amountMinor: 0,
+          currency: item.price.currency,
+          platformFeeBps: commerce.platformFeeBps,
+          platformFeeMinor: 0,
+          listPriceMinor: quote.listPrice.amount,
+          discountMinor: quote.discountMinor,
+          couponId: quote.coupon.id,
+          creatorPayout: 'owed',
+          payoutAccount: null,
+          expiresAt: DateTime.now(),
+        },
+        { client: trx }
+      )
+      await coupons.reserve(trx, quote, buyer, order.id)
+      if (await grants.duplicateOf(trx, order)) throw new CommerceError('already_owned', 409, 'You already hold this')
+      await markPaid(trx, order, { providerFeeMinor: 0, paymentReference: `coupon:${quote.coupon.code}` })
+      order.status = 'paid'
+      await order.useTransaction(trx).save()
+      await receipts.record(trx, order, 'purchase', after)
+      after.push(() => afterPaid(order))
+      return order
+    })
+    await runAfterCommit(after)
+    return order
+  }
+}
+
+/** The advisory lock's key for a buyer and a thing sold. */
+function itemKeyOf(item: SaleItem) {
+  return item.offerId ?? item.videoId!
 }
 
 const checkouts = new CheckoutService()
