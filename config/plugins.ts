@@ -43,6 +43,7 @@ configured.push({
     nativeSymbol: env.get('X402_NATIVE_SYMBOL') || undefined,
     quoteSignerKey: env.get('X402_QUOTE_SIGNER_KEY')?.release() || undefined,
     deployerKey: env.get('X402_DEPLOYER_KEY')?.release() || undefined,
+    settlerKey: env.get('X402_SETTLER_KEY')?.release() || undefined,
     ownerAddress: env.get('X402_OWNER_ADDRESS') || undefined,
     feeRecipient: env.get('X402_FEE_RECIPIENT') || undefined,
     contractAddress: env.get('X402_CONTRACT_ADDRESS') || undefined,

@@ -124,6 +124,7 @@ export default await Env.create(new URL('../', import.meta.url), {
   X402_NATIVE_SYMBOL: Env.schema.string.optional(),
   X402_QUOTE_SIGNER_KEY: Env.schema.secret.optional(),
   X402_DEPLOYER_KEY: Env.schema.secret.optional(),
+  X402_SETTLER_KEY: Env.schema.secret.optional(),
   X402_OWNER_ADDRESS: Env.schema.string.optional(),
   X402_FEE_RECIPIENT: Env.schema.string.optional(),
   X402_CONTRACT_ADDRESS: Env.schema.string.optional(),
