@@ -13,7 +13,7 @@
 | Spec: github.com/coinbase/x402 specs/x402-specification-v2.md,
 | specs/transports-v2/http.md, specs/schemes/exact/scheme_exact_evm.md.
 */
-import { Contract, Signature, Wallet, getAddress, verifyTypedData, type TypedDataField } from 'ethers'
+import { Contract, NonceManager, Signature, Wallet, getAddress, verifyTypedData, type TypedDataField } from 'ethers'
 import { PaywallRefusal, minorDigits, type Paywall, type PaywallReply, type PaywallRequest, type PluginApi } from '@matinee/plugin-kit'
 import { PAID_TOPIC, SPLITTER_ARTIFACT, normalizeAddress, sameAddress, toTokenUnits } from './chain.js'
 import { ChainWatcher } from './chain_watcher.js'
@@ -113,7 +113,8 @@ const SIGNATURE = /^0x[0-9a-fA-F]{130}$/
 export class X402Protocol implements Paywall {
   readonly id = 'x402'
   #domains = new Map<string, Promise<{ name: string; version: string }>>()
-  #settler: Wallet | null
+  #settler: NonceManager | null
+  #settlerAddress: string | null
   #sending: Promise<unknown> = Promise.resolve()
   #watcher: ChainWatcher
 
@@ -123,12 +124,14 @@ export class X402Protocol implements Paywall {
     private api: Pick<PluginApi, 'hooks' | 'state' | 'logger' | 'payments'>,
     settlerKey: string | null
   ) {
-    this.#settler = settlerKey ? new Wallet(settlerKey, runtime.provider) : null
+    const wallet = settlerKey ? new Wallet(settlerKey, runtime.provider) : null
+    this.#settler = wallet ? new NonceManager(wallet) : null
+    this.#settlerAddress = wallet?.address ?? null
     this.#watcher = new ChainWatcher(runtime, api, (events) => api.payments.deliver(provider.id, events))
   }
 
   get settlerAddress() {
-    return this.#settler?.address ?? null
+    return this.#settlerAddress
   }
 
   claims(headers: Record<string, string | undefined>) {
@@ -164,7 +167,6 @@ export class X402Protocol implements Paywall {
       }
       if (error instanceof PaywallRefusal) throw error
       this.api.logger.error({ err: error }, 'x402: payment failed unexpectedly')
-      if (process.env.X402_DEBUG) console.error('x402 unexpected', error)
       return this.#paymentRequired(request, requirements, 'unexpected_settle_error', 'The payment could not be processed; nothing was charged unless PAYMENT-RESPONSE names a transaction', 500)
     }
   }
@@ -358,14 +360,15 @@ export class X402Protocol implements Paywall {
     }
   }
 
-  /** Sends one settlement at a time from the settler's key (its nonces stay in order) and waits for its receipt. */
+  /**
+   * Sends settlements one at a time from the settler's key (a NonceManager
+   * numbers them in order; only the send is queued, not the wait), then waits
+   * for the receipt. A send that fails resets the numbering from the chain.
+   */
   #send(send: () => Promise<any>) {
-    const run = this.#sending.then(async () => {
-      const tx = await send()
-      return tx.wait(1, CONFIRMATION_TIMEOUT_MS)
-    })
-    this.#sending = run.catch(() => {})
-    return run
+    const sent = this.#sending.then(send)
+    this.#sending = sent.catch(() => this.#settler?.reset())
+    return sent.then((tx) => tx.wait(1, CONFIRMATION_TIMEOUT_MS))
   }
 
   async #confirmations(block: number) {
