@@ -108,6 +108,7 @@ export default await Env.create(new URL('../', import.meta.url), {
   STRIPE_SECRET_KEY: Env.schema.secret.optional(),
   STRIPE_WEBHOOK_SECRET: Env.schema.secret.optional(),
   MEMBERSHIP_GRACE_DAYS: Env.schema.number.optional(),
+  PARTIAL_REFUND_ENDS_ACCESS: Env.schema.string.optional(),
   STRIPE_API_BASE: Env.schema.string.optional({ format: 'url', tld: false }),
   STRIPE_WEBHOOK_TOLERANCE_SECONDS: Env.schema.number.optional(),
   BANK_TRANSFER_ENABLED: Env.schema.boolean.optional(),

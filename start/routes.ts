@@ -118,6 +118,7 @@ router
     router.post('/videos/:id/captions/:language/delete', [StudioCaptionsController, 'destroy'])
     router.get('/sales', [StudioSalesController, 'index']).as('studio.sales')
     router.post('/orders/:id/refund', [StudioSalesController, 'refund'])
+    router.post('/refunds/:id/retry', [StudioSalesController, 'retryRefund']).where('id', router.matchers.number())
     // tus resumable uploads: creation, PATCH chunks, HEAD offsets, DELETE.
     router.any('/uploads', [UploadsController, 'handle']).as('studio.uploads').use(uploadCreateThrottle)
     router.any('/uploads/*', [UploadsController, 'handle']).as('studio.uploads.item')

@@ -155,12 +155,12 @@ export class JobAdminService {
   }
 
   async #videoOf(job: StoredJob) {
-    const videoId = job.queue === 'transcode' ? job.data?.videoId : null
+    const videoId = VIDEO_QUEUES.has(job.queue) ? job.data?.videoId : null
     return typeof videoId === 'string' && isUuid(videoId) ? Video.query().where('id', videoId).preload('owner').first() : null
   }
 
   async #videosOf(jobs: StoredJob[]) {
-    const ids = jobs.filter((job) => job.queue === 'transcode').map((job) => job.data?.videoId)
+    const ids = jobs.filter((job) => VIDEO_QUEUES.has(job.queue)).map((job) => job.data?.videoId)
     const valid = [...new Set(ids.filter((id): id is string => typeof id === 'string' && isUuid(id)))]
     const found = valid.length ? await Video.query().whereIn('id', valid).preload('owner') : []
     return new Map(found.map((video) => [video.id, video]))
@@ -176,6 +176,13 @@ export class JobAdminService {
             : `Transcode of a video that no longer exists (${String(data.videoId)})`,
           video,
         }
+      case 'transcode_chunk':
+        return {
+          text: video
+            ? `Part ${Number(data.index) + 1} of the chunked transcode of "${video.title}" by ${video.owner?.username ?? 'a deleted account'} (video ${video.status})`
+            : `Part of the transcode of a video that no longer exists (${String(data.videoId)})`,
+          video,
+        }
       case 'health':
         return { text: 'A health check ping to the workers', video: null }
       case 'watermark':
@@ -185,6 +192,9 @@ export class JobAdminService {
     return { text: JSON.stringify(data).slice(0, 200), video: null }
   }
 }
+
+/** Queues whose jobs are about one video (`data.videoId`): a failed one is retried as the video's retry. */
+const VIDEO_QUEUES: ReadonlySet<string> = new Set(['transcode', 'transcode_chunk'])
 
 const jobAdmin = new JobAdminService()
 export default jobAdmin

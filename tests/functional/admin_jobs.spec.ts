@@ -200,7 +200,7 @@ test.group('Admin → Jobs: bad input', (group) => {
     const { client: admin } = await loggedIn('root', 'admin')
     const unknownQueue = await admin.submit('/admin/jobs', '/admin/jobs/transcodr/1/retry', {})
     assert.equal(unknownQueue.status, 404)
-    assert.include(unknownQueue.text, 'There is no queue named &quot;transcodr&quot;. The queues are: health, transcode, watermark, watermark_ahead, forensic_trace, mail.')
+    assert.include(unknownQueue.text, 'There is no queue named &quot;transcodr&quot;. The queues are: health, transcode, transcode_chunk, watermark, watermark_ahead, forensic_trace, mail.')
     const unknownJob = await admin.api('POST', `/admin/jobs/transcode/${randomUUID()}/discard`, {})
     assert.equal(unknownJob.status, 404)
     assert.equal(unknownJob.body.error, 'not_found')

@@ -14,6 +14,7 @@ import Video from '#models/video'
 import TranscodeChunk from '#models/transcode_chunk'
 import storage from '#services/storage_service'
 import transcoder from '#services/transcode_service'
+import queues from '#services/queue_service'
 import { run } from '#services/media/ffmpeg'
 import { probe } from '#services/media/probe'
 import { hlsCommand, outputFps, planLadder } from '#services/media/ladder'
@@ -309,6 +310,33 @@ test.group('Segment-parallel transcoding', (group) => {
       assert.isFalse(a.equals(unmarked))
       assert.deepEqual(tfdts(a), tfdts(unmarked))
     }
+  })
+
+  test('chunks Redis lost are found in PostgreSQL and put back on the queue', async ({ assert }) => {
+    // Only the planning queue is consumed: the chunks wait on theirs.
+    workers = [await startWorker(['transcode'], CHUNKED)]
+    const video = await queuedVideo(await longSource())
+    const deadline = Date.now() + 60_000
+    while ((await TranscodeChunk.query().where('videoId', video.id)).length < 7 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    assert.equal((await Video.findOrFail(video.id)).status, 'processing')
+    const waiting = await queues.counts('transcode_chunk')
+    assert.equal(waiting.waiting, 6, 'five chunks and the soundtrack wait; the join comes after them')
+
+    // Redis loses everything.
+    const { default: redis } = await import('@adonisjs/redis/services/main')
+    await redis.flushdb()
+    await Video.query().where('id', video.id).update({ updated_at: new Date(Date.now() - 60_000) })
+    assert.deepEqual(await transcoder.reconcile(), [], 'the video is not transcoded again from the start')
+    assert.equal((await queues.counts('transcode_chunk')).waiting, 6)
+
+    workers.push(await startWorker(['transcode_chunk'], CHUNKED))
+    const ready = await waitForStatus(video.id, ['ready', 'failed'], 240_000)
+    assert.equal(ready.status, 'ready', ready.lastError ?? '')
+    assert.equal(ready.attempts, 1)
+    const chunks = await TranscodeChunk.query().where('videoId', video.id)
+    assert.deepEqual([...new Set(chunks.map((c) => `${c.status}×${c.attempts}`))], ['done×1'])
   })
 
   test('a short video keeps the one-process path', async ({ assert }) => {
