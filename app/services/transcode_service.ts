@@ -19,7 +19,7 @@ import { withLock } from '#services/lock_service'
 import { makeWorkDir, sweepWorkDirs } from '#services/media/work_dirs'
 import { planForensicOutput, storeForensicVariants } from '#services/media/forensic_variants'
 import watermarkDefaultMode from '#services/watermark/default_mode'
-import { generatedPosterKey, hlsPrefixOf, spriteKey, spriteVttKey } from '#services/media/storage_keys'
+import { chunkPrefix, generatedPosterKey, hlsPrefixOf, spriteKey, spriteVttKey } from '#services/media/storage_keys'
 import { planChunks, outputFrames } from '#services/media/chunks'
 import sourceCache, { SOURCE_CACHE_PREFIX } from '#services/media/source_cache'
 import { ChunkedTranscoder } from '#services/media/chunked_transcode'
@@ -144,7 +144,8 @@ export class TranscodeService {
       await storageCleanup.run([video.storagePrefix])
       return 'gone'
     }
-    const storedBytes = await storage.sizeOf(video.storagePrefix)
+    // The pieces of a chunked transcode are deleted once it is recorded: they are not the video's.
+    const storedBytes = (await storage.sizeOf(video.storagePrefix)) - (await storage.sizeOf(chunkPrefix(video.id)))
     video.merge({ ...outputs, storedBytes, status: 'ready', progress: 100, lastError: null, readyAt: DateTime.now() })
     await video.save()
     broadcastVideoProgress(video)
