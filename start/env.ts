@@ -138,3 +138,5 @@ export default await Env.create(new URL('../', import.meta.url), {
   X402_POLL_INTERVAL_MS: Env.schema.number.optional(),
   X402_START_BLOCK: Env.schema.number.optional(),
 })
+  /** Seconds a returning wallet's Sign-In With Ethereum challenge may be answered (config/wallet_sign_in.ts). */
+  WALLET_SIGN_IN_TTL_SECONDS: Env.schema.number.optional(),

@@ -5,6 +5,8 @@ import entitlements from '#services/entitlement_service'
 import playback from '#services/playback_service'
 import playbackConfig from '#config/playback'
 import { PlaybackError } from '#exceptions/playback_error'
+import signInWithX from '#services/wallets/sign_in_with_x'
+import walletPayments from '#services/commerce/wallet_payments'
 
 /** What /api/v1 answers for an opened session. */
 export interface ApiSession {
@@ -36,6 +38,32 @@ export class ApiSessionService {
       watermarked: opened.session.watermarked,
       forensic: opened.session.forensic,
     }
+  }
+
+  /**
+   * A returning wallet (SIGN-IN-WITH-X header): the signed challenge is
+   * checked and spent, then the session opens for the buyer whose order
+   * this wallet paid, if the entitlement chain still says yes for them (a
+   * refund, a ban or a takedown ends it as it does for the buyer). A wallet
+   * that never paid for the video is refused with 402: it has to buy.
+   */
+  async openForWallet(input: { header: string; video: Video | null; userAgent: string; origin: string }): Promise<ApiSession & { wallet: string }> {
+    const { video } = input
+    const decision = await entitlements.decide(undefined, video)
+    if (!decision.allowed && decision.reason !== 'login_required') throw new PlaybackError(decision.reason, decision.status, decision.message)
+    const wallet = await signInWithX.verify(input.header, video!.id)
+    let refusal: PlaybackError | null = null
+    for (const buyer of await walletPayments.buyersFor(wallet, video!.id)) {
+      try {
+        const opened = await this.open({ user: buyer, video, deviceId: `wallet:${wallet.toLowerCase()}`, userAgent: input.userAgent, origin: input.origin })
+        return { ...opened, wallet }
+      } catch (error) {
+        if (!(error instanceof PlaybackError)) throw error
+        refusal = error
+      }
+    }
+    if (refusal && refusal.code !== 'payment_required') throw refusal
+    throw new PlaybackError('payment_required', 402, 'This wallet has not bought this video (or its purchase was refunded): pay to watch')
   }
 
   /** A video as a script sees it, with the entitlement chain's answer for `user`. */
