@@ -9,6 +9,7 @@ import plugins from '#services/plugins'
 import { formatMoney, formatPrice } from '#services/money'
 import { formatTokenAmount } from '#hooks/money'
 import { barChart } from '#services/charts'
+import { holdingText, offerGives, offerLabel, shortDate } from '#services/commerce/offer_texts'
 
 /**
  * `html.attrs` with its values escaped. Edge 6.5's own writes string values
@@ -80,3 +81,9 @@ edge.global('formatBytes', (bytes: number | null) => {
   }
   return `${unit === 0 ? value : value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`
 })
+
+/** What offers give and what a viewer holds, in words (app/services/commerce/offer_texts.ts). */
+edge.global('offerGives', offerGives)
+edge.global('offerLabel', offerLabel)
+edge.global('holdingText', holdingText)
+edge.global('shortDate', shortDate)

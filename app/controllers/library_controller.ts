@@ -2,9 +2,10 @@ import type { HttpContext } from '@adonisjs/core/http'
 import Order from '#models/order'
 import allowlists from '#services/allowlist_service'
 import orders from '#services/order_service'
+import { libraryHoldingsOf } from '#services/commerce/library'
 
 export default class LibraryController {
-  /** What the viewer may watch (bought or allowlisted), checkouts they may still pay, and every order they made. */
+  /** What the viewer may watch (bought, in a bundle, rented, through a pass, allowlisted), checkouts they may still pay, and every order they made. */
   async index({ view, auth }: HttpContext) {
     const user = auth.getUserOrFail()
     const [allOrders, pending, allowed] = await Promise.all([
@@ -12,8 +13,10 @@ export default class LibraryController {
       orders.openCheckoutsOf(user),
       allowlists.videosFor(user),
     ])
-    const purchased = allOrders.filter((order) => order.status === 'paid')
-    return view.render('pages/library/index', { purchased, pending, allowed, orders: allOrders })
+    // Videos bought one by one; bundles, rentals and passes are listed from what the viewer holds now.
+    const purchased = allOrders.filter((order) => order.status === 'paid' && order.isVideoPurchase && order.video)
+    const holdings = await libraryHoldingsOf(user, allOrders)
+    return view.render('pages/library/index', { purchased, pending, allowed, orders: allOrders, ...holdings })
   }
 
   /** A receipt. */

@@ -6,6 +6,7 @@ import currencies from '#services/currency_service'
 import { posterValidator, videoDetailsValidator } from '#validators/video'
 import viewingReports from '#services/viewing_report_service'
 import { isUuid } from '#services/ids'
+import offerEditor from '#services/commerce/offer_editor'
 
 export default class StudioVideosController {
   /** My videos: thumbnails, transcode progress, and how each is watched (views, viewers, watch time), with views per day. */
@@ -48,7 +49,14 @@ export default class StudioVideosController {
 
   async edit({ params, view, auth }: HttpContext) {
     const video = await videos.findOrFail(params.id, auth.user, { manage: true })
-    return view.render('pages/studio/edit', { video, currencies: currencies.supported(), price: minorToInput(video.priceMinor, video.currency) })
+    const rental = await offerEditor.rentalOf(video)
+    return view.render('pages/studio/edit', {
+      video,
+      currencies: currencies.supported(),
+      price: minorToInput(video.priceMinor, video.currency),
+      rental,
+      rentalPrice: rental ? minorToInput(rental.priceMinor, rental.currency) : '',
+    })
   }
 
   async update({ params, request, response, session, auth }: HttpContext) {

@@ -8,7 +8,7 @@ import orders from '#services/order_service'
 import { formatMoney } from '#services/money'
 import type { PaymentProvider } from '#hooks/contracts'
 import plugins from '#services/plugins'
-import type Video from '#models/video'
+import { waysToWatch } from '#services/commerce/ways_to_watch'
 
 export default class VideosController {
   /** The catalog: published, ready videos, searchable and paginated. */
@@ -29,27 +29,57 @@ export default class VideosController {
     // The page shows the player, or why there is none (log in, buy, processing).
     const access = await entitlements.decide(auth.user, video)
     const price = await orders.priceOf(video, auth.user)
-    const buyButtons =
-      !access.allowed && access.reason === 'payment_required'
-        ? orders.providersFor(price.currency).map((provider) => this.#buyButton(provider, video, formatMoney(price.amount, price.currency), request.csrfToken))
-        : []
-    return view.render('pages/videos/show', { video, access, price, buyButtons, canManage: videos.canManage(auth.user, video), moreFromCreator, owned })
+    // Every way to get it (the buy price, a rental, bundles, passes...), cheapest first, and what the viewer holds.
+    const ways = await waysToWatch(auth.user, video, access, price)
+    const canBuy = !!auth.user && (access.allowed || access.reason === 'payment_required')
+    const coupon = typeof request.qs().coupon === 'string' ? String(request.qs().coupon).trim().slice(0, 64) : ''
+    const options = ways.options.map((option) => ({
+      ...option,
+      priceText: formatMoney(option.price.amount, option.price.currency),
+      buttons:
+        canBuy && option.kind !== 'membership'
+          ? orders.providersFor(option.price.currency).map((provider) =>
+              this.#buyButton(provider, {
+                action: option.offerId ? `/offers/${option.offerId}/checkout` : `/videos/${video.id}/checkout`,
+                title: option.offerId ? option.title : video.title,
+                priceText: formatMoney(option.price.amount, option.price.currency),
+                csrfToken: request.csrfToken,
+                coupon,
+              })
+            )
+          : [],
+    }))
+    const buyOption = options.find((option) => !option.offerId)
+    const buyButtons = !access.allowed && access.reason === 'payment_required' && buyOption ? buyOption.buttons : []
+    return view.render('pages/videos/show', {
+      video,
+      access,
+      price,
+      buyButtons,
+      options,
+      holding: ways.holding,
+      canManage: videos.canManage(auth.user, video),
+      moreFromCreator,
+      owned,
+    })
   }
 
   /**
    * Each provider's button is a view of its plugin (rendered escaped in the
-   * page); the core supplies the form's target and fields. Without one, the
+   * page); the core supplies the form's target and fields (a coupon code the
+   * viewer entered rides along: the server prices it). Without one, the
    * core's plain button.
    */
-  #buyButton(provider: PaymentProvider, video: Video, priceText: string, csrfToken: string) {
+  #buyButton(provider: PaymentProvider, sale: { action: string; title: string; priceText: string; csrfToken: string; coupon: string }) {
     const input = {
-      action: `/videos/${video.id}/checkout`,
+      action: sale.action,
       hiddenFields: [
-        { name: '_csrf', value: csrfToken },
+        { name: '_csrf', value: sale.csrfToken },
         { name: 'provider', value: provider.id },
+        ...(sale.coupon ? [{ name: 'coupon', value: sale.coupon }] : []),
       ],
-      priceText,
-      videoTitle: video.title,
+      priceText: sale.priceText,
+      videoTitle: sale.title,
     }
     return plugins.buyButtonView(provider, input) ?? { view: 'components/buy_button', data: { ...input, label: provider.label } }
   }

@@ -1,4 +1,5 @@
 import vine from '@vinejs/vine'
+import type { FieldContext } from '@vinejs/vine/types'
 import { formatMoney, toMinorUnits } from '#services/money'
 import currencies from '#services/currency_service'
 
@@ -9,20 +10,31 @@ import currencies from '#services/currency_service'
 const priceRule = vine.createRule((value, _options, field) => {
   if (typeof value !== 'string') return
   const currency = typeof field.parent.currency === 'string' ? field.parent.currency : 'USD'
+  reportPriceProblems(value, currency, field)
+})
+
+/**
+ * The price rules every price a creator types follows (a video's, a
+ * rental's, a bundle's, a pass's): not negative, at most the currency's
+ * decimals, at most PRICE_CAP. Returns the minor units, or null when reported.
+ */
+export function reportPriceProblems(value: string, currency: string, field: FieldContext): number | null {
   if (value.trim().startsWith('-')) {
     field.report('The price cannot be negative', 'price.negative', field)
-    return
+    return null
   }
   const minor = toMinorUnits(value, currency)
   if (minor === null) {
     field.report(`Enter a price like 4.99 (at most the decimals ${currency} has)`, 'price.format', field)
-    return
+    return null
   }
   const cap = currencies.capMinor(currency)
   if (cap !== null && minor > cap) {
     field.report(`The price cannot be more than ${formatMoney(cap, currency)}`, 'price.cap', field)
+    return null
   }
-})
+  return minor
+}
 
 const details = {
   title: vine.string().trim().minLength(1).maxLength(200),

@@ -21,13 +21,21 @@ export interface SaleOption {
   passDays: number | null
   /** A bundle's videos (ids), in order. */
   videoIds: string[]
+  /** The offer's own title and description as the creator wrote them (null for the buy price). */
+  name: string | null
+  description: string | null
 }
 
-/** How a sale names itself to a buyer and to providers. */
-export function describeOffer(offer: Pick<Offer, 'kind' | 'scope' | 'title' | 'rentalHours' | 'passDays'>, videoTitle?: string) {
+/**
+ * How a sale names itself to a buyer and to providers. `creatorName` names
+ * a pass or membership to all of a creator's videos that has no title of its
+ * own ("30-day pass to everything by @ann").
+ */
+export function describeOffer(offer: Pick<Offer, 'kind' | 'scope' | 'title' | 'rentalHours' | 'passDays'>, videoTitle?: string, creatorName?: string) {
+  const everything = offer.scope === 'creator' && !offer.title && creatorName ? `everything by @${creatorName}` : null
   const what = offer.title || videoTitle || 'Videos'
   if (offer.kind === 'rental') return `${offer.rentalHours}-hour rental: ${videoTitle ?? what}`
-  if (offer.kind === 'pass') return `${offer.passDays}-day pass: ${what}`
+  if (offer.kind === 'pass') return everything ? `${offer.passDays}-day pass to ${everything}` : `${offer.passDays}-day pass: ${what}`
   if (offer.kind === 'membership') return `Monthly membership: ${what}`
   if (offer.scope === 'bundle') return `Bundle: ${what}`
   return what
@@ -55,6 +63,8 @@ export class OfferService {
         startWindowDays: null,
         passDays: null,
         videoIds: [video.id],
+        name: null,
+        description: null,
       })
     }
     const offers = await Offer.query()
@@ -71,12 +81,14 @@ export class OfferService {
         offerId: offer.id,
         kind: offer.kind,
         scope: offer.scope,
-        title: describeOffer(offer, video.title),
+        title: describeOffer(offer, video.title, video.owner?.username),
         price: { amount: offer.priceMinor, currency: offer.currency },
         rentalHours: offer.rentalHours,
         startWindowDays: offer.startWindowDays,
         passDays: offer.passDays,
         videoIds: offer.scope === 'bundle' ? offer.videos.map((v) => v.id) : offer.scope === 'video' ? [video.id] : [],
+        name: offer.title,
+        description: offer.description,
       })
     }
     return options.sort((a, b) => a.price.amount - b.price.amount)

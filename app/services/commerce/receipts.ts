@@ -85,8 +85,9 @@ export class ReceiptService {
       username: order.buyer.username,
       receiptNumber: order.receiptNumber,
       orderId: order.id,
-      videoTitle: order.video.title,
-      videoUrl: new URL(`/videos/${order.videoId}`, appUrl).href,
+      // Bundles and passes have no one video: their title as sold, and the library.
+      videoTitle: order.itemTitle,
+      videoUrl: new URL(order.itemUrl ?? '/library', appUrl).href,
       receiptUrl: new URL(`/library/orders/${order.id}`, appUrl).href,
       creatorName: order.creator.publicName,
       amountText: formatMinor(order.amountMinor, order.currency),
