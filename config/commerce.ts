@@ -16,6 +16,16 @@ const commerceConfig = {
   currencyRates: env.get('CURRENCY_RATES', ''),
   /** A membership whose renewal failed (or is late) keeps access this many days past its paid period. */
   membershipGraceDays: env.get('MEMBERSHIP_GRACE_DAYS', 3),
+  /**
+   * Offer kinds whose partial refund also ends the buyer's access
+   * ("rental,pass"); by default a partial refund keeps it (a goodwill
+   * gesture), and a whole refund always ends it.
+   */
+  partialRefundEndsAccess: env
+    .get('PARTIAL_REFUND_ENDS_ACCESS', '')
+    .split(',')
+    .map((kind) => kind.trim())
+    .filter(Boolean) as string[],
 }
 
 export default commerceConfig

@@ -242,6 +242,12 @@ export class PaymentProviderError extends Error {
 
 export interface RefundRequest {
   orderId: string
+  /**
+   * Names this refund (one order may be refunded in parts): providers with
+   * idempotency keys use it, so a retried call never gives money back twice.
+   * Absent for the core's older callers: the order id is then the key.
+   */
+  refundKey?: string
   providerReference: string | null
   paymentReference: string | null
   /** What to give back now: the order's amount less what was refunded before. */

@@ -4,7 +4,7 @@ import type Video from '#models/video'
 import type { ProviderEvent } from '#hooks/contracts'
 import checkouts, { type CheckoutOptions } from '#services/commerce/checkout'
 import paymentEvents from '#services/commerce/payment_events'
-import refunds from '#services/commerce/refunds'
+import refunds, { type RefundOptions } from '#services/commerce/refunds'
 import orderQueries from '#services/commerce/order_queries'
 
 export type { EventOutcome, EventResult } from '#services/commerce/event_outcomes'
@@ -36,8 +36,9 @@ export class OrderService {
     return refunds.canRefund(user, order)
   }
 
-  refund(actor: User, orderId: string) {
-    return refunds.refund(actor, orderId)
+  /** Refunds all that is left of an order (or `amountMinor` of it); returns the order. */
+  async refund(actor: User, orderId: string, options: RefundOptions = {}) {
+    return (await refunds.refund(actor, orderId, options)).order
   }
 
   expireStale() {

@@ -7,6 +7,11 @@ export const checkoutValidator = vine.create({
   coupon: vine.string().trim().maxLength(64).optional().nullable(),
 })
 
+/** A refund: empty amount = all that is left (parsed in the order's currency by the refund service). */
+export const refundValidator = vine.create({
+  amount: vine.string().trim().maxLength(20).optional().nullable(),
+})
+
 export const allowlistGrantValidator = vine.create({
   /** A username or an email address. */
   user: vine.string().trim().minLength(1).maxLength(254),

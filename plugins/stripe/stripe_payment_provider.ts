@@ -269,7 +269,7 @@ export class StripePaymentProvider implements PaymentProvider {
           metadata: { orderId: request.orderId },
           ...(destination ? { reverse_transfer: true, ...(charge!.application_fee ? { refund_application_fee: true } : {}) } : {}),
         },
-        { idempotencyKey: `matinee-refund-${request.orderId}` }
+        { idempotencyKey: `matinee-refund-${request.orderId}${request.refundKey ? `-${request.refundKey}` : ''}` }
       )
       return { refundReference: refund.id, creatorReversed: charge ? await this.#creatorReversed(charge) : undefined }
     } catch (error) {

@@ -47,8 +47,13 @@ test.group('Commerce: buying with Stripe', (group) => {
     const page = await client.visit(`/videos/${video.id}`)
     assert.include(page.text, 'Pay $10.00 by card')
 
-    // A forged price in the form is ignored: the session is made from the database.
-    const response = await client.submit(`/videos/${video.id}`, `/videos/${video.id}/checkout`, { provider: 'stripe', price: '1', amount: '1' })
+    // A forged price in the form is refused outright (issue 17): nothing is ordered.
+    const forged = await client.submit(`/videos/${video.id}`, `/videos/${video.id}/checkout`, { provider: 'stripe', price: '1', amount: '1' })
+    assert.equal(forged.status, 302)
+    assert.include((await client.visit(forged.location!)).text, 'The price is set by the server')
+    assert.equal(await Order.query().count('* as n').first().then((row) => Number(row!.$extras.n)), 0)
+    // The session is made from the database.
+    const response = await client.submit(`/videos/${video.id}`, `/videos/${video.id}/checkout`, { provider: 'stripe' })
     assert.equal(response.status, 303)
     const sessionId = response.location!.split('/c/pay/')[1]
     const session = stripe.checkoutSession(sessionId)!

@@ -8,7 +8,7 @@ import { afterPaid, giveBack, markPaid, markRefunded, reportedMinor, runAfterCom
 import disputes from '#services/commerce/disputes'
 import receipts from '#services/commerce/receipts'
 import { outcome as result, type AppliedEvent, type EventResult } from '#services/commerce/event_outcomes'
-import { refundAtProvider } from '#services/commerce/refunds'
+import refunds, { refundAtProvider } from '#services/commerce/refunds'
 import grants from '#services/commerce/grants'
 import { isSubscriptionEvent, type Money, PAYMENT_EVENT_TYPES, type ProviderEvent, type VerifiedPaymentEvent } from '#hooks/contracts'
 import memberships from '#services/commerce/memberships'
@@ -128,7 +128,7 @@ export class PaymentEventService {
         await receipts.record(trx, order, 'purchase', after)
         after.push(async () => {
           await afterPaid(order)
-          await this.#applyDeferred(order.id)
+          await this.applyDeferred(order.id)
         })
         return result('applied', 'paid', order.id)
       }
@@ -136,6 +136,11 @@ export class PaymentEventService {
         if (order.status === 'refunded' || order.status === 'charged_back') return result('ignored', `order already ${order.status}`, order.id)
         if (order.status !== 'paid' && order.status !== 'disputed') {
           return result('deferred', 'refund before its payment: applied when the payment arrives', order.id)
+        }
+        // A refund started here is between its provider call and its record:
+        // this event (about that refund, likely) is applied once it is recorded.
+        if (await refunds.pendingFor(trx, order.id)) {
+          return result('deferred', 'a refund started here is in flight: applied once it is recorded', order.id)
         }
         const wrongAmount = event.amount ? mismatch(event.amount, false) : null
         if (wrongAmount) return result('rejected', wrongAmount, order.id)
@@ -187,7 +192,7 @@ export class PaymentEventService {
   }
 
   /** Events that arrived before the state they need (a refund before its payment). */
-  async #applyDeferred(orderId: string) {
+  async applyDeferred(orderId: string) {
     const waiting = await db.from('payment_events').where({ order_id: orderId, outcome: 'deferred' }).orderBy('id')
     for (const row of waiting) {
       const after: AfterCommit = []
