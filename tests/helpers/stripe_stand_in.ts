@@ -2,8 +2,20 @@
  * A local stand-in for the slice of Stripe's API this app uses (Checkout,
  * PaymentIntents/Charges/BalanceTransactions, Refunds, Connect onboarding,
  * destination charges with their Transfers and ApplicationFees, transfer
- * reversals, application fee refunds, Disputes, Balances) plus the hosted
- * pages a buyer or seller would click through.
+ * reversals, application fee refunds, Disputes, Balances, and Billing:
+ * Checkout in subscription mode, Customers, Subscriptions, Invoices with
+ * their InvoicePayments, and test clocks) plus the hosted pages a buyer or
+ * seller would click through.
+ *
+ * Billing runs on test clocks as on Stripe: a customer created while
+ * `clockForNewCustomers` is set lives on that clock (Stripe attaches a clock
+ * to a customer at creation); `advanceClock` moves it forward, and every
+ * subscription of its customers renews at each period end it passes (a new
+ * invoice, charged to the card on file: `invoice.paid`, or
+ * `invoice.payment_failed` and `past_due` with retries 3, 5 and 7 days later,
+ * after which the subscription is cancelled), a subscription set to cancel at
+ * period end is deleted there; each step's signed webhooks are delivered in
+ * order before the call resolves.
  *
  * Money moves between balances the way Stripe moves it, so tests can assert
  * what the platform and each connected account hold:
@@ -82,12 +94,15 @@ export type CheckoutSession = {
   amount_total: number
   currency: string
   client_reference_id: string | null
-  customer: null
+  customer: string | null
   customer_email: string | null
   customer_details: { email: string | null } | null
   metadata: Metadata
-  mode: 'payment'
+  mode: 'payment' | 'subscription'
   payment_intent: string | null
+  /** Subscription mode: what the completed session started. */
+  subscription: string | null
+  invoice: string | null
   payment_method_types: string[]
   success_url: string
   cancel_url: string | null
@@ -104,7 +119,8 @@ export type Price = {
   currency: string
   unit_amount: number
   product: string
-  type: 'one_time'
+  type: 'one_time' | 'recurring'
+  recurring: { interval: 'day' | 'week' | 'month' | 'year'; interval_count: number } | null
   created: number
   livemode: false
 }
@@ -135,6 +151,129 @@ export type LineItem = {
 }
 
 export type TransferData = { destination: string; amount?: number }
+
+export type TestClock = {
+  id: string
+  object: 'test_helpers.test_clock'
+  created: number
+  deletes_after: number
+  frozen_time: number
+  livemode: false
+  name: string | null
+  status: 'ready' | 'advancing'
+  status_details: Record<string, unknown>
+}
+
+export type Customer = {
+  id: string
+  object: 'customer'
+  created: number
+  email: string | null
+  metadata: Metadata
+  test_clock: string | null
+  invoice_settings: { default_payment_method: string | null }
+  livemode: false
+}
+
+export type SubscriptionItem = {
+  id: string
+  object: 'subscription_item'
+  created: number
+  current_period_start: number
+  current_period_end: number
+  metadata: Metadata
+  price: Price
+  quantity: number
+  subscription: string
+}
+
+export type Subscription = {
+  id: string
+  object: 'subscription'
+  billing_cycle_anchor: number
+  cancel_at: number | null
+  cancel_at_period_end: boolean
+  canceled_at: number | null
+  cancellation_details: { comment: string | null; feedback: string | null; reason: 'cancellation_requested' | 'payment_failed' | null }
+  collection_method: 'charge_automatically'
+  created: number
+  currency: string
+  customer: string
+  default_payment_method: string | null
+  ended_at: number | null
+  items: { object: 'list'; data: SubscriptionItem[]; has_more: false; total_count: number; url: string }
+  latest_invoice: string | null
+  livemode: false
+  metadata: Metadata
+  start_date: number
+  status: 'active' | 'past_due' | 'canceled' | 'incomplete' | 'unpaid'
+  test_clock: string | null
+}
+
+export type InvoiceLine = {
+  id: string
+  object: 'line_item'
+  amount: number
+  currency: string
+  description: string
+  invoice: string
+  metadata: Metadata
+  parent: {
+    type: 'subscription_item_details'
+    invoice_item_details: null
+    subscription_item_details: { invoice_item: null; proration: false; proration_details: { credited_items: null }; subscription: string; subscription_item: string }
+  }
+  period: { start: number; end: number }
+  pricing: { type: 'price_details'; price_details: { price: string; product: string }; unit_amount_decimal: string }
+  quantity: number
+}
+
+export type Invoice = {
+  id: string
+  object: 'invoice'
+  amount_due: number
+  amount_paid: number
+  amount_remaining: number
+  attempt_count: number
+  attempted: boolean
+  auto_advance: boolean
+  billing_reason: 'subscription_create' | 'subscription_cycle'
+  collection_method: 'charge_automatically'
+  created: number
+  currency: string
+  customer: string
+  customer_email: string | null
+  hosted_invoice_url: string
+  lines: { object: 'list'; data: InvoiceLine[]; has_more: false; total_count: number; url: string }
+  livemode: false
+  metadata: Metadata
+  next_payment_attempt: number | null
+  number: string
+  parent: { type: 'subscription_details'; quote_details: null; subscription_details: { metadata: Metadata; subscription: string } }
+  /** For subscription invoices Stripe sets these to the period before the one billed (usage); the line's period is the one paid for. */
+  period_start: number
+  period_end: number
+  status: 'draft' | 'open' | 'paid' | 'void' | 'uncollectible'
+  status_transitions: { finalized_at: number | null; paid_at: number | null; voided_at: number | null; marked_uncollectible_at: number | null }
+  subtotal: number
+  total: number
+  test_clock: string | null
+}
+
+export type InvoicePayment = {
+  id: string
+  object: 'invoice_payment'
+  amount_paid: number | null
+  amount_requested: number
+  created: number
+  currency: string
+  invoice: string
+  is_default: boolean
+  livemode: false
+  payment: { type: 'payment_intent'; payment_intent: string }
+  status: 'open' | 'paid' | 'canceled'
+  status_transitions: { canceled_at: number | null; paid_at: number | null }
+}
 
 export type PaymentIntent = {
   id: string
@@ -404,6 +543,22 @@ const SESSION_CREATE_PARAMS = [
   'success_url', 'tax_id_collection', 'ui_mode', 'wallet_options',
 ]
 const LINE_ITEM_PARAMS = ['adjustable_quantity', 'metadata', 'price', 'price_data', 'quantity', 'tax_rates']
+const RECURRING_PARAMS = ['interval', 'interval_count']
+const SUBSCRIPTION_DATA_PARAMS = [
+  'application_fee_percent', 'billing_cycle_anchor', 'billing_mode', 'default_tax_rates', 'description',
+  'invoice_settings', 'metadata', 'on_behalf_of', 'proration_behavior', 'transfer_data', 'trial_end',
+  'trial_period_days', 'trial_settings',
+]
+const SUBSCRIPTION_UPDATE_PARAMS = [
+  'add_invoice_items', 'application_fee_percent', 'automatic_tax', 'billing_cycle_anchor', 'cancel_at',
+  'cancel_at_period_end', 'cancellation_details', 'collection_method', 'default_payment_method', 'description',
+  'expand', 'items', 'metadata', 'off_session', 'pause_collection', 'payment_behavior', 'proration_behavior',
+  'trial_end',
+]
+const SUBSCRIPTION_CANCEL_PARAMS = ['cancellation_details', 'expand', 'invoice_now', 'prorate']
+const CUSTOMER_CREATE_PARAMS = ['address', 'description', 'email', 'expand', 'metadata', 'name', 'payment_method', 'phone', 'test_clock']
+/** Stripe retries a failed renewal (Smart Retries stand-in): these many days after the first attempt, then cancels. */
+const RETRY_DAYS = [3, 5, 7]
 const PRICE_DATA_PARAMS = [
   'currency', 'product', 'product_data', 'recurring', 'tax_behavior', 'unit_amount', 'unit_amount_decimal',
 ]
@@ -707,6 +862,21 @@ function unix(): number {
   return Math.floor(Date.now() / 1000)
 }
 
+/**
+ * One month after `from` (unix seconds), on the billing anchor's day of the
+ * month, or the month's last day when it has fewer days (Stripe's rule: a
+ * subscription started on 31 January renews on 28 or 29 February, then 31 March).
+ */
+function addMonth(from: number, anchor: number): number {
+  const start = new Date(from * 1000)
+  const anchorDay = new Date(anchor * 1000).getUTCDate()
+  const year = start.getUTCFullYear()
+  const month = start.getUTCMonth() + 1
+  const lastDay = new Date(Date.UTC(year, month + 1, 0)).getUTCDate()
+  const next = Date.UTC(year, month, Math.min(anchorDay, lastDay), start.getUTCHours(), start.getUTCMinutes(), start.getUTCSeconds())
+  return Math.floor(next / 1000)
+}
+
 function minorUnitDigits(currency: string): number {
   if (ZERO_DECIMAL.has(currency)) return 0
   return THREE_DECIMAL.has(currency) ? 3 : 2
@@ -881,6 +1051,8 @@ interface SessionRecord {
   session: CheckoutSession
   lineItems: LineItem[]
   productNames: string[]
+  /** Subscription mode: the subscription's metadata (`subscription_data[metadata]`). */
+  subscriptionData: { metadata: Metadata } | null
   paymentIntentData: {
     metadata: Metadata
     description: string | null
@@ -911,7 +1083,8 @@ interface IdempotentResult {
   requestId: string
 }
 
-type PaymentOutcome = { declined: string } | { event: StripeEvent }
+/** `events`: what a completed payment announces, in the order Stripe would send it. */
+type PaymentOutcome = { declined: string } | { events: StripeEvent[] }
 
 // ---------------------------------------------------------------------------
 // The stand-in
@@ -947,6 +1120,20 @@ export class StripeStandIn {
   readonly #products = new Map<string, Product>()
   readonly #prices = new Map<string, Price>()
   readonly #idempotency = new Map<string, IdempotentResult>()
+  readonly #testClocks = new Map<string, TestClock>()
+  readonly #customers = new Map<string, Customer>()
+  /** The card each customer saved at checkout (renewals charge it); see `setCard`. */
+  readonly #customerCards = new Map<string, string>()
+  readonly #subscriptions = new Map<string, Subscription>()
+  readonly #invoices = new Map<string, Invoice>()
+  readonly #invoicePayments = new Map<string, InvoicePayment>()
+  #invoiceNumber = 0
+  /**
+   * Customers Checkout creates while this is set live on this test clock (on
+   * Stripe a clock is given when the customer is created). Tests set it
+   * before the viewer subscribes, then `advanceClock`.
+   */
+  clockForNewCustomers?: string
   /** Deliveries in flight, so `settled()`/`stop()` can wait for them. */
   readonly #inFlight = new Set<Promise<void>>()
   readonly #routes: Route[]
@@ -1017,6 +1204,36 @@ export class StripeStandIn {
       { method: 'GET', pattern: /^\/v1\/accounts\/([^/]+)$/, handle: (c, [id]) => this.#retrieveAccount(c, id) },
       { method: 'POST', pattern: /^\/v1\/accounts\/([^/]+)$/, handle: (c, [id]) => this.#updateAccount(c, id) },
       { method: 'POST', pattern: /^\/v1\/account_links$/, handle: (c) => this.#createAccountLink(c) },
+      { method: 'POST', pattern: /^\/v1\/customers$/, handle: (c) => this.#createCustomer(c) },
+      {
+        method: 'GET',
+        pattern: /^\/v1\/customers\/([^/]+)$/,
+        handle: (c, [id]) => this.#retrieve(c, this.#customers.get(id), 'customer', id, 'id'),
+      },
+      {
+        method: 'GET',
+        pattern: /^\/v1\/subscriptions\/([^/]+)$/,
+        handle: (c, [id]) => this.#retrieve(c, this.#subscriptions.get(id), 'subscription', id, 'id'),
+      },
+      { method: 'POST', pattern: /^\/v1\/subscriptions\/([^/]+)$/, handle: (c, [id]) => this.#updateSubscription(c, id) },
+      { method: 'DELETE', pattern: /^\/v1\/subscriptions\/([^/]+)$/, handle: (c, [id]) => this.#cancelSubscriptionNow(c, id) },
+      {
+        method: 'GET',
+        pattern: /^\/v1\/invoices\/([^/]+)$/,
+        handle: (c, [id]) => this.#retrieve(c, this.#invoices.get(id), 'invoice', id, 'invoice'),
+      },
+      { method: 'GET', pattern: /^\/v1\/invoice_payments$/, handle: (c) => this.#listInvoicePayments(c) },
+      { method: 'POST', pattern: /^\/v1\/test_helpers\/test_clocks$/, handle: (c) => this.#createTestClockApi(c) },
+      {
+        method: 'GET',
+        pattern: /^\/v1\/test_helpers\/test_clocks\/([^/]+)$/,
+        handle: (c, [id]) => this.#retrieve(c, this.#testClocks.get(id), 'test_helpers.test_clock', id, 'test_clock'),
+      },
+      {
+        method: 'POST',
+        pattern: /^\/v1\/test_helpers\/test_clocks\/([^/]+)\/advance$/,
+        handle: (c, [id]) => this.#advanceClockApi(c, id),
+      },
     ]
   }
 
@@ -1082,10 +1299,12 @@ export class StripeStandIn {
     for (const map of [
       this.#sessions, this.#paymentIntents, this.#charges, this.#balanceTransactions, this.#refundsById,
       this.#transfers, this.#applicationFees, this.#disputes, this.#balanceOwners,
-      this.#accounts, this.#products, this.#prices, this.#idempotency,
+      this.#accounts, this.#products, this.#prices, this.#idempotency, this.#testClocks, this.#customers,
+      this.#customerCards, this.#subscriptions, this.#invoices, this.#invoicePayments,
     ]) {
       map.clear()
     }
+    this.clockForNewCustomers = undefined
   }
 
   // ---- look-ups for assertions (live objects, not copies) ------------------
@@ -1298,8 +1517,8 @@ export class StripeStandIn {
     }
     const outcome = this.#attemptPayment(record, options.card ?? TEST_CARDS.success, options.email ?? '')
     if ('declined' in outcome) throw new Error(outcome.declined)
-    await this.#dispatch(outcome.event)
-    return outcome.event
+    for (const event of outcome.events) await this.#dispatch(event)
+    return outcome.events.find((event) => event.type === 'checkout.session.completed')!
   }
 
   /** Settles an async (card 4000 0000 0000 3220) payment: delivers `checkout.session.async_payment_succeeded`. */
@@ -1516,7 +1735,11 @@ export class StripeStandIn {
       this.#disputes.get(id) ??
       this.#accounts.get(id) ??
       this.#products.get(id) ??
-      this.#prices.get(id)
+      this.#prices.get(id) ??
+      this.#customers.get(id) ??
+      this.#subscriptions.get(id) ??
+      this.#invoices.get(id) ??
+      this.#testClocks.get(id)
     )
   }
 
@@ -1566,7 +1789,14 @@ export class StripeStandIn {
     if (!['payment', 'setup', 'subscription'].includes(mode)) {
       throw invalid('Invalid mode: must be one of payment, setup, or subscription', 'mode')
     }
-    if (mode !== 'payment') throw invalid(`The Stripe stand-in only supports mode=payment (got ${mode}).`, 'mode')
+    if (mode === 'setup') throw invalid('The Stripe stand-in does not support mode=setup.', 'mode')
+    const subscriptionMode = mode === 'subscription'
+    if (subscriptionMode && params.payment_intent_data !== undefined) {
+      throw invalid('You can not pass `payment_intent_data` in `subscription` mode.', 'payment_intent_data')
+    }
+    if (!subscriptionMode && params.subscription_data !== undefined) {
+      throw invalid('You can only pass `subscription_data` in `subscription` mode.', 'subscription_data')
+    }
     const uiMode = readString(params, 'ui_mode')
     if (uiMode !== undefined && uiMode !== 'hosted') {
       throw invalid(`The Stripe stand-in only supports ui_mode=hosted (got ${uiMode}).`, 'ui_mode')
@@ -1613,11 +1843,29 @@ export class StripeStandIn {
       const pricePrefix = `${prefix}[price_data]`
       checkKnown(priceData, PRICE_DATA_PARAMS, pricePrefix)
       const itemCurrency = readCurrency(priceData, 'currency', pricePrefix)
-      if (priceData.recurring !== undefined) {
+      let recurring: Price['recurring'] = null
+      if (priceData.recurring !== undefined && !subscriptionMode) {
         throw invalid(
           'You specified `payment` mode but passed a recurring price. Either switch to `subscription` mode or use only one-time prices.',
           `${pricePrefix}[recurring]`
         )
+      }
+      if (subscriptionMode) {
+        const raw = readObject(priceData, 'recurring', pricePrefix)
+        if (!raw) {
+          throw invalid(
+            'You must provide at least one recurring price in `subscription` mode when using prices.',
+            `${pricePrefix}[recurring]`
+          )
+        }
+        checkKnown(raw, RECURRING_PARAMS, `${pricePrefix}[recurring]`)
+        const interval = readString(raw, 'interval', `${pricePrefix}[recurring]`, true)!
+        if (interval !== 'month') {
+          throw invalid(`The Stripe stand-in bills monthly prices only (got interval=${interval}).`, `${pricePrefix}[recurring][interval]`)
+        }
+        const intervalCount = readInteger(raw, 'interval_count', `${pricePrefix}[recurring]`, { min: 1 }) ?? 1
+        if (intervalCount !== 1) throw invalid('The Stripe stand-in bills every month only (interval_count=1).', `${pricePrefix}[recurring][interval_count]`)
+        recurring = { interval: 'month', interval_count: 1 }
       }
       const unitAmount = readInteger(priceData, 'unit_amount', pricePrefix, { required: true, min: 0 })!
       const quantity = readInteger(raw, 'quantity', prefix, { required: true, min: 1 })!
@@ -1637,7 +1885,8 @@ export class StripeStandIn {
         currency: itemCurrency,
         unit_amount: unitAmount,
         product: product.id,
-        type: 'one_time',
+        type: recurring ? 'recurring' : 'one_time',
+        recurring,
         created: now,
         livemode: false,
       }
@@ -1675,6 +1924,15 @@ export class StripeStandIn {
     }
 
     const paymentIntentData = this.#readPaymentIntentData(params, amountTotal, stripeAccount)
+    let subscriptionData: SessionRecord['subscriptionData'] = null
+    if (subscriptionMode) {
+      const raw = readObject(params, 'subscription_data') ?? {}
+      checkKnown(raw, SUBSCRIPTION_DATA_PARAMS, 'subscription_data')
+      for (const unsupported of ['transfer_data', 'application_fee_percent', 'on_behalf_of', 'trial_end', 'trial_period_days']) {
+        if (raw[unsupported] !== undefined) throw invalid(`The Stripe stand-in does not support subscription_data[${unsupported}].`, `subscription_data[${unsupported}]`)
+      }
+      subscriptionData = { metadata: readMetadata(raw, 'metadata', 'subscription_data') ?? {} }
+    }
     const id = randomId('cs_test_', 58)
     const session: CheckoutSession = {
       id,
@@ -1690,8 +1948,10 @@ export class StripeStandIn {
       customer_email: customerEmail,
       customer_details: null,
       metadata,
-      mode: 'payment',
+      mode: subscriptionMode ? 'subscription' : 'payment',
       payment_intent: null,
+      subscription: null,
+      invoice: null,
       payment_method_types: ['card'],
       success_url: successUrl,
       cancel_url: cancelUrl,
@@ -1700,7 +1960,7 @@ export class StripeStandIn {
       created: now,
       livemode: false,
     }
-    this.#sessions.set(id, { session, lineItems, productNames, paymentIntentData })
+    this.#sessions.set(id, { session, lineItems, productNames, paymentIntentData, subscriptionData })
     return session
   }
 
@@ -1843,6 +2103,7 @@ export class StripeStandIn {
     const decline = DECLINES[digits]
     if (decline) return { declined: decline }
 
+    if (record.session.mode === 'subscription') return this.#startSubscription(record, digits, email)
     const { session, paymentIntentData: data } = record
     const now = unix()
     const intent: PaymentIntent = {
@@ -1902,7 +2163,7 @@ export class StripeStandIn {
     session.payment_status = asyncPayment ? 'unpaid' : 'paid'
     session.payment_intent = intent.id
     session.customer_details = { email: email || session.customer_email }
-    return { event: this.event('checkout.session.completed', session) }
+    return { events: [this.event('checkout.session.completed', session)] }
   }
 
   /**
@@ -2185,7 +2446,7 @@ export class StripeStandIn {
     // Stripe doesn't wait for the webhook before redirecting, but tests are far
     // easier to reason about if the app has seen the event by the time the
     // browser lands on success_url. A failed delivery still redirects.
-    await this.#dispatch(outcome.event)
+    for (const event of outcome.events) await this.#dispatch(event)
     this.#redirect(res, record.session.success_url.replaceAll('{CHECKOUT_SESSION_ID}', id))
   }
 
@@ -2230,6 +2491,505 @@ ${items}
 </form>
 ${cancel}`
     return htmlPage(`Pay ${name}`, `${header}\n${form}`)
+  }
+
+  // ---- Billing: customers, subscriptions, invoices, test clocks ------------
+
+  customer(id: string): Customer | undefined {
+    return this.#customers.get(id)
+  }
+
+  subscription(id: string): Subscription | undefined {
+    return this.#subscriptions.get(id)
+  }
+
+  invoice(id: string): Invoice | undefined {
+    return this.#invoices.get(id)
+  }
+
+  /** A subscription's invoices, oldest first. */
+  invoicesOf(subscriptionId: string): Invoice[] {
+    return [...this.#invoices.values()].filter((invoice) => invoice.parent.subscription_details.subscription === subscriptionId)
+  }
+
+  testClock(id: string): TestClock | undefined {
+    return this.#testClocks.get(id)
+  }
+
+  /** A test clock frozen at `frozenTime` (unix seconds), as `POST /v1/test_helpers/test_clocks` makes. */
+  createTestClock(frozenTime: number, name: string | null = null): TestClock {
+    if (!Number.isSafeInteger(frozenTime) || frozenTime <= 0) throw new Error('StripeStandIn: frozen_time must be unix seconds')
+    const clock: TestClock = {
+      id: randomId('clock_'),
+      object: 'test_helpers.test_clock',
+      created: unix(),
+      deletes_after: unix() + 30 * 24 * 3600,
+      frozen_time: frozenTime,
+      livemode: false,
+      name,
+      status: 'ready',
+      status_details: {},
+    }
+    this.#testClocks.set(clock.id, clock)
+    return clock
+  }
+
+  /**
+   * Moves a test clock forward to `frozenTime` and runs what Stripe would in
+   * between, in time order: renewals at each period end (a new invoice
+   * charged to the saved card), retries of failed invoices, cancellations at
+   * period end. Resolves once every resulting webhook was delivered.
+   */
+  async advanceClock(clockId: string, frozenTime: number): Promise<StripeEvent[]> {
+    const clock = this.#testClocks.get(clockId)
+    if (!clock) throw new Error(`StripeStandIn: no test clock ${clockId}`)
+    if (frozenTime <= clock.frozen_time) throw new Error('StripeStandIn: a test clock only moves forward')
+    const events = this.#advance(clock, frozenTime)
+    for (const event of events) await this.#dispatch(event)
+    return events
+  }
+
+  /** The card a customer's renewals are charged to from now on (e.g. `TEST_CARDS.declined`). */
+  setCard(customerId: string, card: string): void {
+    if (!this.#customers.has(customerId)) throw new Error(`StripeStandIn: no customer ${customerId}`)
+    this.#customerCards.set(customerId, card.replace(/[\s-]/g, ''))
+  }
+
+  /** Now for a customer: its test clock's frozen time, or the wall clock. */
+  #nowOf(customerId: string): number {
+    const clockId = this.#customers.get(customerId)?.test_clock
+    return clockId ? this.#testClocks.get(clockId)!.frozen_time : unix()
+  }
+
+  #newCustomer(email: string | null, metadata: Metadata, clockId: string | null): Customer {
+    const customer: Customer = {
+      id: randomId('cus_', 14),
+      object: 'customer',
+      created: clockId ? this.#testClocks.get(clockId)!.frozen_time : unix(),
+      email,
+      metadata,
+      test_clock: clockId,
+      invoice_settings: { default_payment_method: null },
+      livemode: false,
+    }
+    this.#customers.set(customer.id, customer)
+    return customer
+  }
+
+  #createCustomer({ params }: ApiContext): Customer {
+    checkKnown(params, CUSTOMER_CREATE_PARAMS)
+    const clockId = readString(params, 'test_clock') ?? null
+    if (clockId !== null && !this.#testClocks.has(clockId)) throw invalid(`No such test clock: '${clockId}'`, 'test_clock', 'resource_missing')
+    return this.#newCustomer(readString(params, 'email') ?? null, readMetadata(params, 'metadata') ?? {}, clockId)
+  }
+
+  /**
+   * The hosted page's "Subscribe": a customer (on `clockForNewCustomers`),
+   * its card saved, a subscription whose first invoice is charged now.
+   * Nothing is created when the card is declined.
+   */
+  #startSubscription(record: SessionRecord, digits: string, email: string): PaymentOutcome {
+    const decline = DECLINES[digits]
+    if (decline) return { declined: decline }
+    if (digits === ASYNC_CARD) return { declined: 'The Stripe stand-in does not take delayed payment methods for subscriptions.' }
+    const { session, lineItems } = record
+    const customer = this.#newCustomer(email || session.customer_email, {}, this.clockForNewCustomers ?? null)
+    const paymentMethod = randomId('pm_')
+    customer.invoice_settings.default_payment_method = paymentMethod
+    this.#customerCards.set(customer.id, digits)
+    const now = this.#nowOf(customer.id)
+    const id = randomId('sub_')
+    const subscription: Subscription = {
+      id,
+      object: 'subscription',
+      billing_cycle_anchor: now,
+      cancel_at: null,
+      cancel_at_period_end: false,
+      canceled_at: null,
+      cancellation_details: { comment: null, feedback: null, reason: null },
+      collection_method: 'charge_automatically',
+      created: now,
+      currency: session.currency,
+      customer: customer.id,
+      default_payment_method: paymentMethod,
+      ended_at: null,
+      items: {
+        object: 'list',
+        data: lineItems.map((item) => ({
+          id: randomId('si_', 14),
+          object: 'subscription_item',
+          created: now,
+          current_period_start: now,
+          current_period_end: addMonth(now, now),
+          metadata: {},
+          price: structuredClone(item.price),
+          quantity: item.quantity,
+          subscription: id,
+        })),
+        has_more: false,
+        total_count: lineItems.length,
+        url: `/v1/subscription_items?subscription=${id}`,
+      },
+      latest_invoice: null,
+      livemode: false,
+      metadata: { ...(record.subscriptionData?.metadata ?? {}) },
+      start_date: now,
+      status: 'active',
+      test_clock: customer.test_clock,
+    }
+    this.#subscriptions.set(id, subscription)
+    const invoice = this.#newInvoice(subscription, 'subscription_create')
+    const charged = this.#chargeInvoice(invoice, subscription)
+    if (!charged) throw new Error('StripeStandIn: the first invoice of a subscription failed with a card that passed')
+    session.status = 'complete'
+    session.url = null
+    session.payment_status = 'paid'
+    session.customer = customer.id
+    session.subscription = id
+    session.invoice = invoice.id
+    session.customer_details = { email: email || session.customer_email }
+    // Stripe sends these in no guaranteed order; this is a common one.
+    return {
+      events: [
+        this.event('customer.created', customer),
+        this.event('customer.subscription.created', subscription),
+        this.event('invoice.created', invoice),
+        this.event('invoice.finalized', invoice),
+        this.event('invoice.paid', invoice),
+        this.event('invoice.payment_succeeded', invoice),
+        this.event('checkout.session.completed', session),
+      ],
+    }
+  }
+
+  /** A finalized (open) invoice for the subscription's current period. */
+  #newInvoice(subscription: Subscription, reason: Invoice['billing_reason']): Invoice {
+    const customer = this.#customers.get(subscription.customer)!
+    const now = this.#nowOf(customer.id)
+    const id = randomId('in_')
+    const lines: InvoiceLine[] = subscription.items.data.map((item) => ({
+      id: randomId('il_'),
+      object: 'line_item',
+      amount: item.price.unit_amount * item.quantity,
+      currency: subscription.currency,
+      description: `${item.quantity} × ${this.#products.get(item.price.product)?.name ?? 'Subscription'}`,
+      invoice: id,
+      metadata: {},
+      parent: {
+        type: 'subscription_item_details',
+        invoice_item_details: null,
+        subscription_item_details: {
+          invoice_item: null,
+          proration: false,
+          proration_details: { credited_items: null },
+          subscription: subscription.id,
+          subscription_item: item.id,
+        },
+      },
+      period: { start: item.current_period_start, end: item.current_period_end },
+      pricing: { type: 'price_details', price_details: { price: item.price.id, product: item.price.product }, unit_amount_decimal: String(item.price.unit_amount) },
+      quantity: item.quantity,
+    }))
+    const total = lines.reduce((sum, line) => sum + line.amount, 0)
+    const previousStart = subscription.items.data[0]?.current_period_start ?? now
+    const invoice: Invoice = {
+      id,
+      object: 'invoice',
+      amount_due: total,
+      amount_paid: 0,
+      amount_remaining: total,
+      attempt_count: 0,
+      attempted: false,
+      auto_advance: true,
+      billing_reason: reason,
+      collection_method: 'charge_automatically',
+      created: now,
+      currency: subscription.currency,
+      customer: customer.id,
+      customer_email: customer.email,
+      hosted_invoice_url: `${this.url}/i/${id}`,
+      lines: { object: 'list', data: lines, has_more: false, total_count: lines.length, url: `/v1/invoices/${id}/lines` },
+      livemode: false,
+      metadata: {},
+      next_payment_attempt: now,
+      number: `STANDIN-${String(++this.#invoiceNumber).padStart(4, '0')}`,
+      parent: {
+        type: 'subscription_details',
+        quote_details: null,
+        subscription_details: { metadata: { ...subscription.metadata }, subscription: subscription.id },
+      },
+      period_start: reason === 'subscription_create' ? now : previousStart,
+      period_end: now,
+      status: 'open',
+      status_transitions: { finalized_at: now, paid_at: null, voided_at: null, marked_uncollectible_at: null },
+      subtotal: total,
+      total,
+      test_clock: customer.test_clock,
+    }
+    this.#invoices.set(id, invoice)
+    subscription.latest_invoice = id
+    return invoice
+  }
+
+  /**
+   * Charges an open invoice to the customer's saved card: a PaymentIntent and
+   * its charge (booked on the platform like any charge) and an
+   * InvoicePayment. Returns whether it was paid.
+   */
+  #chargeInvoice(invoice: Invoice, subscription: Subscription): boolean {
+    const now = this.#nowOf(invoice.customer)
+    const card = this.#customerCards.get(invoice.customer) ?? ''
+    const decline = DECLINES[card]
+    const intent: PaymentIntent = {
+      id: randomId('pi_'),
+      object: 'payment_intent',
+      amount: invoice.amount_due,
+      amount_received: 0,
+      currency: invoice.currency,
+      status: 'processing',
+      description: invoice.billing_reason === 'subscription_create' ? 'Subscription creation' : 'Subscription update',
+      metadata: {},
+      latest_charge: null,
+      application_fee_amount: null,
+      on_behalf_of: null,
+      transfer_data: null,
+      transfer_group: null,
+      payment_method_types: ['card'],
+      created: unix(),
+      livemode: false,
+    }
+    const charge: Charge = {
+      id: randomId('ch_'),
+      object: 'charge',
+      amount: intent.amount,
+      amount_captured: 0,
+      amount_refunded: 0,
+      application_fee_amount: null,
+      balance_transaction: null,
+      captured: false,
+      currency: intent.currency,
+      description: intent.description,
+      failure_code: null,
+      failure_message: null,
+      metadata: {},
+      paid: false,
+      payment_intent: intent.id,
+      refunded: false,
+      refunds: { object: 'list', data: [], has_more: false, total_count: 0, url: '' },
+      status: 'pending',
+      transfer: null,
+      application_fee: null,
+      disputed: false,
+      transfer_data: null,
+      created: unix(),
+      livemode: false,
+    }
+    charge.refunds.url = `/v1/charges/${charge.id}/refunds`
+    intent.latest_charge = charge.id
+    this.#paymentIntents.set(intent.id, intent)
+    this.#charges.set(charge.id, charge)
+    const payment: InvoicePayment = {
+      id: randomId('inpay_'),
+      object: 'invoice_payment',
+      amount_paid: null,
+      amount_requested: invoice.amount_due,
+      created: now,
+      currency: invoice.currency,
+      invoice: invoice.id,
+      is_default: true,
+      livemode: false,
+      payment: { type: 'payment_intent', payment_intent: intent.id },
+      status: 'open',
+      status_transitions: { canceled_at: null, paid_at: null },
+    }
+    this.#invoicePayments.set(payment.id, payment)
+    invoice.attempt_count += 1
+    invoice.attempted = true
+    if (decline) {
+      charge.status = 'failed'
+      charge.failure_code = 'card_declined'
+      charge.failure_message = decline
+      intent.status = 'requires_payment_method'
+      payment.status = 'canceled'
+      payment.status_transitions.canceled_at = now
+      const retryIn = RETRY_DAYS[invoice.attempt_count - 1]
+      invoice.next_payment_attempt = retryIn === undefined ? null : invoice.created + retryIn * 24 * 3600
+      return false
+    }
+    this.#settleCharge(intent, charge)
+    payment.status = 'paid'
+    payment.amount_paid = invoice.amount_due
+    payment.status_transitions.paid_at = now
+    invoice.status = 'paid'
+    invoice.amount_paid = invoice.amount_due
+    invoice.amount_remaining = 0
+    invoice.next_payment_attempt = null
+    invoice.status_transitions.paid_at = now
+    void subscription
+    return true
+  }
+
+  /** Runs a clock forward, step by step in time order; returns the events to deliver. */
+  #advance(clock: TestClock, target: number): StripeEvent[] {
+    const events: StripeEvent[] = []
+    const onClock = () =>
+      [...this.#subscriptions.values()].filter((sub) => sub.test_clock === clock.id && sub.status !== 'canceled')
+    for (;;) {
+      // The earliest thing due: a period end (renewal or cancellation) or a retry of an open invoice.
+      let next: { at: number; run: () => void } | null = null
+      for (const subscription of onClock()) {
+        const periodEnd = subscription.items.data[0].current_period_end
+        if (periodEnd <= target && (!next || periodEnd < next.at)) next = { at: periodEnd, run: () => this.#periodEnds(subscription, events) }
+        const open = subscription.latest_invoice ? this.#invoices.get(subscription.latest_invoice) : undefined
+        if (open?.status === 'open' && open.attempt_count > 0) {
+          const retryAt = open.next_payment_attempt
+          if (retryAt === null) continue
+          if (retryAt <= target && (!next || retryAt < next.at)) next = { at: retryAt, run: () => this.#retry(subscription, open, events) }
+        }
+      }
+      if (!next) break
+      clock.frozen_time = next.at
+      next.run()
+    }
+    clock.frozen_time = target
+    return events
+  }
+
+  #periodEnds(subscription: Subscription, events: StripeEvent[]): void {
+    const previous = { status: subscription.status, cancel_at_period_end: subscription.cancel_at_period_end }
+    if (subscription.cancel_at_period_end) {
+      const end = subscription.items.data[0].current_period_end
+      this.#end(subscription, end, 'cancellation_requested', events)
+      return
+    }
+    // The open invoice of a past period is left open (its retries go on); the new period is billed.
+    const anchor = subscription.billing_cycle_anchor
+    for (const item of subscription.items.data) {
+      item.current_period_start = item.current_period_end
+      item.current_period_end = addMonth(item.current_period_start, anchor)
+    }
+    const invoice = this.#newInvoice(subscription, 'subscription_cycle')
+    events.push(this.event('invoice.created', invoice), this.event('invoice.finalized', invoice))
+    this.#collect(subscription, invoice, previous, events)
+  }
+
+  #retry(subscription: Subscription, invoice: Invoice, events: StripeEvent[]): void {
+    const previous = { status: subscription.status, cancel_at_period_end: subscription.cancel_at_period_end }
+    this.#collect(subscription, invoice, previous, events)
+    // Every retry failed: the subscription is cancelled (the default "if all retries fail" setting).
+    if (invoice.status === 'open' && invoice.next_payment_attempt === null) {
+      this.#end(subscription, this.#nowOf(subscription.customer), 'payment_failed', events)
+    }
+  }
+
+  #collect(subscription: Subscription, invoice: Invoice, previous: { status: Subscription['status']; cancel_at_period_end: boolean }, events: StripeEvent[]): void {
+    const paid = this.#chargeInvoice(invoice, subscription)
+    subscription.status = paid ? 'active' : 'past_due'
+    if (paid) {
+      events.push(this.event('invoice.paid', invoice), this.event('invoice.payment_succeeded', invoice))
+    } else {
+      events.push(this.event('invoice.payment_failed', invoice))
+    }
+    // Stripe announces the new period (and any status change) with customer.subscription.updated.
+    events.push(this.event('customer.subscription.updated', subscription, { previousAttributes: { status: previous.status } }))
+  }
+
+  #end(subscription: Subscription, at: number, reason: 'cancellation_requested' | 'payment_failed', events: StripeEvent[]): void {
+    subscription.status = 'canceled'
+    subscription.ended_at = at
+    subscription.canceled_at ??= at
+    subscription.cancellation_details.reason = reason
+    const open = subscription.latest_invoice ? this.#invoices.get(subscription.latest_invoice) : undefined
+    if (open?.status === 'open') {
+      open.status = 'void'
+      open.next_payment_attempt = null
+      open.status_transitions.voided_at = at
+    }
+    events.push(this.event('customer.subscription.deleted', subscription))
+  }
+
+  #requireSubscription(id: string): Subscription {
+    const subscription = this.#subscriptions.get(id)
+    if (!subscription) throw invalid(`No such subscription: '${id}'`, 'id', 'resource_missing', 404)
+    return subscription
+  }
+
+  #updateSubscription({ params, requestId, idempotencyKey }: ApiContext, id: string): Subscription {
+    checkKnown(params, SUBSCRIPTION_UPDATE_PARAMS)
+    const subscription = this.#requireSubscription(id)
+    if (subscription.status === 'canceled') {
+      throw invalid('A canceled subscription can only update its cancellation_details and metadata.', undefined, 'resource_missing')
+    }
+    const previous: Record<string, unknown> = {}
+    const cancel = readBoolean(params, 'cancel_at_period_end')
+    if (cancel !== undefined && cancel !== subscription.cancel_at_period_end) {
+      previous.cancel_at_period_end = subscription.cancel_at_period_end
+      previous.cancel_at = subscription.cancel_at
+      previous.canceled_at = subscription.canceled_at
+      subscription.cancel_at_period_end = cancel
+      subscription.cancel_at = cancel ? subscription.items.data[0].current_period_end : null
+      subscription.canceled_at = cancel ? this.#nowOf(subscription.customer) : null
+      subscription.cancellation_details.reason = cancel ? 'cancellation_requested' : null
+    }
+    const metadata = readMetadata(params, 'metadata')
+    if (metadata) {
+      previous.metadata = { ...subscription.metadata }
+      subscription.metadata = { ...subscription.metadata, ...metadata }
+    }
+    if (Object.keys(previous).length > 0) {
+      const event = this.event('customer.subscription.updated', subscription, {
+        previousAttributes: previous,
+        request: { id: requestId, idempotency_key: idempotencyKey },
+      })
+      this.#later(() => this.#dispatch(event))
+    }
+    return subscription
+  }
+
+  #cancelSubscriptionNow({ params }: ApiContext, id: string): Subscription {
+    checkKnown(params, SUBSCRIPTION_CANCEL_PARAMS)
+    const subscription = this.#requireSubscription(id)
+    if (subscription.status === 'canceled') {
+      throw invalid(`No such subscription: '${id}'`, 'id', 'resource_missing', 404)
+    }
+    const events: StripeEvent[] = []
+    this.#end(subscription, this.#nowOf(subscription.customer), 'cancellation_requested', events)
+    this.#later(async () => {
+      for (const event of events) await this.#dispatch(event)
+    })
+    return subscription
+  }
+
+  #listInvoicePayments({ params }: ApiContext): Record<string, unknown> {
+    checkKnown(params, ['ending_before', 'expand', 'invoice', 'limit', 'payment', 'starting_after', 'status'])
+    const invoice = readString(params, 'invoice')
+    const status = readString(params, 'status')
+    const data = [...this.#invoicePayments.values()].filter(
+      (payment) => (invoice === undefined || payment.invoice === invoice) && (status === undefined || payment.status === status)
+    )
+    return { object: 'list', data: structuredClone(data), has_more: false, url: '/v1/invoice_payments' }
+  }
+
+  #createTestClockApi({ params }: ApiContext): TestClock {
+    checkKnown(params, ['expand', 'frozen_time', 'name'])
+    return this.createTestClock(readInteger(params, 'frozen_time', '', { required: true, min: 1 })!, readString(params, 'name') ?? null)
+  }
+
+  #advanceClockApi({ params }: ApiContext, id: string): TestClock {
+    checkKnown(params, ['expand', 'frozen_time'])
+    const clock = this.#testClocks.get(id)
+    if (!clock) throw invalid(`No such test clock: '${id}'`, 'test_clock', 'resource_missing', 404)
+    const target = readInteger(params, 'frozen_time', '', { required: true, min: 1 })!
+    if (target <= clock.frozen_time) throw invalid('The frozen_time must be after the current frozen_time of the test clock.', 'frozen_time')
+    // Stripe answers "advancing" and works in the background; so does this.
+    clock.status = 'advancing'
+    const answer = structuredClone(clock)
+    this.#later(async () => {
+      const events = this.#advance(clock, target)
+      clock.status = 'ready'
+      for (const event of events) await this.#dispatch(event)
+    })
+    return answer
   }
 
   // ---- PaymentIntents, Charges, Refunds --------------------------------------
