@@ -8,14 +8,15 @@ import { registerConnectRoutes } from './connect.js'
 const DEFAULT_CURRENCIES = ['USD', 'EUR', 'GBP', 'IDR', 'JPY', 'INR', 'BRL', 'CAD', 'AUD', 'CHF']
 
 /**
- * Card payments through Stripe Checkout, refunds through the Stripe API and
- * creator payouts through Stripe Connect. Without both keys the plugin
+ * Card payments through Stripe Checkout, monthly memberships through Stripe
+ * Billing (Checkout in subscription mode, invoice and subscription webhooks),
+ * refunds through the Stripe API and creator payouts through Stripe Connect. Without both keys the plugin
  * registers nothing (no buy button) and tells admins why.
  */
 export default definePlugin({
   name: 'stripe',
   version: '1.0.0',
-  description: 'Card payments through Stripe Checkout, with Connect payouts',
+  description: 'Card payments and monthly memberships through Stripe, with Connect payouts',
   options: vine.object({
     secretKey: vine.string().trim().optional(),
     webhookSecret: vine.string().trim().optional(),
