@@ -1,11 +1,12 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import User from '#models/user'
 import catalog from '#services/catalog_service'
+import memberships from '#services/commerce/memberships'
 import { readCatalogQuery } from '#validators/catalog'
 import { lookUpStoredObject, sendStoredObject } from '#services/media/stored_object'
 
 export default class CreatorsController {
-  /** `/@username`: a creator's name, bio, avatar and published videos. */
+  /** `/@username`: a creator's name, bio, avatar, membership (if offered) and published videos. */
   async show({ params, request, view, auth, response }: HttpContext) {
     const creator = await this.#creator(params.username)
     if (!creator) return response.notFound('There is no such creator')
@@ -13,8 +14,11 @@ export default class CreatorsController {
     const videos = await catalog.list({ ...query, search: query.q, ownerId: creator.id, viewer: auth.user })
     videos.baseUrl(creator.profileUrl)
     videos.queryString({ sort: query.sort, filter: query.filter })
-    const owned = await catalog.ownedAmong(auth.user, videos.all().map((video) => video.id))
-    return view.render('pages/creators/show', { creator, videos, owned, query, ignored })
+    const [owned, membership] = await Promise.all([
+      catalog.ownedAmong(auth.user, videos.all().map((video) => video.id)),
+      memberships.offerOf(creator.id),
+    ])
+    return view.render('pages/creators/show', { creator, videos, owned, query, ignored, membership })
   }
 
   /** The avatar, streamed by the app (storage is never public); its URL changes with the picture. */
