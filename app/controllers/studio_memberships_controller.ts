@@ -1,7 +1,7 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import memberships from '#services/commerce/memberships'
 import currencies from '#services/currency_service'
-import { minorToInput, toMinorUnits } from '#services/money'
+import { formatMoney, minorToInput, toMinorUnits } from '#services/money'
 import { membershipValidator } from '#validators/membership'
 
 /** Studio → Membership: one monthly membership per creator (all their videos while it is paid). */
@@ -31,7 +31,7 @@ export default class StudioMembershipsController {
       title: input.title,
       description: input.description,
     })
-    session.flash('success', `Membership saved: ${input.price} ${offer.currency} a month. It is offered on your page and on each of your videos.`)
+    session.flash('success', `Membership saved: ${formatMoney(offer.priceMinor, offer.currency)} a month. It is offered on your page and on each of your videos.`)
     return response.redirect('/studio/membership')
   }
 

@@ -1,0 +1,80 @@
+/// <reference lib="dom" />
+import { test } from '@japa/runner'
+import { mkdir } from 'node:fs/promises'
+import app from '@adonisjs/core/services/app'
+import env from '#start/env'
+import type { Browser, Page } from 'playwright-core'
+import Subscription from '#models/subscription'
+import { resetState } from '#tests/helpers/state'
+import { loggedIn } from '#tests/helpers/videos'
+import { listedVideo, startStripe } from '#tests/helpers/commerce'
+import type { StripeStandIn } from '#tests/helpers/stripe_stand_in'
+import { launchChromium, logIn } from '#tests/helpers/browser'
+
+/** Screenshots of the membership pages at a phone's and a desktop's width (tmp/screenshots/memberships). */
+async function shoot(page: Page, name: string) {
+  const folder = app.makePath('tmp/screenshots/memberships')
+  await mkdir(folder, { recursive: true })
+  for (const width of [390, 1280]) {
+    await page.setViewportSize({ width, height: 900 })
+    await page.screenshot({ path: `${folder}/${name}-${width}.png`, fullPage: true })
+  }
+}
+
+test.group('Browser: memberships', (group) => {
+  let browser: Browser
+  let stripe: StripeStandIn
+
+  group.setup(async () => {
+    await resetState()
+    stripe = await startStripe()
+    browser = await launchChromium()
+    return async () => {
+      await browser.close()
+      await stripe.stop()
+    }
+  })
+
+  test('a creator offers a membership; a viewer joins by card from the creator’s page and cancels from the library', async ({ assert }) => {
+    const { user: creator } = await loggedIn('ann', 'creator')
+    await listedVideo(creator, { title: 'Episode one' })
+    await listedVideo(creator, { title: 'Episode two' })
+    await loggedIn('vera')
+
+    const studio = await browser.newPage({ baseURL: env.get('APP_URL') })
+    await logIn(studio, 'ann')
+    await studio.goto('/studio/membership')
+    await studio.fill('#field-price', '4.50')
+    await studio.fill('#field-title', 'Supporters')
+    await Promise.all([studio.waitForURL('/studio/membership'), studio.click('button:text-is("Offer a membership")')])
+    assert.include(await studio.textContent('[data-membership-status="on"]'), '$4.50 a month')
+    await shoot(studio, 'studio')
+
+    const viewer = await browser.newPage({ baseURL: env.get('APP_URL') })
+    await logIn(viewer, 'vera')
+    await viewer.goto('/@ann')
+    await shoot(viewer, 'creator-page')
+    await Promise.all([viewer.waitForURL(/\/memberships\//), viewer.click('text=See the membership')])
+    assert.include(await viewer.textContent('[data-membership-vs-pass]'), 'cannot charge again')
+    await shoot(viewer, 'membership-page')
+
+    // Stripe's hosted page (the stand-in's), in subscription mode, then back to the library.
+    await Promise.all([viewer.waitForURL(/\/c\/pay\/cs_test_/), viewer.click('button:text-is("Join with Card (Stripe)")')])
+    assert.include(await viewer.textContent('[data-testid="amount-total"]'), '$4.50')
+    await Promise.all([viewer.waitForURL(/\/library\/memberships\?joined=/), viewer.click('button:text-is("Pay")')])
+    assert.include(await viewer.textContent('[data-memberships]'), 'Active')
+    await shoot(viewer, 'library')
+
+    await viewer.click('button:text-is("Cancel membership")')
+    await viewer.click('dialog.confirm[open] [data-confirm-accept]')
+    await viewer.locator('main .alert.success', { hasText: 'Membership cancelled' }).waitFor({ timeout: 30_000 })
+    assert.include(await viewer.textContent('[data-memberships]'), 'Cancelled')
+    await shoot(viewer, 'library-cancelled')
+    await stripe.settled()
+    const subscription = await Subscription.firstOrFail()
+    assert.equal(subscription.status, 'canceled')
+    assert.isTrue(stripe.subscription(subscription.providerSubscriptionRef!)!.cancel_at_period_end)
+    await studio.close()
+    await viewer.close()
+  })
+})
