@@ -42,9 +42,9 @@ export function offerGives(offer: OfferLike, creatorName?: string) {
 }
 
 /** How the Studio names an offer: its title, else what it is. */
-export function offerLabel(offer: OfferLike & { title: string | null }) {
+export function offerLabel(offer: OfferLike & { title: string | null }, creatorName?: string) {
   if (offer.title) return offer.title
-  return describeOffer(offer as any)
+  return describeOffer(offer as any, undefined, creatorName)
 }
 
 /** What a viewer holds, as the video page and the library say it. */
