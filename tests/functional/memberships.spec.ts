@@ -13,6 +13,8 @@ import orders from '#services/order_service'
 import playback from '#services/playback_service'
 import grants from '#services/commerce/grants'
 import refunds from '#services/commerce/refunds'
+import receipts from '#services/commerce/receipts'
+import memberships from '#services/commerce/memberships'
 import { loggedIn } from '#tests/helpers/videos'
 import { ledgerOf, listedVideo, paymentEventOutcomes, stripeForGroup } from '#tests/helpers/commerce'
 import { TEST_CARDS, type StripeStandIn, type Invoice } from '#tests/helpers/stripe_stand_in'
@@ -108,6 +110,14 @@ test.group('Memberships through Stripe Billing', (group) => {
     assert.deepEqual(ledger.byAccount, { creator: 405, platform: 50, provider_fee: 45 })
     assert.equal(ledger.sum, 500)
     assert.lengthOf(await db.from('order_receipts').where({ order_id: paid.id, kind: 'purchase' }), 1)
+    await paid.load('buyer')
+    await paid.load('creator')
+    const receipt = await receipts.message(paid, 'purchase', 0)
+    assert.equal(receipt.videoTitle, 'Monthly membership: Supporters')
+    assert.equal(receipt.amountText, '$5.00')
+    const receiptPage = await client.visit(`/library/orders/${paid.id}`)
+    assert.equal(receiptPage.status, 200)
+    assert.include(receiptPage.text, 'Monthly membership: Supporters')
 
     // Any of her published videos plays, through the membership, until the paid period + grace; not another creator's.
     for (const video of [first, second]) {
@@ -181,7 +191,7 @@ test.group('Memberships through Stripe Billing', (group) => {
     const page = await client.visit('/library/memberships')
     assert.include(page.text, 'Payment failed')
     // The window is the paid period plus the grace: nothing holds one second after it.
-    const graceEnd = DateTime.fromSeconds(periodEnd + GRACE_DAYS * 86400)
+    const graceEnd = DateTime.fromSeconds(periodEnd + GRACE_DAYS * 86400) as DateTime<true>
     assert.isNotNull(await grants.heldFor(viewer.id, video, graceEnd.minus({ seconds: 1 })))
     assert.isNull(await grants.heldFor(viewer.id, video, graceEnd.plus({ seconds: 1 })))
 
@@ -288,6 +298,48 @@ test.group('Memberships through Stripe Billing', (group) => {
     assert.lengthOf(await membershipOrders(viewer.id), 1)
     assert.lengthOf(await db.from('entitlements').where('user_id', viewer.id), 1)
     assert.deepEqual(await orders.ledgerMismatches(), [])
+  })
+
+  test('first events racing: an invoice paid and a subscription update at once bind once; one invoice under two event ids at once is one order', async ({ assert }) => {
+    const { client: creatorClient } = await loggedIn('maker', 'creator')
+    const offer = await offerMembership(creatorClient)
+    const { user: viewer } = await loggedIn('fan')
+    const subscription = await memberships.subscribe(viewer, offer.id, 'stripe')
+    assert.equal(subscription.status, 'incomplete')
+    assert.match(subscription.checkoutUrl!, /\/c\/pay\/cs_test_/)
+    const now = DateTime.now()
+    const ours = { subscriptionReference: 'sub_race', subscriptionId: String(subscription.id), customerReference: 'cus_race' }
+    const paidEvent = (eventId: string) => ({
+      ...ours,
+      eventId,
+      type: 'subscription.invoice_paid' as const,
+      invoiceReference: 'in_race',
+      amount: { amount: 500, currency: 'USD' },
+      periodStart: now.toJSDate(),
+      periodEnd: now.plus({ months: 1 }).toJSDate(),
+    })
+    const results = await Promise.all([
+      orders.receive('stripe', [paidEvent('evt_race_paid')]),
+      orders.receive('stripe', [{ ...ours, eventId: 'evt_race_updated', type: 'subscription.updated', status: 'active', cancelAtPeriodEnd: false, currentPeriodEnd: now.plus({ months: 1 }).toJSDate() }]),
+      orders.receive('stripe', [paidEvent('evt_race_paid_again')]),
+    ])
+    const outcomes = results.flat().map((result) => result.outcome)
+    assert.notInclude(outcomes, 'rejected')
+    await subscription.refresh()
+    assert.equal(subscription.providerSubscriptionRef, 'sub_race')
+    assert.equal(subscription.status, 'active')
+    assert.lengthOf(await membershipOrders(viewer.id), 1)
+    assert.lengthOf(await db.from('entitlements').where('subscription_id', subscription.id), 1)
+    assert.deepEqual(await orders.ledgerMismatches(), [])
+    // Bad input: another currency, a period that ends before it starts, no invoice: rejected, nothing booked.
+    const bad = await orders.receive('stripe', [
+      { ...paidEvent('evt_bad_currency'), invoiceReference: 'in_bad_1', amount: { amount: 500, currency: 'EUR' } },
+      { ...paidEvent('evt_bad_period'), invoiceReference: 'in_bad_2', periodEnd: now.minus({ days: 1 }).toJSDate() },
+      { ...paidEvent('evt_bad_invoice'), invoiceReference: '' },
+      { ...paidEvent('evt_bad_amount'), invoiceReference: 'in_bad_3', amount: { amount: 4.5, currency: 'USD' } },
+    ])
+    assert.deepEqual(bad.map((result) => result.outcome), ['rejected', 'rejected', 'rejected', 'rejected'])
+    assert.lengthOf(await membershipOrders(viewer.id), 1)
   })
 
   test('a membership invoice refunded through the refund service: exact ledger, access ends', async ({ assert }) => {

@@ -293,10 +293,15 @@ export class MembershipService {
     // Its first events: the checkout carried our id; it binds once, to an unbound subscription of this provider.
     const id = Number(event.subscriptionId)
     if (!Number.isSafeInteger(id) || id <= 0) return null
-    const unbound = await Subscription.query({ client: trx }).where({ id, provider: providerId }).whereNull('providerSubscriptionRef').forUpdate().first()
-    if (!unbound) return null
-    unbound.providerSubscriptionRef = reference
-    return unbound
+    // Locked without a condition on the reference: an event binding it at the same time commits first,
+    // and this one then reads the bound row (and goes on if it names the same reference).
+    const named = await Subscription.query({ client: trx }).where({ id, provider: providerId }).forUpdate().first()
+    if (!named) return null
+    if (named.providerSubscriptionRef === null) {
+      named.providerSubscriptionRef = reference
+      return named
+    }
+    return named.providerSubscriptionRef === reference ? named : null
   }
 
   async #invoicePaid(trx: TransactionClientContract, subscription: Subscription, event: VerifiedSubscriptionEvent, after: AfterCommit) {
