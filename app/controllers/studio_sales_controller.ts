@@ -3,6 +3,7 @@ import salesReports from '#services/sales_report_service'
 import orders from '#services/order_service'
 import { safeReturnPath } from '#services/redirects'
 import refunds from '#services/commerce/refunds'
+import { ledgerCsv } from '#services/commerce/ledger_export'
 import { formatMoney } from '#services/money'
 import { refundValidator } from '#validators/commerce'
 import type Order from '#models/order'
@@ -20,12 +21,14 @@ export default class StudioSalesController {
   /** The creator's dashboard: totals, per-video sales, buyers and a revenue chart. */
   async index({ view, auth }: HttpContext) {
     const creator = auth.getUserOrFail()
-    const [totals, perVideo, days, buyers, stuck] = await Promise.all([
+    const [totals, perVideo, days, buyers, stuck, byType, byCoupon] = await Promise.all([
       salesReports.totals(creator.id),
       salesReports.perVideo(creator.id),
       salesReports.revenueByDay(creator.id),
       salesReports.buyers(creator.id),
       refunds.stuck(creator.id),
+      salesReports.byOfferType(creator.id),
+      salesReports.byCoupon(creator.id),
     ])
     const charts = totals.map((total) => salesReports.chart(days, total.currency))
     return view.render('pages/studio/sales', {
@@ -34,8 +37,19 @@ export default class StudioSalesController {
       charts,
       buyers,
       stuck,
+      byType,
+      byCoupon,
       canRefund: (order: any) => orders.canRefund(creator, order),
     })
+  }
+
+  /** GET /studio/sales/ledger.csv: the creator's own ledger lines, one row per order per event, streamed. */
+  async ledger({ auth, response }: HttpContext) {
+    const creator = auth.getUserOrFail()
+    response.header('content-type', 'text/csv; charset=utf-8')
+    response.header('content-disposition', `attachment; filename="ledger-${creator.username}-${new Date().toISOString().slice(0, 10)}.csv"`)
+    response.header('cache-control', 'no-store')
+    response.stream(ledgerCsv(creator.id))
   }
 
   /**

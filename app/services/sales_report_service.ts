@@ -29,6 +29,29 @@ export interface RevenueDay {
   platform: number
 }
 
+/** Sales of one offer type (purchase, bundle, rental, pass, membership) in one currency. */
+export interface OfferTypeSales extends MoneyTotals {
+  type: string
+  sales: number
+  refunds: number
+  /** What coupons took off these sales' list prices. */
+  discount: number
+}
+
+/** Sales made with one coupon in one currency. */
+export interface CouponSales {
+  couponId: string
+  code: string
+  platformWide: boolean
+  currency: string
+  uses: number
+  discount: number
+  /** What those orders brought in, net of refunds (all the ledger's lines). */
+  net: number
+  /** The creators' part of it. */
+  creatorNet: number
+}
+
 const num = (value: unknown) => Number(value ?? 0)
 
 /**
@@ -148,6 +171,75 @@ export class SalesReportService {
       byVideo.set(row.video_id, list)
     }
     return byVideo
+  }
+
+  /**
+   * Sales per offer kind (buy, rental, bundle, pass, membership), per
+   * currency, for a creator or all: orders paid, what coupons took off, and
+   * the ledger's money (net of refunds). A bundle is a purchase of scope
+   * bundle, shown as its own type.
+   */
+  async byOfferType(creatorId?: number): Promise<Array<OfferTypeSales>> {
+    const money = db
+      .from('ledger_entries as le')
+      .join('orders as o', 'o.id', 'le.order_id')
+      .select(db.raw(`CASE WHEN o.offer_kind = 'purchase' AND o.offer_scope = 'bundle' THEN 'bundle' ELSE o.offer_kind END AS type`), ...this.#totalsSelect())
+      .groupByRaw('1, le.currency')
+    const counts = db
+      .from('orders as o')
+      .whereIn('o.status', ['paid', 'disputed', 'refunded', 'charged_back'])
+      .select(db.raw(`CASE WHEN o.offer_kind = 'purchase' AND o.offer_scope = 'bundle' THEN 'bundle' ELSE o.offer_kind END AS type`), 'o.currency')
+      .select(db.raw('COUNT(*) AS sales'))
+      .select(db.raw(`COUNT(*) FILTER (WHERE o.status IN ('refunded', 'charged_back')) AS refunds`))
+      .select(db.raw('COALESCE(SUM(o.discount_minor), 0) AS discount'))
+      .groupByRaw('1, o.currency')
+    if (creatorId !== undefined) {
+      money.where('o.creator_id', creatorId)
+      counts.where('o.creator_id', creatorId)
+    }
+    const [rows, countRows] = await Promise.all([money, counts])
+    return rows
+      .map((row) => {
+        const count = countRows.find((c) => c.type === row.type && c.currency === row.currency)
+        return { type: row.type, sales: num(count?.sales), refunds: num(count?.refunds), discount: num(count?.discount), ...this.#totals(row) }
+      })
+      .sort((a, b) => a.currency.localeCompare(b.currency) || b.gross - a.gross)
+  }
+
+  /**
+   * Sales made with each coupon, per currency: uses paid, what the coupons
+   * took off, and what those orders brought in (the ledger, net of refunds).
+   * A creator sees their own coupons and platform coupons used on their
+   * sales; the admin sees all.
+   */
+  async byCoupon(creatorId?: number): Promise<Array<CouponSales>> {
+    const query = db
+      .from('orders as o')
+      .join('coupons as cp', 'cp.id', 'o.coupon_id')
+      .joinRaw(
+        `LEFT JOIN (SELECT order_id, SUM(amount_minor) AS net, COALESCE(SUM(amount_minor) FILTER (WHERE account = 'creator'), 0) AS creator_net
+                      FROM ledger_entries GROUP BY order_id) l ON l.order_id = o.id`
+      )
+      .whereIn('o.status', ['paid', 'disputed', 'refunded', 'charged_back'])
+      .select('cp.id', 'cp.code', 'cp.creator_id', 'o.currency')
+      .select(db.raw('COUNT(*) AS uses'))
+      .select(db.raw('COALESCE(SUM(o.discount_minor), 0) AS discount'))
+      .select(db.raw('COALESCE(SUM(l.net), 0) AS net'))
+      .select(db.raw('COALESCE(SUM(l.creator_net), 0) AS creator_net'))
+      .groupBy('cp.id', 'cp.code', 'cp.creator_id', 'o.currency')
+      .orderBy('discount', 'desc')
+    if (creatorId !== undefined) query.where('o.creator_id', creatorId)
+    const rows = await query
+    return rows.map((row) => ({
+      couponId: row.id,
+      code: row.code,
+      platformWide: row.creator_id === null,
+      currency: row.currency,
+      uses: num(row.uses),
+      discount: num(row.discount),
+      net: num(row.net),
+      creatorNet: num(row.creator_net),
+    }))
   }
 
   /** Recent buyers of a creator's videos (orders that were paid: paid, refunded, disputed or charged back). */

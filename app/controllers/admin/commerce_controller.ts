@@ -6,6 +6,8 @@ import audit from '#services/audit_service'
 import salesReports from '#services/sales_report_service'
 import plugins from '#services/plugins'
 import { orderFiltersValidator } from '#validators/commerce'
+import refunds from '#services/commerce/refunds'
+import { ledgerCsv } from '#services/commerce/ledger_export'
 
 /** Admin pages for money and access: orders, allowlists, the audit log. */
 export default class AdminCommerceController {
@@ -24,8 +26,18 @@ export default class AdminCommerceController {
       totals: await salesReports.totals(),
       providers: plugins.payments.all().map((p) => p.id),
       canRefund: (order: Order) => orders.canRefund(admin, order),
+      byType: await salesReports.byOfferType(),
+      stuck: await refunds.stuck(),
       unmatched: await orders.unmatchedPayments(),
     })
+  }
+
+  /** GET /admin/orders/ledger.csv: every ledger line of the instance, one row per order per event, streamed. */
+  async ledger({ response }: HttpContext) {
+    response.header('content-type', 'text/csv; charset=utf-8')
+    response.header('content-disposition', `attachment; filename="ledger-${new Date().toISOString().slice(0, 10)}.csv"`)
+    response.header('cache-control', 'no-store')
+    response.stream(ledgerCsv())
   }
 
   async allowlists({ view, request }: HttpContext) {

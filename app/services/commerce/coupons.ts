@@ -9,7 +9,7 @@ import Video from '#models/video'
 import type User from '#models/user'
 import audit from '#services/audit_service'
 import currencies from '#services/currency_service'
-import { formatMoney } from '#services/money'
+import { formatMoney, toMinorUnits } from '#services/money'
 import { isUuid } from '#services/ids'
 import { platformFeeFor } from '#services/commerce/ledger'
 import { CommerceError } from '#exceptions/commerce_error'
@@ -332,6 +332,46 @@ export class CouponService {
         state: !coupon.active ? 'ended' : expired ? 'expired' : coupon.maxUses !== null && paid + pending >= coupon.maxUses ? 'used up' : 'active',
       }
     })
+  }
+}
+
+/**
+ * A coupon form's fields as the service takes them: the value read as whole
+ * percent, or as an amount in the currency's decimals ("5.00" USD → 500);
+ * the expiry at the end of the day given (UTC).
+ */
+export function couponInputFromForm(form: {
+  code: string
+  discount_type: 'percent' | 'amount'
+  value: string
+  currency?: string | null
+  max_uses?: number | null
+  max_uses_per_viewer?: number | null
+  expires_on?: Date | null
+  offers?: string[]
+  videos?: string[]
+}): CouponInput {
+  let percentOff: number | null = null
+  let amountOffMinor: number | null = null
+  if (form.discount_type === 'percent') {
+    percentOff = /^\d{1,4}$/.test(form.value) ? Number(form.value) : Number.NaN
+    if (!Number.isInteger(percentOff)) throw new CommerceError('invalid_percent', 422, 'A percentage off is a whole number from 1 to 100')
+  } else {
+    const currency = form.currency ?? ''
+    if (!currencies.isSupported(currency)) throw new CommerceError('invalid_currency', 422, 'Choose the currency of the amount off')
+    amountOffMinor = toMinorUnits(form.value, currency)
+    if (amountOffMinor === null) throw new CommerceError('invalid_amount', 422, `Enter the amount off in ${currency}, like 5.00`)
+  }
+  return {
+    code: form.code,
+    percentOff,
+    amountOffMinor,
+    currency: form.discount_type === 'amount' ? (form.currency ?? null) : null,
+    maxUses: form.max_uses ?? null,
+    maxUsesPerViewer: form.max_uses_per_viewer ?? null,
+    expiresAt: form.expires_on ? DateTime.fromJSDate(form.expires_on, { zone: 'utc' }).endOf('day') : null,
+    offerIds: form.offers ?? [],
+    videoIds: form.videos ?? [],
   }
 }
 
