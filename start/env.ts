@@ -137,6 +137,11 @@ export default await Env.create(new URL('../', import.meta.url), {
   X402_BLOCK_RANGE: Env.schema.number.optional(),
   X402_POLL_INTERVAL_MS: Env.schema.number.optional(),
   X402_START_BLOCK: Env.schema.number.optional(),
-})
+  X402_REFUND_KEY: Env.schema.secret.optional(),
+  X402_NATIVE_RATE_URL: Env.schema.string.optional({ format: 'url', tld: false }),
+  X402_NATIVE_RATE_CURRENCIES: Env.schema.string.optional(),
+  X402_NATIVE_RATE_POLL_SECONDS: Env.schema.number.optional(),
+  X402_NATIVE_RATE_MAX_AGE_SECONDS: Env.schema.number.optional(),
   /** Seconds a returning wallet's Sign-In With Ethereum challenge may be answered (config/wallet_sign_in.ts). */
   WALLET_SIGN_IN_TTL_SECONDS: Env.schema.number.optional(),
+})

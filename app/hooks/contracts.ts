@@ -315,6 +315,13 @@ export interface PaymentProvider {
    * transfer, refund the application fee) and says how much in the result.
    */
   refund?(request: RefundRequest): Promise<RefundResult>
+  /**
+   * Who may start `refund`: 'admins' when the money comes from the
+   * platform's own funds (x402's refund wallet), so a creator cannot refund
+   * their own sales at the platform's expense. Default: the order's creator
+   * and admins.
+   */
+  refundsBy?: 'admins' | 'creator_and_admins'
   health?(): Promise<PluginHealth>
   /**
    * The provider's own buy button: a view of its plugin and its data. Without

@@ -27,6 +27,12 @@ export const x402Options = vine.object({
    */
   settlerKey: privateKey().optional(),
   /**
+   * Sends crypto refunds an admin starts (Admin → Orders → Refund): the
+   * platform's refund wallet, funded with the stablecoin and the native coin.
+   * Without it crypto orders cannot be refunded from the app.
+   */
+  refundKey: privateKey().optional(),
+  /**
    * Owns the splitter deployed by `x402:deploy`: pauses it, sets its tokens,
    * quote signer and fee recipient. A wallet kept off the server, never the
    * deployer's; required on any chain that is not local (defaults to the
@@ -43,6 +49,17 @@ export const x402Options = vine.object({
   tokenCurrency: vine.string().trim().fixedLength(3).toUpperCase().optional(),
   /** Prices of one native coin, "USD:3000,EUR:2800"; empty means no native payments. */
   nativeRates: vine.string().trim().regex(/^([A-Za-z]{3}:\d+(\.\d+)?)(,\s*[A-Za-z]{3}:\d+(\.\d+)?)*$/).optional(),
+  /**
+   * Where the native coin's price comes from instead of nativeRates: an HTTP
+   * JSON URL ({ "USD": 3012.5 } or { "rates": {...}, "updatedAt": ... }),
+   * asked at most every nativeRatePollSeconds.
+   */
+  nativeRateUrl: vine.string().url({ require_tld: false, protocols: ['http', 'https'] }).optional(),
+  /** The currencies the URL prices ("USD,EUR"); default: the stablecoin's currency. */
+  nativeRateCurrencies: vine.string().trim().regex(/^[A-Za-z]{3}(,\s*[A-Za-z]{3})*$/).optional(),
+  nativeRatePollSeconds: vine.number().withoutDecimals().min(1).max(3600).optional(),
+  /** A price older than this is stale: native-coin quotes are refused until the source answers again. */
+  nativeRateMaxAgeSeconds: vine.number().withoutDecimals().min(10).max(86_400).optional(),
   /** A payment counts once its block has this many confirmations (its own block is the first). */
   confirmations: vine.number().withoutDecimals().min(1).max(256).optional(),
   quoteTtlMinutes: vine.number().withoutDecimals().min(2).max(1440).optional(),
@@ -63,6 +80,9 @@ export function resolveOptions(options: X402Options) {
     nativeSymbol: options.nativeSymbol ?? 'ETH',
     tokenCurrency: options.tokenCurrency ?? 'USD',
     nativeRates: parseNativeRates(options.nativeRates ?? ''),
+    nativeRateCurrencies: (options.nativeRateCurrencies ?? options.tokenCurrency ?? 'USD').split(',').map((code) => code.trim().toUpperCase()),
+    nativeRatePollSeconds: options.nativeRatePollSeconds ?? 60,
+    nativeRateMaxAgeSeconds: options.nativeRateMaxAgeSeconds ?? 600,
     confirmations: options.confirmations ?? 3,
     quoteTtlMinutes: options.quoteTtlMinutes ?? 20,
     blockRange: options.blockRange ?? 500,

@@ -6,8 +6,10 @@ import { formatTokenAmount, type PluginApi } from '@matinee/plugin-kit'
 import { SPLITTER_ARTIFACT, normalizeAddress } from './chain.js'
 import { QuoteError, termsKey, type OrderTerms, type X402PaymentProvider } from './x402_payment_provider.js'
 import type { X402Runtime } from './x402_runtime.js'
+import { creditsOf } from './credits.js'
 
 const CHECKOUT_SCRIPT = fileURLToPath(new URL('./public/checkout.js', import.meta.url))
+const CREDITS_SCRIPT = fileURLToPath(new URL('./public/credits.js', import.meta.url))
 /** ethers' browser build (an ES module with named exports), from the installed package: lib.commonjs/ → dist/. */
 const ETHERS_BUNDLE = join(dirname(createRequire(import.meta.url).resolve('ethers')), '..', 'dist', 'ethers.min.js')
 /** The payout wallet page (views/wallet.edge), inside the site's layout. */
@@ -21,7 +23,8 @@ const TX_HASH = /^0x[0-9a-fA-F]{64}$/
  *   GET  /checkout.js           the wallet script of the order page (with /ethers.js, /splitter-abi.json)
  *   GET  /ethers.js             ethers v6 for that script (the package's browser build)
  *   GET  /token-amount.js       the kit's formatTokenAmount for that script
- *   GET|POST /wallet            a creator's payout wallet
+ *   GET|POST /wallet            a creator's payout wallet, and the credits it may withdraw
+ *   GET  /credits.js            the withdraw button's script of that page
  */
 export function registerRoutes(api: PluginApi<any>, runtime: X402Runtime, provider: X402PaymentProvider) {
   api.router.post(
@@ -95,12 +98,37 @@ export function registerRoutes(api: PluginApi<any>, runtime: X402Runtime, provid
     return response.json(SPLITTER_ARTIFACT.abi)
   })
 
+  // The withdraw button's script (Studio → Crypto payouts): the creator's own wallet calls withdraw(token).
+  api.router.get('/credits.js', async ({ response }) => {
+    response.header('content-type', 'text/javascript; charset=utf-8')
+    response.header('cache-control', 'public, max-age=300')
+    return response.send(await readFile(CREDITS_SCRIPT, 'utf8'))
+  })
+
   api.router.get(
     '/wallet',
     async ({ auth, request, view }) => {
       const user = auth.getUserOrFail()
       const account = await api.payments.payoutAccounts.get(provider.id, user.id)
-      return view.render(WALLET_VIEW, { address: account?.accountRef ?? null, saved: Boolean(request.qs().saved), error: null })
+      const address = account?.accountRef ?? null
+      // Shares the splitter could not pay this wallet at sale time, withdrawable by it.
+      let credits: Awaited<ReturnType<typeof creditsOf>> = null
+      let creditsError: string | null = null
+      if (address) {
+        credits = await creditsOf(runtime, address).catch(() => {
+          creditsError = 'The blockchain node cannot be reached right now: credits are not shown.'
+          return null
+        })
+      }
+      return view.render(WALLET_VIEW, {
+        address,
+        saved: Boolean(request.qs().saved),
+        error: null,
+        credits,
+        creditsError,
+        chainId: runtime.config.chainId,
+        chainName: runtime.config.chainName,
+      })
     },
     { roles: ['creator', 'admin'] }
   )

@@ -10,6 +10,8 @@ import {
   type PaymentProvider,
   type PluginApi,
   type PluginHealth,
+  type RefundRequest,
+  type RefundResult,
   type VerifiedPaymentEvent,
 } from '@matinee/plugin-kit'
 import {
@@ -23,6 +25,7 @@ import {
 } from './chain.js'
 import type { X402Runtime } from './x402_runtime.js'
 import { checkoutPanel } from './checkout_panel.js'
+import { CryptoRefunds } from './refunds.js'
 
 /** One way to pay an order: a token and its exact amount. */
 export interface PaymentOption {
@@ -82,6 +85,13 @@ export class X402PaymentProvider implements PaymentProvider {
   readonly label = 'Crypto wallet'
   readonly currencies: string[]
   readonly #signer: Wallet
+  /**
+   * Refunds are paid from the platform's refund wallet (X402_REFUND_KEY),
+   * so only admins start them; without the key there is no refund here.
+   */
+  readonly refundsBy = 'admins' as const
+  refund?: (request: RefundRequest) => Promise<RefundResult>
+  readonly refunds: CryptoRefunds | null
 
   constructor(
     private runtime: X402Runtime,
@@ -89,8 +99,10 @@ export class X402PaymentProvider implements PaymentProvider {
     quoteSignerKey: string
   ) {
     this.#signer = new Wallet(quoteSignerKey)
+    this.refunds = runtime.config.refundKey ? new CryptoRefunds(runtime, api.state, runtime.config.refundKey) : null
+    if (this.refunds) this.refund = (request) => this.refunds!.refund(request)
     const config = runtime.config
-    this.currencies = [...new Set([config.tokenCurrency, ...Object.keys(config.nativeRates)])]
+    this.currencies = [...new Set([config.tokenCurrency, ...runtime.rates.currencies])]
   }
 
   get quoteSigner() {
@@ -101,11 +113,14 @@ export class X402PaymentProvider implements PaymentProvider {
     const { config } = this.runtime
     const contract = await this.runtime.contract()
     if (!contract) throw new PaymentProviderError('crypto payments are not set up on this server yet (no contract deployed)')
-    const options = await this.#optionsFor(order).catch((error) => {
+    const unpriced: string[] = []
+    const options = await this.#optionsFor(order, unpriced).catch((error) => {
       this.api.logger.error({ err: error }, 'x402: could not price the order')
       throw new PaymentProviderError('the blockchain node cannot be reached; try again in a moment')
     })
-    if (!options.length) throw new PaymentProviderError(`no accepted token can pay in ${order.price.currency}`)
+    if (!options.length) {
+      throw new PaymentProviderError(`no accepted token can pay in ${order.price.currency}${unpriced.length ? `: ${unpriced.join('; ')}` : ''}`)
+    }
 
     const creatorWallet = normalizeAddress(order.creator.payoutAccount)
     const deployment = await this.runtime.recordedDeployment()
@@ -152,14 +167,20 @@ export class X402PaymentProvider implements PaymentProvider {
     }
   }
 
-  /** The accepted tokens that can pay this price, with their exact amounts. */
-  async #optionsFor(order: CheckoutOrder): Promise<PaymentOption[]> {
+  /**
+   * The accepted tokens that can pay this price, with their exact amounts.
+   * The native coin needs a current price: a stale or missing one leaves it
+   * out, and `unpriced` says why (the buyer and the admin read it).
+   */
+  async #optionsFor(order: CheckoutOrder, unpriced: string[] = []): Promise<PaymentOption[]> {
     const { config } = this.runtime
     const currency = order.price.currency
     const candidates: Array<{ token: string; rate: string | null }> = []
     const stablecoin = await this.runtime.stablecoin()
     if (stablecoin) candidates.push({ token: stablecoin, rate: currency === config.tokenCurrency ? '1' : null })
-    candidates.push({ token: NATIVE_TOKEN, rate: config.nativeRates[currency] ?? null })
+    const native = await this.runtime.rates.rate(currency)
+    if (!native.ok && this.runtime.rates.currencies.includes(currency)) unpriced.push(`${config.nativeSymbol}: ${native.reason}`)
+    candidates.push({ token: NATIVE_TOKEN, rate: native.ok ? native.rate : null })
 
     const options: PaymentOption[] = []
     for (const candidate of candidates) {
@@ -203,6 +224,11 @@ export class X402PaymentProvider implements PaymentProvider {
     if (!payer) throw new QuoteError(422, 'The wallet address is not a valid address')
     const option = terms.options.find((candidate) => candidate.token.toLowerCase() === String(input.token).toLowerCase())
     if (!option) throw new QuoteError(422, 'This token is not accepted for this order')
+    // The native amount was priced at checkout; if the price source has gone stale since, no quote is signed for it.
+    if (option.token === NATIVE_TOKEN) {
+      const native = await this.runtime.rates.rate(terms.currency)
+      if (!native.ok) throw new QuoteError(409, `Paying in ${option.symbol} is not possible right now: ${native.reason}. Pay with another token or try again later.`)
+    }
 
     const quote: Quote = {
       invoiceId: terms.invoiceId,
@@ -257,7 +283,9 @@ export class X402PaymentProvider implements PaymentProvider {
       return { ok: false, message: `Chain watcher not running: last seen ${clock(status.heartbeatAt)}` }
     }
     if (!status.ok) return { ok: false, message: `${status.message} since ${clock(status.since)}` }
-    return { ok: true, message: status.message }
+    const rates = await this.runtime.rates.status()
+    if (!rates.ok) return { ok: false, message: `${status.message}. ${rates.message}` }
+    return { ok: true, message: `${status.message}. ${rates.message}` }
   }
 }
 

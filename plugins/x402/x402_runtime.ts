@@ -2,6 +2,7 @@ import { Contract, type JsonRpcProvider } from 'ethers'
 import type { PluginState } from '@matinee/plugin-kit'
 import { NATIVE_TOKEN, normalizeAddress, rpcProvider } from './chain.js'
 import type { X402Config } from './options.js'
+import { FixedRateSource, HttpRateSource, type RateSource } from './rate_source.js'
 
 /** What `x402:deploy` records for a chain (plugin state `deployment:<chainId>`). */
 export interface Deployment {
@@ -51,6 +52,8 @@ const ERC20_META_ABI = [
  */
 export class X402Runtime {
   readonly provider: JsonRpcProvider
+  /** The native coin's price (fixed rates, or an HTTP JSON source with a staleness bound). */
+  readonly rates: RateSource
   #tokens = new Map<string, Promise<TokenInfo>>()
 
   constructor(
@@ -58,6 +61,14 @@ export class X402Runtime {
     readonly state: PluginState
   ) {
     this.provider = rpcProvider(config.rpcUrl, config.chainId)
+    this.rates = config.nativeRateUrl
+      ? new HttpRateSource({
+          url: config.nativeRateUrl,
+          currencies: config.nativeRateCurrencies,
+          pollSeconds: config.nativeRatePollSeconds,
+          maxAgeSeconds: config.nativeRateMaxAgeSeconds,
+        })
+      : new FixedRateSource(config.nativeRates)
   }
 
   deploymentKey() {

@@ -113,6 +113,22 @@ export class ApiTokenService {
     return { user, token }
   }
 
+  /**
+   * A short-lived sessions:open token the server gives an account that has
+   * no other way to authenticate its playlist and segment requests (a
+   * wallet's account, after it paid or signed in). Expired ones are dropped
+   * first, then the oldest when the account holds the most it may.
+   */
+  async issueShortLived(user: User, name: string, days: number) {
+    const tokens = await User.accessTokens.all(user)
+    const stale = tokens.filter((token) => token.isExpired())
+    const live = tokens.filter((token) => !token.isExpired()).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
+    while (live.length >= MAX_TOKENS_PER_USER - 1) stale.push(live.shift()!)
+    for (const token of stale) await User.accessTokens.delete(user, token.identifier)
+    const token = await User.accessTokens.create(user, ['sessions:open'], { name, expiresIn: `${days} days` })
+    return token.value!.release()
+  }
+
   /** The playback device of sessions a token opens: reopening a video with the same token replaces its session. */
   deviceOf(token: AccessToken) {
     return `api-token:${token.identifier}`

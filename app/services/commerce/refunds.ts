@@ -49,7 +49,9 @@ export class RefundService {
   canRefund(user: User | undefined, order: Order) {
     if (!user || order.status !== 'paid') return false
     if (!user.isAdmin && user.id !== order.creatorId) return false
-    return order.amountMinor - order.refundedMinor > 0 && !!plugins.payments.get(order.provider)?.refund
+    const provider = plugins.payments.get(order.provider)
+    if (provider?.refundsBy === 'admins' && !user.isAdmin) return false
+    return order.amountMinor - order.refundedMinor > 0 && !!provider?.refund
   }
 
   /** Whether a partial refund of this order's kind ends the buyer's access (the policy). */
@@ -79,6 +81,10 @@ export class RefundService {
       const provider = plugins.payments.get(order.provider)
       if (!provider?.refund) {
         throw new CommerceError('refund_unsupported', 409, `${provider?.label ?? order.provider} cannot refund automatically`)
+      }
+      // The money comes from the platform's own wallet (a crypto refund wallet): an admin's decision.
+      if (provider.refundsBy === 'admins' && !actor.isAdmin) {
+        throw new CommerceError('forbidden', 403, `Only an admin can refund ${provider.label} orders`)
       }
       const left = order.amountMinor - order.refundedMinor
       let amount = options.amountMinor ?? left

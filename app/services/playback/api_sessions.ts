@@ -7,6 +7,8 @@ import playbackConfig from '#config/playback'
 import { PlaybackError } from '#exceptions/playback_error'
 import signInWithX from '#services/wallets/sign_in_with_x'
 import walletPayments from '#services/commerce/wallet_payments'
+import apiTokens from '#services/accounts/api_tokens'
+import { isWalletAccount } from '#services/commerce/paywalls'
 
 /** What /api/v1 answers for an opened session. */
 export interface ApiSession {
@@ -47,7 +49,12 @@ export class ApiSessionService {
    * refund, a ban or a takedown ends it as it does for the buyer). A wallet
    * that never paid for the video is refused with 402: it has to buy.
    */
-  async openForWallet(input: { header: string; video: Video | null; userAgent: string; origin: string }): Promise<ApiSession & { wallet: string }> {
+  async openForWallet(input: {
+    header: string
+    video: Video | null
+    userAgent: string
+    origin: string
+  }): Promise<ApiSession & { wallet: string; accessToken?: string; accessTokenExpiresInDays?: number }> {
     const { video } = input
     const decision = await entitlements.decide(undefined, video)
     if (!decision.allowed && decision.reason !== 'login_required') throw new PlaybackError(decision.reason, decision.status, decision.message)
@@ -56,7 +63,11 @@ export class ApiSessionService {
     for (const buyer of await walletPayments.buyersFor(wallet, video!.id)) {
       try {
         const opened = await this.open({ user: buyer, video, deviceId: `wallet:${wallet.toLowerCase()}`, userAgent: input.userAgent, origin: input.origin })
-        return { ...opened, wallet }
+        // The account x402 made for a paying wallet has no other credential for its playlist and segment
+        // requests: it gets a day's sessions:open token (a person's account makes its own tokens).
+        if (!isWalletAccount(buyer)) return { ...opened, wallet }
+        const accessToken = await apiTokens.issueShortLived(buyer, `Signed in with wallet ${wallet.slice(0, 10)}…`, 1)
+        return { ...opened, wallet, accessToken, accessTokenExpiresInDays: 1 }
       } catch (error) {
         if (!(error instanceof PlaybackError)) throw error
         refusal = error
