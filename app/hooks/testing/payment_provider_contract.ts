@@ -9,6 +9,7 @@ import {
   PAYMENT_EVENT_TYPES,
   type PaymentProvider,
   type RawWebhookRequest,
+  type SubscriptionCheckoutInput,
   type VerifiedPaymentEvent,
 } from '../contracts.js'
 
@@ -259,7 +260,37 @@ export function paymentProviderContract(name: string, setup: () => Promise<Payme
       assert.isString(refund.refundReference)
       assert.isAbove(refund.refundReference.length, 0)
     }).skip(() => typeof provider.refund !== 'function', 'the provider has no refund')
+
+    test('repeated billing, when offered: a subscription checkout to send the buyer to, started once per subscription id', async ({ assert }) => {
+      const input = sampleSubscription(priceOf())
+      const started = await provider.subscriptions!.createSubscriptionCheckout(input)
+      assert.equal(started.kind, 'redirect')
+      assert.match(started.url, /^https?:\/\//)
+      assert.isString(started.providerReference)
+      assert.isAbove(started.providerReference.length, 0)
+      const again = await provider.subscriptions!.createSubscriptionCheckout(input)
+      assert.equal(again.providerReference, started.providerReference, 'a retried subscription checkout starts no second one')
+      assert.equal(again.url, started.url)
+      assert.isFunction(provider.subscriptions!.cancelSubscription)
+    }).skip(() => !provider.subscriptions, 'the provider cannot bill repeatedly')
   })
+}
+
+/** A subscription checkout as the core would start it (`subscriptions.createSubscriptionCheckout`). */
+function sampleSubscription(price: Money): SubscriptionCheckoutInput {
+  const subscriptionId = String(Math.floor(Math.random() * 1e9) + 1)
+  const base = 'http://127.0.0.1:3333'
+  return {
+    subscriptionId,
+    itemId: randomUUID(),
+    itemTitle: 'Monthly membership: Contract test',
+    buyer: { id: 1, email: 'buyer@example.com', username: 'buyer' },
+    creator: { id: 2, username: 'maker' },
+    price,
+    interval: 'month',
+    successUrl: `${base}/library/memberships?joined=${subscriptionId}`,
+    cancelUrl: `${base}/memberships/${subscriptionId}`,
+  }
 }
 
 /** An order as the core would send it (ids are fresh UUIDs, the buyer and creator made up). */
