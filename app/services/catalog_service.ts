@@ -39,11 +39,20 @@ function basePriceSql() {
 
 /** Paid orders and allowlist entries of `viewer` among `videoIds` (or all, when no ids are given). */
 function ownedVideoIdsQuery(viewer: User) {
+  // Kept for good: bought (alone or in a bundle, whose videos are granted one
+  // by one) or allowlisted. A rental or a pass runs out: it is not "owned".
   return db
     .from('orders')
-    .where('buyer_id', viewer.id)
-    .where('status', 'paid')
+    .where({ buyer_id: viewer.id, status: 'paid', offer_kind: 'purchase', offer_scope: 'video' })
     .select('video_id')
+    .union((query) =>
+      query
+        .from('entitlements as e')
+        .join('orders as o', 'o.id', 'e.order_id')
+        .where({ 'e.user_id': viewer.id, 'e.kind': 'purchase', 'o.status': 'paid', 'o.offer_scope': 'bundle' })
+        .whereNull('e.revoked_at')
+        .select('e.video_id')
+    )
     .union((query) => query.from('allowlist_entries').where('user_id', viewer.id).select('video_id'))
 }
 

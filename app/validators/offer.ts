@@ -27,7 +27,7 @@ const offerPriceRule = vine.createRule((value, _options, field) => {
   const fromMeta = typeof field.meta?.currency === 'string' ? field.meta.currency : null
   const currency = fromMeta ?? (typeof field.parent.currency === 'string' ? field.parent.currency : 'USD')
   const minor = reportPriceProblems(value, currency, field)
-  if (minor === 0) field.report('The price must be above zero (make the video free with its own price instead)', 'price.zero', field)
+  if (minor === 0) field.report('The price must be above zero', 'price.zero', field)
 })
 
 /**

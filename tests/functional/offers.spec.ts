@@ -256,6 +256,8 @@ test.group('Offers: the video page, checkout and the library', (group) => {
 
     const library = text((await client.visit('/library')).text)
     assert.match(library, /Rented Pilot · Rented: starts when you press play, before \d+ \w+/)
+    // A rental is not "owned" in the catalog.
+    assert.notInclude(text((await client.visit('/?filter=owned')).text), 'Pilot')
     assert.include(library, '48-hour rental: Pilot')
 
     // Renting it again is refused by the server (the button is not offered).
@@ -294,6 +296,10 @@ test.group('Offers: the video page, checkout and the library', (group) => {
     assert.equal(order.offerTitle, 'Bundle: Series 1')
 
     for (const video of [one, two]) assert.include(text((await client.visit(`/videos/${video.id}`)).text), 'You bought this video')
+    // The catalog counts a bundle's videos as owned.
+    const ownedFilter = text((await client.visit('/?filter=owned')).text)
+    assert.include(ownedFilter, 'Episode 1')
+    assert.include(ownedFilter, 'Episode 2')
     const library = text((await client.visit('/library')).text)
     assert.include(library, 'Bundles Bundle: Series 1')
     assert.include(library, 'Episode 1')
