@@ -18,6 +18,7 @@ import memberships from '#services/commerce/memberships'
 import { loggedIn } from '#tests/helpers/videos'
 import { ledgerOf, listedVideo, paymentEventOutcomes, stripeForGroup } from '#tests/helpers/commerce'
 import { TEST_CARDS, type StripeStandIn, type Invoice } from '#tests/helpers/stripe_stand_in'
+import { membershipStorm } from '#tests/helpers/membership_storm'
 import type { WebClient } from '#tests/helpers/web_client'
 import { PlaybackError } from '#exceptions/playback_error'
 
@@ -340,6 +341,36 @@ test.group('Memberships through Stripe Billing', (group) => {
     ])
     assert.deepEqual(bad.map((result) => result.outcome), ['rejected', 'rejected', 'rejected', 'rejected'])
     assert.lengthOf(await membershipOrders(viewer.id), 1)
+  })
+
+  test('a storm of membership webhooks (shuffled, duplicated, some forged, 5 at a time): one order per paid invoice, windows on the latest period', async ({ assert }) => {
+    const { user: creator } = await loggedIn('maker', 'creator')
+    const buyers = await Promise.all(['ana', 'ben', 'cy'].map(async (name) => (await loggedIn(name)).user))
+    const storm = await membershipStorm(stripe, { creator, buyers, renewals: 2 })
+    assert.lengthOf(storm.invoicePaid, 9)
+    const queue = [
+      ...storm.events.map((event) => ({ event, forged: false })),
+      ...storm.invoicePaid.slice(0, 4).map((event) => ({ event, forged: false })),
+      ...storm.invoicePaid.slice(4, 6).map((event) => ({ event, forged: true })),
+    ]
+    for (let i = queue.length - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1))
+      ;[queue[i], queue[j]] = [queue[j], queue[i]]
+    }
+    const statuses: number[] = []
+    let next = 0
+    await Promise.all(
+      Array.from({ length: 5 }, async () => {
+        while (next < queue.length) {
+          const { event, forged } = queue[next++]
+          statuses.push((await stripe.deliver(event, forged ? { secret: 'whsec_forger' } : {})).status)
+        }
+      })
+    )
+    assert.equal(statuses.filter((status) => status === 400).length, 2)
+    assert.equal(statuses.filter((status) => status === 200).length, queue.length - 2)
+    assert.deepEqual(await storm.check(), { subscriptions: 3, orders: 9, wrong: 0, doubles: 0 })
+    assert.deepEqual(await orders.ledgerMismatches(), [])
   })
 
   test('a membership invoice refunded through the refund service: exact ledger, access ends', async ({ assert }) => {

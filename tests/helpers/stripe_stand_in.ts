@@ -1099,6 +1099,13 @@ export class StripeStandIn {
   readonly requests: RecordedRequest[] = []
   /** Automatic deliveries that didn't get a 2xx (Stripe would retry these later). */
   readonly failedDeliveries: FailedDelivery[] = []
+  /**
+   * While true, events the stand-in triggers itself are kept in `heldEvents`
+   * instead of being delivered: for a test or bench that sends them itself
+   * (duplicated, shuffled, at its own concurrency).
+   */
+  holdWebhooks = false
+  readonly heldEvents: StripeEvent[] = []
 
   readonly #secretKey: string
   readonly #webhookSecret: string
@@ -1296,6 +1303,8 @@ export class StripeStandIn {
     this.refunds.length = 0
     this.requests.length = 0
     this.failedDeliveries.length = 0
+    this.heldEvents.length = 0
+    this.holdWebhooks = false
     for (const map of [
       this.#sessions, this.#paymentIntents, this.#charges, this.#balanceTransactions, this.#refundsById,
       this.#transfers, this.#applicationFees, this.#disputes, this.#balanceOwners,
@@ -1710,6 +1719,10 @@ export class StripeStandIn {
 
   /** Delivers an event the stand-in triggered itself; failures are recorded, never thrown. */
   #dispatch(event: StripeEvent): Promise<void> {
+    if (this.holdWebhooks) {
+      this.heldEvents.push(event)
+      return Promise.resolve()
+    }
     const run = async () => {
       try {
         const { status, body } = await this.deliver(event)

@@ -354,6 +354,8 @@ export class MembershipService {
     await receipts.record(trx, order, 'purchase', after)
     after.push(() => afterPaid(order))
 
+    // Invoices may arrive out of order: the window follows the latest period paid, and points at its order.
+    const latest = !subscription.paidThrough || periodEnd >= subscription.paidThrough
     subscription.paidThrough = later(subscription.paidThrough, periodEnd)
     subscription.currentPeriodEnd = later(subscription.currentPeriodEnd, periodEnd)
     subscription.lastFailure = null
@@ -361,7 +363,7 @@ export class MembershipService {
       subscription.status = subscription.cancelAtPeriodEnd ? 'canceled' : 'active'
     }
     await subscription.useTransaction(trx).save()
-    if (subscription.status !== 'ended') await this.#syncWindow(trx, subscription, order.id, after)
+    if (subscription.status !== 'ended') await this.#syncWindow(trx, subscription, latest ? order.id : null, after)
     return result('applied', `invoice paid: access until ${this.accessEndsAt(subscription)!.toISO()}`, order.id)
   }
 
