@@ -37,6 +37,8 @@ export async function waysToWatch(viewer: User | undefined, video: Video, access
         kept.push(option)
         continue
       }
+      // A member is not offered the membership again (the membership service refuses it too).
+      if (option.kind === 'membership' && holding?.kind === 'membership') continue
       const held = await grants.heldOffer(viewer.id, { id: option.offerId, kind: option.kind, videoId: option.scope === 'video' ? video.id : null } as Offer)
       if (!held) kept.push(option)
     }
