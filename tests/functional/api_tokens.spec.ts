@@ -205,3 +205,34 @@ test.group('Personal API tokens', (group) => {
     assert.equal((await script(`/api/v1/videos/${paid.id}/session`, secret)).status, 403)
   })
 })
+
+test.group('Personal API tokens: the account page in a browser', () => {
+  test('create a token on a phone and a desktop: the secret is shown once, the list fits the screen', async ({ assert }) => {
+    const { launchChromium, logIn } = await import('#tests/helpers/browser')
+    const { user } = await viewer()
+    const browser = await launchChromium()
+    try {
+      for (const width of [390, 1280]) {
+        const context = await browser.newContext({ baseURL: BASE, viewport: { width, height: width === 390 ? 844 : 800 } })
+        const page = await context.newPage()
+        await logIn(page, user.username)
+        await page.goto('/account#api-tokens')
+        await page.fill('#field-name', `script at ${width}px`)
+        await page.check('input[value="videos:read"]')
+        await Promise.all([page.waitForSelector('[data-token-secret]'), page.click('form[action="/account/tokens"] button[type="submit"]')])
+        const secret = await page.textContent('[data-token-secret]')
+        assert.match(secret!, /^mat_/)
+        await page.screenshot({ path: `tmp/screenshots/h2-account-tokens-${width}.png`, fullPage: true })
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+        assert.isAtMost(overflow, 0, `the page is wider than ${width}px`)
+        // Reloaded: listed, the secret gone.
+        await page.goto('/account')
+        assert.notInclude(await page.content(), secret!)
+        assert.include(await page.textContent('[data-api-tokens]'), `script at ${width}px`)
+        await context.close()
+      }
+    } finally {
+      await browser.close()
+    }
+  })
+})
