@@ -10,6 +10,7 @@ import entitlements from '#services/entitlement_service'
 import { platformFeeFor } from '#services/commerce/ledger'
 import type { StripeEvent } from '#tests/helpers/stripe_stand_in'
 import { startStripe } from '#tests/helpers/commerce'
+import { membershipStorm } from '#tests/helpers/membership_storm'
 import { figure, smokeOr } from './helpers.js'
 import { benchCreator, startProductionServer } from './fixtures.js'
 
@@ -25,16 +26,15 @@ const KINDS: Kind[] = ['buy', 'rental', 'bundle', 'pass']
 const PRICES: Record<Kind, number> = { buy: 1000, rental: 300, bundle: 2500, pass: 1500 }
 
 /**
- * Memberships join the storm through `membershipStorm` below: their events
- * are Stripe invoices (`invoice.paid` for a subscription the stand-in
- * bills), which the plugin resolves against the stand-in's own invoices, so
- * they are made by the stand-in's subscription clock rather than forged
- * here. Until that clock can be driven at storm scale, the hook returns
- * nothing and the figures cover buy, rental, bundle and pass events.
+ * Memberships join the storm: members join the creator's membership through
+ * the real checkout (the core's subscribe, the stand-in's hosted page) on
+ * one stand-in test clock that then renews every month, each renewal paid
+ * (tests/helpers/membership_storm.ts). Stripe's events for them
+ * (invoice.paid, customer.subscription.updated...) are held, then sent in the
+ * shuffled storm with a quarter of the invoice.paid duplicated and a few forged.
  */
-async function membershipStorm(): Promise<Delivery[]> {
-  return []
-}
+const MEMBERS = smokeOr(10, 2)
+const RENEWALS = smokeOr(3, 1)
 
 interface Delivery {
   event: StripeEvent
@@ -158,7 +158,15 @@ export default async function webhooksBench() {
       refunded.add(order.id)
       return refund(order, i)
     })
-    const memberships = await membershipStorm()
+    const members = await User.createMany(
+      Array.from({ length: MEMBERS }, (_, i) => ({ username: `wh_${run}_m${i}`, email: `wh_${run}_m${i}@bench.local`, password: 'bench-password-123', role: 'viewer' as const }))
+    )
+    const memberStorm = await membershipStorm(stripe, { creator, buyers: members, renewals: RENEWALS })
+    const memberships: Delivery[] = [
+      ...memberStorm.events.map((event) => ({ event })),
+      ...memberStorm.invoicePaid.slice(0, Math.ceil(memberStorm.invoicePaid.length / 4)).map((event) => ({ event })),
+      ...memberStorm.invoicePaid.slice(-Math.max(1, Math.floor(memberStorm.invoicePaid.length / 20))).map((event) => ({ event, forged: true })),
+    ]
     const unique = [...completions, ...refunds]
     const duplicates = Array.from({ length: duplicateCount }, () => unique[Math.floor(Math.random() * unique.length)])
     const forged = Array.from({ length: forgedCount }, (_, i) => completions[(i * 7) % completions.length])
@@ -202,7 +210,9 @@ export default async function webhooksBench() {
     const seconds = (performance.now() - started) / 1000
     console.error(`answers: ${JSON.stringify(statuses)} in ${seconds.toFixed(2)} s (${payloads.length} events: ${KINDS.join(', ')}${memberships.length ? ', membership' : ''})`)
 
-    // The books.
+    // The books (memberships: each paid invoice one order, windows on the latest period).
+    const memberBooks = await memberStorm.check()
+    console.error(`memberships: ${memberBooks.subscriptions} subscriptions, ${memberBooks.orders} invoice orders, wrong: ${memberBooks.wrong}, invoices booked twice: ${memberBooks.doubles}`)
     const mismatches = new Set(await orders.ledgerMismatches())
     const final = await Order.query().whereIn('id', orderIds)
     let wrongState = 0
@@ -265,8 +275,8 @@ export default async function webhooksBench() {
     console.error(`entitlement checks: ${CHECKS}, allowed ${allowed}, p50 ${Math.round(percentile(samples, 0.5))} µs, p99 ${Math.round(percentile(samples, 0.99))} µs`)
 
     figure('webhook_events_per_s', Math.round(payloads.length / seconds), 'events/s')
-    figure('webhook_ledger_mismatches', mismatches.size + wrongState + wrongGrants, 'orders')
-    figure('webhook_double_purchases', twicePaid.length + creditedTwice.length, 'purchases')
+    figure('webhook_ledger_mismatches', mismatches.size + wrongState + wrongGrants + memberBooks.wrong, 'orders')
+    figure('webhook_double_purchases', twicePaid.length + creditedTwice.length + memberBooks.doubles, 'purchases')
     figure('entitlement_check_us_p99', Math.round(percentile(samples, 0.99)), 'µs')
   } finally {
     await server.stop()
