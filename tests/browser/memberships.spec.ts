@@ -37,7 +37,7 @@ test.group('Browser: memberships', (group) => {
 
   test('a creator offers a membership; a viewer joins by card from the creator’s page and cancels from the library', async ({ assert }) => {
     const { user: creator } = await loggedIn('ann', 'creator')
-    await listedVideo(creator, { title: 'Episode one' })
+    const episode = await listedVideo(creator, { title: 'Episode one' })
     await listedVideo(creator, { title: 'Episode two' })
     await loggedIn('vera')
 
@@ -52,6 +52,10 @@ test.group('Browser: memberships', (group) => {
 
     const viewer = await browser.newPage({ baseURL: env.get('APP_URL') })
     await logIn(viewer, 'vera')
+    // The video page lists the membership among the ways to watch, linking to its page.
+    await viewer.goto(`/videos/${episode.id}`)
+    assert.isTrue(await viewer.locator('[data-sale-option="membership:creator"] a[href^="/memberships/"]').count() > 0)
+    await shoot(viewer, 'video-page')
     await viewer.goto('/@ann')
     await shoot(viewer, 'creator-page')
     await Promise.all([viewer.waitForURL(/\/memberships\//), viewer.click('text=See the membership')])
@@ -64,6 +68,11 @@ test.group('Browser: memberships', (group) => {
     await Promise.all([viewer.waitForURL(/\/library\/memberships\?joined=/), viewer.click('button:text-is("Pay")')])
     assert.include(await viewer.textContent('[data-memberships]'), 'Active')
     await shoot(viewer, 'library')
+    // A member watches any of her videos: the page says so.
+    await viewer.goto(`/videos/${episode.id}`)
+    assert.include(await viewer.textContent('[data-holding="membership"]'), 'Member until')
+    await shoot(viewer, 'video-page-member')
+    await viewer.goto('/library/memberships')
 
     await viewer.click('button:text-is("Cancel membership")')
     await viewer.click('dialog.confirm[open] [data-confirm-accept]')
