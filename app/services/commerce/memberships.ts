@@ -72,6 +72,8 @@ export class MembershipService {
       throw new CommerceError('invalid_price', 422, 'A membership needs a price above zero')
     }
     return db.transaction(async (trx) => {
+      // One membership per creator: two saves at once make one (the second edits it).
+      await trx.rawQuery('SELECT pg_advisory_xact_lock(7404, ?)', [creator.id])
       const existing = await Offer.query({ client: trx }).where({ creatorId: creator.id, kind: 'membership', active: true }).forUpdate().first()
       const fields = {
         priceMinor: input.priceMinor,
