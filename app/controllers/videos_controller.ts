@@ -9,6 +9,14 @@ import { formatMoney } from '#services/money'
 import type { PaymentProvider } from '#hooks/contracts'
 import plugins from '#services/plugins'
 import { waysToWatch } from '#services/commerce/ways_to_watch'
+import coupons from '#services/commerce/coupons'
+
+/** What the page says of a coupon for one way to get the video: the price after it, or why not. */
+function couponPreview(preview: { amountMinor: number; discountMinor: number } | { error: string } | undefined, currency: string) {
+  if (!preview) return null
+  if ('error' in preview) return { error: preview.error }
+  return { priceText: preview.amountMinor === 0 ? 'Free' : formatMoney(preview.amountMinor, currency), offText: formatMoney(preview.discountMinor, currency) }
+}
 
 export default class VideosController {
   /** The catalog: published, ready videos, searchable and paginated. */
@@ -33,9 +41,12 @@ export default class VideosController {
     const ways = await waysToWatch(auth.user, video, access, price)
     const canBuy = !!auth.user && (access.allowed || access.reason === 'payment_required')
     const coupon = typeof request.qs().coupon === 'string' ? String(request.qs().coupon).trim().slice(0, 64) : ''
+    // A coupon typed here: each way's price after it, or why it does not apply (the checkout quotes again).
+    const previews = coupon && auth.user && canBuy ? await coupons.preview(auth.user, video, ways.options, coupon) : new Map()
     const options = ways.options.map((option) => ({
       ...option,
       priceText: formatMoney(option.price.amount, option.price.currency),
+      coupon: couponPreview(previews.get(option.offerId ?? 'buy'), option.price.currency),
       buttons:
         canBuy && option.kind !== 'membership'
           ? orders.providersFor(option.price.currency).map((provider) =>

@@ -189,6 +189,14 @@ test.group('Coupons: bad input changes nothing', (group) => {
     assert.include((await client.visit(bad.location!)).text, 'There is no coupon “WRONG-CODE”')
     assert.lengthOf(await Order.all(), 0)
 
+    // The video page shows what the coupon does before anyone pays, or why it does not apply.
+    const preview = await client.visit(`/videos/${video.id}?coupon=tenoff`)
+    assert.match(preview.text, /data-coupon-price>\$9\.00</)
+    assert.include(preview.text, 'name="coupon" value="tenoff"')
+    const refused = await client.visit(`/videos/${video.id}?coupon=NOPE-CODE`)
+    assert.include(refused.text, 'There is no coupon “NOPE-CODE”')
+    assert.notInclude(refused.text, 'data-coupon-price')
+
     const good = await client.submit(`/videos/${video.id}`, `/videos/${video.id}/checkout`, { provider: 'stripe', coupon: 'tenoff' })
     assert.equal(good.status, 303)
     const order = (await Order.all())[0]

@@ -147,6 +147,28 @@ export class CouponService {
   }
 
   /**
+   * What a coupon typed on a video page does to each way of getting it, for
+   * the page to show before anyone pays: the price after the coupon, or why
+   * it does not apply (keyed by offer id, `buy` for the video's own price).
+   * The checkout quotes again; this changes nothing.
+   */
+  async preview(viewer: User, video: { id: string; ownerId: number }, options: Array<{ offerId: string | null; kind: string; scope: string; price: Money }>, code: string) {
+    const previews = new Map<string, { amountMinor: number; discountMinor: number } | { error: string }>()
+    for (const option of options) {
+      if (option.kind === 'membership') continue
+      const item = { offerId: option.offerId, videoId: option.scope === 'video' ? video.id : null, creatorId: video.ownerId, price: option.price }
+      try {
+        const quote = await this.quote(viewer, item, code, 0)
+        previews.set(option.offerId ?? 'buy', { amountMinor: quote.amountMinor, discountMinor: quote.discountMinor })
+      } catch (error) {
+        if (!(error instanceof CommerceError)) throw error
+        previews.set(option.offerId ?? 'buy', { error: error.message })
+      }
+    }
+    return previews
+  }
+
+  /**
    * Takes one use of the coupon for `orderId`, inside the order's
    * transaction, under a lock per coupon: two checkouts racing for the last
    * use are counted one after the other, and the second is refused. The use
