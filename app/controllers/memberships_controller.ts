@@ -25,13 +25,13 @@ export default class MembershipsController {
     ])
     return view.render('pages/memberships/show', {
       offer,
-      title: describeOffer(offer),
+      title: describeOffer(offer, undefined, offer.creator.username),
       creator: offer.creator,
       priceText: formatMoney(offer.priceMinor, offer.currency),
       graceDays: memberships.graceDays,
       billers: memberships.providersFor(offer.currency),
       oneOff: memberships.oneOffProvidersFor(offer.currency),
-      passes: passes.map((pass) => ({ pass, title: describeOffer(pass), priceText: formatMoney(pass.priceMinor, pass.currency) })),
+      passes: passes.map((pass) => ({ pass, title: describeOffer(pass, undefined, offer.creator.username), priceText: formatMoney(pass.priceMinor, pass.currency) })),
       running,
       accessEndsAt: running ? memberships.accessEndsAt(running) : null,
       videoCount: Number(videoCount?.$extras.total ?? 0),

@@ -392,6 +392,21 @@ test.group('Memberships through Stripe Billing', (group) => {
     assert.isNotNull((await PlaybackSession.findOrFail(opened.session.id)).revokedAt)
   })
 
+  test('a membership without a name is titled after its creator, on its page, at Stripe and on its orders', async ({ assert }) => {
+    const { client: creatorClient } = await loggedIn('maker', 'creator')
+    const saved = await creatorClient.submit('/studio/membership', '/studio/membership', { price: '3.00', currency: 'USD' })
+    assert.equal(saved.status, 302)
+    const offer = await Offer.query().where({ kind: 'membership', active: true }).firstOrFail()
+    assert.isNull(offer.title)
+    const { user: viewer, client } = await loggedIn('fan')
+    assert.include((await client.visit(`/memberships/${offer.id}`)).text, 'Monthly membership: everything by @maker')
+    await join(stripe, client, offer, DateTime.now())
+    const created = stripe.requests.find((request) => request.path === '/v1/checkout/sessions')!
+    assert.equal(created.params.line_items[0].price_data.product_data.name, 'Monthly membership: everything by @maker')
+    const [order] = await membershipOrders(viewer.id)
+    assert.equal(order.offerTitle, 'Monthly membership: everything by @maker')
+  })
+
   test('Studio: one membership per creator, bad prices refused; no membership through a provider that cannot bill again', async ({ assert }) => {
     const { user: creator, client: creatorClient } = await loggedIn('maker', 'creator')
     for (const price of ['0', '-1', 'abc', '100000']) {

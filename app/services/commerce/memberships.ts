@@ -169,7 +169,7 @@ export class MembershipService {
       const started = await provider.subscriptions.createSubscriptionCheckout({
         subscriptionId: String(subscription.id),
         itemId: offer.id,
-        itemTitle: describeOffer(offer),
+        itemTitle: describeOffer(offer, undefined, offer.creator.username),
         buyer: { id: buyer.id, email: buyer.email, username: buyer.username },
         creator: { id: offer.creatorId, username: offer.creator.username },
         price,
@@ -322,7 +322,7 @@ export class MembershipService {
     const already = await Order.query({ client: trx }).where({ provider: subscription.provider, providerReference: invoice, offerKind: 'membership' }).first()
     if (already) return result('ignored', `invoice already paid (order ${already.id})`, already.id)
 
-    const offer = await Offer.query({ client: trx }).where('id', subscription.offerId).firstOrFail()
+    const offer = await Offer.query({ client: trx }).where('id', subscription.offerId).preload('creator').firstOrFail()
     const fee = event.providerFee && String(event.providerFee.currency).toUpperCase() === subscription.currency ? event.providerFee.amount : 0
     const providerFeeMinor = Number.isSafeInteger(fee) && fee > 0 ? Math.min(fee, amount!.amount) : 0
     const order = await Order.create(
@@ -332,7 +332,7 @@ export class MembershipService {
         offerId: offer.id,
         offerKind: 'membership',
         offerScope: 'creator',
-        offerTitle: describeOffer(offer).slice(0, 200),
+        offerTitle: describeOffer(offer, undefined, offer.creator.username).slice(0, 200),
         subscriptionId: subscription.id,
         buyerId: subscription.userId,
         creatorId: subscription.creatorId,

@@ -36,7 +36,7 @@ export function describeOffer(offer: Pick<Offer, 'kind' | 'scope' | 'title' | 'r
   const what = offer.title || videoTitle || 'Videos'
   if (offer.kind === 'rental') return `${offer.rentalHours}-hour rental: ${videoTitle ?? what}`
   if (offer.kind === 'pass') return everything ? `${offer.passDays}-day pass to ${everything}` : `${offer.passDays}-day pass: ${what}`
-  if (offer.kind === 'membership') return `Monthly membership: ${what}`
+  if (offer.kind === 'membership') return `Monthly membership: ${offer.title || everything || what}`
   if (offer.scope === 'bundle') return `Bundle: ${what}`
   return what
 }
