@@ -48,6 +48,12 @@ export interface PaywallRequest {
    * to authenticate its playlist and segment requests.
    */
   openSession(buyer: PaywallBuyer, device: string): Promise<Record<string, unknown>>
+  /**
+   * Extensions the core declares for this resource, to list in the payment
+   * request (x402's `extensions`): `sign-in-with-x`, a challenge a wallet
+   * that paid before signs instead of paying again (its nonce is single use).
+   */
+  extensions?(): Promise<Record<string, unknown>>
 }
 
 /** A refusal from one of the core's functions above: its status and words, for the protocol's error. */

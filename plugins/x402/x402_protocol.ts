@@ -13,7 +13,7 @@
 | Spec: github.com/coinbase/x402 specs/x402-specification-v2.md,
 | specs/transports-v2/http.md, specs/schemes/exact/scheme_exact_evm.md.
 */
-import { Contract, NonceManager, Signature, Wallet, getAddress, verifyTypedData, type TypedDataField } from 'ethers'
+import { Contract, Interface, NonceManager, Signature, Wallet, getAddress, verifyTypedData, type TypedDataField } from 'ethers'
 import { PaywallRefusal, minorDigits, type Paywall, type PaywallReply, type PaywallRequest, type PluginApi } from '@matinee/plugin-kit'
 import { PAID_TOPIC, SPLITTER_ARTIFACT, normalizeAddress, sameAddress, toTokenUnits } from './chain.js'
 import { ChainWatcher } from './chain_watcher.js'
@@ -145,7 +145,9 @@ export class X402Protocol implements Paywall {
     })
     const header = request.headers['payment-signature']
     if (!header) {
-      return this.#paymentRequired(request, requirements, 'payment_required', 'Pay with x402 (or send a personal API token): retry with a PAYMENT-SIGNATURE header')
+      // The server's extensions (sign-in-with-x: a returning wallet signs instead of paying again).
+      const extensions = (await request.extensions?.()) ?? {}
+      return this.#paymentRequired(request, requirements, 'payment_required', 'Pay with x402 (or send a personal API token): retry with a PAYMENT-SIGNATURE header', 402, extensions)
     }
     if (!requirements) {
       return this.#paymentRequired(request, null, 'unexpected_verify_error', 'Crypto payments are not available right now (no contract or token, or the chain cannot be reached)')
@@ -213,13 +215,14 @@ export class X402Protocol implements Paywall {
     return domain
   }
 
-  #paymentRequired(request: PaywallRequest, requirements: PaymentRequirements | null, error: string, message: string, status = 402): PaywallReply {
+  #paymentRequired(request: PaywallRequest, requirements: PaymentRequirements | null, error: string, message: string, status = 402, extensions: Record<string, unknown> = {}): PaywallReply {
     const body = {
       x402Version: X402_VERSION,
       error,
       message,
       resource: { url: request.resourceUrl, description: `Watch "${request.video.title}" (a playback session)`, mimeType: 'application/json' },
       accepts: requirements ? [requirements] : [],
+      ...(Object.keys(extensions).length ? { extensions } : {}),
     }
     return {
       status,
@@ -380,8 +383,22 @@ export class X402Protocol implements Paywall {
   }
 }
 
+/** Errors an EIP-3009 token (OpenZeppelin's, USDC's messages aside) reverts the settlement with. */
+const TOKEN_ERRORS = new Interface([
+  'error ERC3009InvalidSignature()',
+  'error ERC3009InvalidAuthorizationTime(uint256 validAfter, uint256 validBefore)',
+  'error ERC3009UsedAuthorization(address authorizer, bytes32 nonce)',
+  'error ERC20InsufficientBalance(address sender, uint256 balance, uint256 needed)',
+])
+
+/** A revert in words: the splitter's or the token's custom error by name, else the node's message. */
 function revertReason(error: unknown) {
   const e = error as any
-  const name = e?.revert?.name ?? e?.info?.error?.message ?? e?.shortMessage ?? e?.message ?? 'unknown error'
-  return String(name).slice(0, 200)
+  if (e?.revert?.name) return `${e.revert.name}(${e.revert.args.join(', ')})`
+  const data = e?.data ?? e?.info?.error?.data
+  if (typeof data === 'string' && data.length >= 10) {
+    const parsed = TOKEN_ERRORS.parseError(data)
+    if (parsed) return `${parsed.name}(${parsed.args.join(', ')})`
+  }
+  return String(e?.shortMessage ?? e?.message ?? 'unknown error').slice(0, 200)
 }

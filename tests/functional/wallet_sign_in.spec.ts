@@ -140,6 +140,27 @@ test.group('Returning wallets: Sign-In With Ethereum (x402 sign-in-with-x)', (gr
     assert.equal(await PlaybackSession.query().count('* as n').then((rows) => Number(rows[0].$extras.n)), 1)
   })
 
+  test('the x402 402 answer declares the sign-in-with-x extension: a wallet that paid signs it and gets its session without paying', async ({ assert }) => {
+    const { user: creator } = await loggedIn('maker', 'creator')
+    const video = await listedVideo(creator, { priceMinor: 500 })
+    const { user: buyer, client } = await loggedIn('buyer')
+    await buyOnChain(fixture.chain, client, video, 3)
+
+    const response = await fetch(new URL(`/api/v1/videos/${video.id}/session`, BASE), { headers: { accept: 'application/json' } })
+    assert.equal(response.status, 402)
+    const required = JSON.parse(Buffer.from(response.headers.get('payment-required')!, 'base64').toString('utf8'))
+    const ext = required.extensions?.['sign-in-with-x']
+    assert.exists(ext, JSON.stringify(required))
+    assert.equal(ext.info.uri, `${BASE}/api/v1/videos/${video.id}/session`)
+    assert.deepEqual((await response.json()).extensions['sign-in-with-x'].info.nonce, ext.info.nonce)
+
+    const opened = await openWith(video, (await proofFor(TEST_KEYS[3], ext)) as string)
+    assert.equal(opened.status, 200, JSON.stringify(opened.body))
+    assert.equal((await PlaybackSession.findOrFail(opened.body.sessionId)).userId, buyer.id)
+    // No second order, no second payment.
+    assert.equal((await Order.query().where('videoId', video.id)).length, 1)
+  })
+
   test('a wallet that never paid is refused (402), and a refunded purchase no longer reopens', async ({ assert }) => {
     const { user: creator } = await loggedIn('maker', 'creator')
     const video = await listedVideo(creator, { priceMinor: 500 })

@@ -8,6 +8,7 @@ import plugins from '#services/plugins'
 import checkouts from '#services/commerce/checkout'
 import entitlements from '#services/entitlement_service'
 import apiSessions from '#services/playback/api_sessions'
+import signInWithX, { SIGN_IN_WITH_X } from '#services/wallets/sign_in_with_x'
 import { RefusedActionError } from '#exceptions/refused_action_error'
 import { PlaybackError } from '#exceptions/playback_error'
 import { PaywallRefusal, type Paywall, type PaywallBuyer, type PaywallReply } from '#hooks/paywalls'
@@ -70,6 +71,8 @@ export class PaywallService {
           return { id: user.id, walletAccount: isWalletAccount(user) }
         },
         mayWatch: async (buyer) => this.mayWatch(await userOf(buyer), video),
+        // A wallet that bought it before signs this instead of paying (SIGN-IN-WITH-X, see api_sessions).
+        extensions: async () => ({ [SIGN_IN_WITH_X]: await signInWithX.challenge(video.id) }),
         checkout: async (buyer, providerId) => {
           try {
             const order = await checkouts.checkout(await userOf(buyer), video.id, providerId)
