@@ -113,7 +113,7 @@ async function viewers(count: number, prefix = 'bench_viewer') {
   return clients
 }
 
-const uriLines = (text: string) => text.split('\n').filter((line) => line && !line.startsWith('#'))
+export const uriLines = (text: string) => text.split('\n').filter((line) => line && !line.startsWith('#'))
 
 /** Opens a session and returns the segment URLs of its 480p rendition. */
 async function openSession(client: WebClient, video: Video) {
@@ -211,7 +211,7 @@ async function realtimeStep(clients: WebClient[], video: Video, segments: number
 const FORENSIC_BUFFER_SECONDS = 30
 
 /** The cookies a response sets, merged into a cookie header (a browser's jar, minus paths and expiry). */
-function withSetCookies(cookieHeader: string, setCookie: string | string[] | undefined) {
+export function withSetCookies(cookieHeader: string, setCookie: string | string[] | undefined) {
   const jar = new Map(cookieHeader.split('; ').filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]))
   for (const line of [setCookie ?? []].flat()) {
     const [pair] = line.split(';')
@@ -229,7 +229,7 @@ function withSetCookies(cookieHeader: string, setCookie: string | string[] | und
  * server); its size. Like a browser, it retries once when a kept-alive
  * connection turns out closed.
  */
-async function drainedGet(pool: Pool, path: string, cookie: string, retry = true): Promise<number> {
+export async function drainedGet(pool: Pool, path: string, cookie: string, retry = true): Promise<number> {
   try {
     const { statusCode, headers, body } = await pool.request({ method: 'GET', path, headers: { cookie } })
     await body.dump({ limit: 1 << 30 })
@@ -242,7 +242,7 @@ async function drainedGet(pool: Pool, path: string, cookie: string, retry = true
   }
 }
 
-async function textGet(pool: Pool, path: string, cookie: string) {
+export async function textGet(pool: Pool, path: string, cookie: string) {
   const { statusCode, body } = await pool.request({ method: 'GET', path, headers: { cookie } })
   const text = await body.text()
   if (statusCode !== 200) throw new Error(`GET ${path.split('?')[0]} answered ${statusCode}: ${text.slice(0, 200)}`)

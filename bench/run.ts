@@ -14,7 +14,7 @@ import { createIgnitor } from '../bin/ignitor.js'
 import { isSmoke } from './helpers.js'
 
 /** Every benchmark, in the order `make bench` runs them (one module each, bench/<name>.ts). */
-const BENCHES = ['transcode', 'upload', 'faults', 'playback', 'webhooks', 'chain', 'bad_media', 'outage', 'forensic', 'revocation', 'pages', 'x402']
+const BENCHES = ['transcode', 'upload', 'faults', 'playback', 'webhooks', 'chain', 'bad_media', 'outage', 'forensic', 'revocation', 'pages', 'cluster', 'x402']
 
 const names = process.argv.slice(2).flatMap((arg) => arg.split(/[\s,]+/)).filter(Boolean)
 const unknown = names.filter((name) => !BENCHES.includes(name))

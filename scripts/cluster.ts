@@ -160,6 +160,24 @@ export class Cluster {
     await exited
   }
 
+  /** The PIDs of a process's children (a worker's FFmpeg...). */
+  childPids(name: string) {
+    const pid = this.get(name).process.pid
+    const listed = spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+    return listed.stdout.split('\n').map((line) => Number(line.trim())).filter((child) => child > 0)
+  }
+
+  /** SIGKILLs a process and its children, as the loss of its machine would. */
+  async killWithChildren(name: string) {
+    const children = this.childPids(name)
+    await this.kill(name)
+    for (const child of children) {
+      try {
+        process.kill(child, 'SIGKILL')
+      } catch {}
+    }
+  }
+
   /** What the exited processes printed last (for failure messages). */
   deaths() {
     return this.processes
@@ -231,6 +249,8 @@ ${webs.map((entry) => `    server 127.0.0.1:${entry.port} max_fails=1 fail_timeo
       proxy_read_timeout 300s;
       # Transmit (server-sent events) must not be buffered.
       proxy_buffering off;
+      # Which node answered (the cluster test checks that requests alternate).
+      add_header X-Upstream $upstream_addr always;
     }
   }
 }
