@@ -76,7 +76,10 @@ export class ChunkedTranscoder {
         { client: trx }
       )
     })
-    for (const row of rows) if (row.kind !== 'join') await this.#enqueue({ videoId: video.id, generation, index: row.index })
+    // The soundtrack first: it is the longest piece (it reads the whole source, for the sprite too), and
+    // started last it would keep one worker busy after the others ran out of chunks.
+    const order = [rows.find((row) => row.kind === 'audio')!, ...rows.filter((row) => row.kind === 'video')]
+    for (const row of order) await this.#enqueue({ videoId: video.id, generation, index: row.index })
     logger.info({ videoId: video.id, chunks: ranges.length }, 'long video: transcoding in chunks')
   }
 
