@@ -5,8 +5,10 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { DateTime } from 'luxon'
 import app from '@adonisjs/core/services/app'
+import db from '@adonisjs/lucid/services/db'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import env from '#start/env'
+import Offer from '#models/offer'
 import Order from '#models/order'
 import User from '#models/user'
 import type Video from '#models/video'
@@ -67,8 +69,10 @@ interface Fixture {
   paidOrder: Order
   pendingOrder: Order
   walletOrder: Order
-  /** A paid video the viewer has not bought: the providers' buy buttons. */
+  /** A paid video the viewer has not bought: the providers' buy buttons (for its price, its rental, a bundle, a pass). */
   forSale: Video
+  /** The creator's bundle (Studio → Offers → Edit). */
+  bundle: Offer
 }
 
 async function seed(): Promise<Fixture> {
@@ -124,7 +128,21 @@ async function seed(): Promise<Fixture> {
       options: [{ token: '0x0000000000000000000000000000000000000000', display: '0.00433 ETH', permit: false }],
     },
   })
-  return { users: { viewer: 'vera', creator: 'studio_sam', admin: 'root_admin' }, free, paid, draft, paidOrder, pendingOrder, walletOrder, forSale: walletVideo }
+  // Ways to get the video for sale besides its price: a rental, a bundle, a pass; the viewer rents another.
+  const offer = (fields: Record<string, unknown>) =>
+    Offer.create({ id: randomUUID(), creatorId: creator.id, currency: 'USD', active: true, ...fields } as any)
+  await offer({ kind: 'rental', scope: 'video', videoId: walletVideo.id, rentalHours: 48, startWindowDays: 30, priceMinor: 399 })
+  const bundle = await offer({ kind: 'purchase', scope: 'bundle', title: 'Harbour and Kitchen', description: 'Two films, to keep.', priceMinor: 1999 })
+  await db.table('offer_videos').multiInsert([
+    { offer_id: bundle.id, video_id: walletVideo.id, position: 0 },
+    { offer_id: bundle.id, video_id: other.id, position: 1 },
+  ])
+  await offer({ kind: 'pass', scope: 'creator', passDays: 30, priceMinor: 900 })
+  const rented = await listed('Rented Evenings', { priceMinor: 799 })
+  const rental = await offer({ kind: 'rental', scope: 'video', videoId: rented.id, rentalHours: 48, startWindowDays: 30, priceMinor: 299 })
+  const rentalOrder = await order({ videoId: rented.id, offerId: rental.id, offerKind: 'rental', offerScope: 'video', offerTitle: '48-hour rental: Rented Evenings', amountMinor: 299, platformFeeMinor: 29, provider: 'stripe', status: 'paid', paidAt: DateTime.now() })
+  await db.table('entitlements').insert({ user_id: viewer.id, order_id: rentalOrder.id, offer_id: rental.id, kind: 'rental', video_id: rented.id, rental_hours: 48, start_by: DateTime.now().plus({ days: 30 }).toJSDate(), created_at: new Date(), updated_at: new Date() })
+  return { users: { viewer: 'vera', creator: 'studio_sam', admin: 'root_admin' }, free, paid, draft, paidOrder, pendingOrder, walletOrder, forSale: walletVideo, bundle }
 }
 
 /** The pages of each role (start/routes.ts and the plugins' GET pages). */
@@ -184,6 +202,9 @@ function visitsOf(role: Role, f: Fixture): Visit[] {
         { name: 'studio-captions', path: `/studio/videos/${f.free.id}/captions`, axe: true },
         { name: 'studio-access', path: `/studio/videos/${f.paid.id}/access`, axe: true },
         { name: 'studio-sales', path: '/studio/sales', axe: true },
+        { name: 'studio-offers', path: '/studio/offers', axe: true },
+        { name: 'studio-offer-new-pass', path: '/studio/offers/new?kind=pass', axe: true },
+        { name: 'studio-offer-edit', path: `/studio/offers/${f.bundle.id}/edit`, axe: true },
         { name: 'stripe-connect', path: '/plugins/stripe/connect' },
         { name: 'crypto-payouts', path: '/plugins/x402/wallet' },
         { name: 'library', path: '/library' },
