@@ -18,7 +18,6 @@ import { decodePaymentRequiredHeader, encodePaymentSignatureHeader } from '@x402
 import { PaymentRequiredSchema } from '@x402/core/schemas'
 import { privateKeyToAccount } from 'viem/accounts'
 import Order from '#models/order'
-import PlaybackSession from '#models/playback_session'
 import User from '#models/user'
 import orders from '#services/order_service'
 import payoutAccounts from '#services/payout_account_service'
