@@ -17,7 +17,11 @@ const mediaConfig = {
   maxUploadBytes: env.get('MAX_UPLOAD_BYTES', 10 * 1024 ** 3),
   /** Lower-case extensions accepted at upload (checked again by sniffing and ffprobe). */
   allowedExtensions: ['mp4', 'm4v', 'mov', 'mkv', 'webm', 'avi', 'ts', 'mpg', 'mpeg'],
-  /** Where tus keeps partial uploads (local disk of the web node). */
+  /**
+   * Where tus keeps partial uploads when the storage backend has no upload
+   * store of its own (s3 has): one folder every web node mounts, so that any
+   * chunk may land on any node.
+   */
   uploadDir: env.get('UPLOAD_TMP_DIR', 'tmp/uploads'),
   /** Unfinished uploads older than this are deleted. */
   uploadExpiryHours: 24,
@@ -121,10 +125,6 @@ const mediaConfig = {
     traceClipLimit: '2gb',
   },
 
-  /** Attempts per transcode (the first plus retries with backoff); a run whose worker died counts. */
-  attempts: 3,
-  retryBackoffMs: 2000,
-}
   /**
    * Segment-parallel transcoding: a video at least `minDurationSeconds` long
    * is cut into chunks of about `chunkSeconds` (rounded to whole segments, so
@@ -137,5 +137,9 @@ const mediaConfig = {
     minDurationSeconds: env.get('TRANSCODE_CHUNK_MIN_SECONDS', 240),
   },
 
+  /** Attempts per transcode (the first plus retries with backoff); a run whose worker died counts. */
+  attempts: 3,
+  retryBackoffMs: 2000,
+}
 
 export default mediaConfig
