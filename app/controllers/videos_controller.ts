@@ -43,23 +43,28 @@ export default class VideosController {
     const coupon = typeof request.qs().coupon === 'string' ? String(request.qs().coupon).trim().slice(0, 64) : ''
     // A coupon typed here: each way's price after it, or why it does not apply (the checkout quotes again).
     const previews = coupon && auth.user && canBuy ? await coupons.preview(auth.user, video, ways.options, coupon) : new Map()
-    const options = ways.options.map((option) => ({
-      ...option,
-      priceText: formatMoney(option.price.amount, option.price.currency),
-      coupon: couponPreview(previews.get(option.offerId ?? 'buy'), option.price.currency),
-      buttons:
-        canBuy && option.kind !== 'membership'
-          ? orders.providersFor(option.price.currency).map((provider) =>
-              this.#buyButton(provider, {
-                action: option.offerId ? `/offers/${option.offerId}/checkout` : `/videos/${video.id}/checkout`,
-                title: option.offerId ? option.title : video.title,
-                priceText: formatMoney(option.price.amount, option.price.currency),
-                csrfToken: request.csrfToken,
-                coupon,
-              })
-            )
-          : [],
-    }))
+    const options = ways.options.map((option) => {
+      const preview = previews.get(option.offerId ?? 'buy')
+      // The buttons say what will be charged: the price after a coupon that applies.
+      const charged = preview && 'amountMinor' in preview ? preview.amountMinor : option.price.amount
+      return {
+        ...option,
+        priceText: formatMoney(option.price.amount, option.price.currency),
+        coupon: couponPreview(preview, option.price.currency),
+        buttons:
+          canBuy && option.kind !== 'membership'
+            ? orders.providersFor(option.price.currency).map((provider) =>
+                this.#buyButton(provider, {
+                  action: option.offerId ? `/offers/${option.offerId}/checkout` : `/videos/${video.id}/checkout`,
+                  title: option.offerId ? option.title : video.title,
+                  priceText: formatMoney(charged, option.price.currency),
+                  csrfToken: request.csrfToken,
+                  coupon,
+                })
+              )
+            : [],
+      }
+    })
     const buyOption = options.find((option) => !option.offerId)
     const buyButtons = !access.allowed && access.reason === 'payment_required' && buyOption ? buyOption.buttons : []
     return view.render('pages/videos/show', {

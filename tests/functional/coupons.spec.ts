@@ -244,3 +244,60 @@ test.group('Coupons: counting uses', (group) => {
     assert.equal(Number((await db.from('coupon_redemptions').count('* as n'))[0].n), 1)
   })
 })
+
+test.group('Coupons: the Studio and Admin pages', (group) => {
+  stripeForGroup(group)
+
+  test('a creator makes coupons in the Studio, bad ones are refused with a message, ends one; an admin makes a platform coupon (audited); others are refused', async ({ assert }) => {
+    const { user: creator, client } = await loggedIn('maker', 'creator')
+    const video = await listedVideo(creator)
+    const made = await client.submit('/studio/coupons', '/studio/coupons', {
+      'code': 'Launch',
+      'discount_type': 'amount',
+      'value': '2.50',
+      'currency': 'USD',
+      'max_uses': '10',
+      'max_uses_per_viewer': '1',
+      'expires_on': DateTime.now().plus({ days: 7 }).toISODate()!,
+      'videos[]': video.id,
+    })
+    assert.equal(made.location, '/studio/coupons')
+    const coupon = await Coupon.findByOrFail('code', 'Launch')
+    assert.deepEqual([coupon.amountOffMinor, coupon.currency, coupon.maxUses, coupon.maxUsesPerViewer, coupon.appliesTo], [250, 'USD', 10, 1, 'chosen'])
+    assert.equal(coupon.expiresAt!.toUTC().toISODate(), DateTime.now().plus({ days: 7 }).toUTC().toISODate())
+
+    for (const [fields, message] of [
+      [{ code: 'BIG', discount_type: 'percent', value: '150' }, 'A percentage off is a whole number from 1 to 100'],
+      [{ code: 'FRAC', discount_type: 'amount', value: '2.505', currency: 'USD' }, 'Enter the amount off in USD, like 5.00'],
+      [{ code: 'launch', discount_type: 'percent', value: '10' }, 'You already have a coupon “Launch”'],
+    ] as const) {
+      const refused = await client.submit('/studio/coupons', '/studio/coupons', fields as any)
+      assert.equal(refused.status, 302)
+      assert.include((await client.visit('/studio/coupons')).text, message)
+    }
+    assert.lengthOf(await Coupon.all(), 1)
+
+    const page = await client.visit('/studio/coupons')
+    assert.include(page.text, 'data-coupon-row="Launch"')
+    await client.submit('/studio/coupons', `/studio/coupons/${coupon.id}/deactivate`, {})
+    await coupon.refresh()
+    assert.isFalse(coupon.active)
+
+    // A creator cannot reach the platform's coupons, nor end another's.
+    assert.equal((await client.get('/admin/coupons')).status, 403)
+    const { client: adminClient } = await loggedIn('boss', 'admin')
+    await adminClient.submit('/admin/coupons', '/admin/coupons', { code: 'WELCOME', discount_type: 'percent', value: '15' })
+    const platform = await Coupon.findByOrFail('code', 'WELCOME')
+    assert.isNull(platform.creatorId)
+    const { client: rivalClient } = await loggedIn('rival', 'creator')
+    const forged = await rivalClient.submit('/studio/coupons', `/studio/coupons/${platform.id}/deactivate`, {})
+    assert.equal(forged.status, 302)
+    await platform.refresh()
+    assert.isTrue(platform.active)
+    await adminClient.submit('/admin/coupons', `/admin/coupons/${platform.id}/deactivate`, {})
+    await platform.refresh()
+    assert.isFalse(platform.active)
+    const audited = await db.from('audit_logs').whereIn('action', ['coupon.create', 'coupon.deactivate']).orderBy('id').select('action')
+    assert.deepEqual(audited.map((row) => row.action), ['coupon.create', 'coupon.deactivate'])
+  })
+})
