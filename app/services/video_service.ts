@@ -128,7 +128,13 @@ export class VideoService {
       const row = await Video.query({ client: trx }).where('id', video.id).forUpdate().first()
       if (!row) return { kind: 'deleted', prefixes: [] }
       const orders = await Order.query({ client: trx }).where('videoId', row.id).forUpdate()
-      const kept = await this.#mustKeep(trx, orders)
+      // A bundle that holds it, bought or being paid for: its buyers hold this video too (their grants name it).
+      const bundleOrders = await Order.query({ client: trx })
+        .whereIn('offerId', trx.from('offer_videos').where('video_id', row.id).select('offer_id'))
+        .where('offerScope', 'bundle')
+        .whereIn('status', ['paid', 'disputed', 'pending'])
+        .forUpdate()
+      const kept = [...(await this.#mustKeep(trx, orders)), ...bundleOrders]
       if (kept.length) {
         const outcome: RemovalOutcome = {
           kind: 'archived',

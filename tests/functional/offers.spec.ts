@@ -315,6 +315,22 @@ test.group('Offers: the video page, checkout and the library', (group) => {
     assert.include((await client.visit(again.location!)).text, 'You already bought this bundle')
   })
 
+  test('deleting a video sold in a bundle archives it: the bundle buyer keeps watching it', async ({ assert }) => {
+    const { user: creator, client: creatorClient } = await loggedIn('ann', 'creator')
+    const one = await listedVideo(creator, { title: 'Episode 1' })
+    const two = await listedVideo(creator, { title: 'Episode 2' })
+    const bundle = await bundleOf(creator, [one, two])
+    const { user: viewer, client } = await loggedIn('binger')
+    const started = await checkoutOffer(client, one, bundle.id)
+    await stripe.pay(started.location!.split('/c/pay/')[1])
+    const deleted = await post(creatorClient, `/studio/videos/${two.id}/edit`, `/studio/videos/${two.id}/delete`, [])
+    assert.equal(deleted.status, 302)
+    await two.refresh()
+    assert.isNotNull(two.archivedAt)
+    assert.include(text((await client.visit(`/videos/${two.id}`)).text), 'Archived by the creator')
+    assert.lengthOf(await grants.currentOf(viewer.id), 2)
+  })
+
   test('a pass bought twice is refused at checkout; two checkouts racing are both paid and the second is refunded (Stripe webhook)', async ({ assert }) => {
     await plugins.settings.get('bank-transfer')!.set({ accountHolder: 'Matinee Films GmbH', iban: 'DE89370400440532013000', bic: 'COBADEFFXXX', bankName: 'Commerzbank' })
     const { user: creator } = await loggedIn('ann', 'creator')
