@@ -15,6 +15,11 @@ node ace queue:work &
 pids+=($!)
 node ace x402:watch &
 pids+=($!)
+# The Stripe stand-in, when .env points the Stripe plugin at this machine (cards and memberships without an account).
+if grep -qE '^STRIPE_API_BASE=https?://(127\.0\.0\.1|localhost)' .env 2>/dev/null; then
+  node --import @poppinss/ts-exec scripts/stripe-stand-in.ts &
+  pids+=($!)
+fi
 
 stop() {
   trap - INT TERM

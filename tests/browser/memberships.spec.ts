@@ -5,6 +5,7 @@ import app from '@adonisjs/core/services/app'
 import env from '#start/env'
 import type { Browser, Page } from 'playwright-core'
 import Subscription from '#models/subscription'
+import Order from '#models/order'
 import { resetState } from '#tests/helpers/state'
 import { loggedIn } from '#tests/helpers/videos'
 import { listedVideo, startStripe } from '#tests/helpers/commerce'
@@ -35,7 +36,7 @@ test.group('Browser: memberships', (group) => {
     }
   })
 
-  test('a creator offers a membership; a viewer joins by card from the creator’s page and cancels from the library', async ({ assert }) => {
+  test('a creator offers a membership; a viewer joins by card from the creator’s page, it renews on the stand-in’s test clock, and is cancelled from the library', async ({ assert }) => {
     const { user: creator } = await loggedIn('ann', 'creator')
     const episode = await listedVideo(creator, { title: 'Episode one' })
     await listedVideo(creator, { title: 'Episode two' })
@@ -63,11 +64,25 @@ test.group('Browser: memberships', (group) => {
     await shoot(viewer, 'membership-page')
 
     // Stripe's hosted page (the stand-in's), in subscription mode, then back to the library.
+    stripe.clockForNewCustomers = stripe.createTestClock(Math.floor(Date.now() / 1000), 'Browser clock').id
     await Promise.all([viewer.waitForURL(/\/c\/pay\/cs_test_/), viewer.click('button:text-is("Join with Card (Stripe)")')])
     assert.include(await viewer.textContent('[data-testid="amount-total"]'), '$4.50')
     await Promise.all([viewer.waitForURL(/\/library\/memberships\?joined=/), viewer.click('button:text-is("Pay")')])
     assert.include(await viewer.textContent('[data-memberships]'), 'Active')
     await shoot(viewer, 'library')
+    // A month later on the stand-in's test clock page: the membership renews (a second invoice, a second order).
+    const renewsOn = (await viewer.textContent('[data-membership-state]'))!.match(/Renews on ([^.]+)\./)![1]
+    const clocks = await browser.newPage()
+    await clocks.goto(`${stripe.url}/test_clocks`)
+    await Promise.all([clocks.waitForURL(/\/test_clocks$/), clocks.click('button:text-is("Advance one month")')])
+    assert.include(await clocks.textContent('main'), '2 paid invoice(s)')
+    await shoot(clocks, 'stand-in-test-clocks')
+    await clocks.close()
+    await viewer.reload()
+    const renewedOn = (await viewer.textContent('[data-membership-state]'))!.match(/Renews on ([^.]+)\./)![1]
+    assert.notEqual(renewedOn, renewsOn)
+    assert.lengthOf(await Order.query().where('offerKind', 'membership').where('status', 'paid'), 2)
+
     // A member watches any of her videos: the page says so.
     await viewer.goto(`/videos/${episode.id}`)
     assert.include(await viewer.textContent('[data-holding="membership"]'), 'Member until')

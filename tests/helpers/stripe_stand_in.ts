@@ -1568,6 +1568,7 @@ export class StripeStandIn {
     if (match) return this.#checkoutPage(res, method, decodeURIComponent(match[1]), body)
     match = /^\/connect\/onboard\/([^/]+)$/.exec(path)
     if (match) return this.#onboardingPage(res, method, decodeURIComponent(match[1]), url)
+    if (path === '/test_clocks') return this.#testClocksPage(res, method, body)
     this.#sendHtml(res, 404, htmlPage('Not found', '<h1>Not found</h1>'))
   }
 
@@ -3003,6 +3004,49 @@ ${cancel}`
       for (const event of events) await this.#dispatch(event)
     })
     return answer
+  }
+
+  /**
+   * The stand-in's test clocks page (Stripe's dashboard has one): each clock,
+   * its subscriptions, and buttons that advance it (renewals, retries and
+   * cancellations happen, their webhooks are delivered) or make a customer's
+   * card decline its next renewals. For trying memberships by hand (make dev).
+   */
+  async #testClocksPage(res: ServerResponse, method: string, body: string): Promise<void> {
+    if (method === 'POST') {
+      const form = parseStripeForm(body)
+      const clock = typeof form.clock === 'string' ? this.#testClocks.get(form.clock) : undefined
+      const customer = typeof form.customer === 'string' ? this.#customers.get(form.customer) : undefined
+      if (clock && typeof form.advance === 'string') {
+        const target = form.advance === 'month' ? addMonth(clock.frozen_time, clock.frozen_time) + 3600 : clock.frozen_time + 24 * 3600
+        await this.advanceClock(clock.id, target)
+      } else if (customer && typeof form.card === 'string') {
+        this.setCard(customer.id, form.card === 'decline' ? TEST_CARDS.declined : TEST_CARDS.success)
+      }
+      this.#redirect(res, '/test_clocks')
+      return
+    }
+    const when = (seconds: number) => new Date(seconds * 1000).toISOString().replace('T', ' ').slice(0, 16) + ' UTC'
+    const clocks = [...this.#testClocks.values()]
+      .map((clock) => {
+        const subscriptions = [...this.#subscriptions.values()]
+          .filter((subscription) => subscription.test_clock === clock.id)
+          .map((subscription) => {
+            const card = this.#customerCards.get(subscription.customer) ?? ''
+            const declines = !!DECLINES[card]
+            const paid = this.invoicesOf(subscription.id).filter((invoice) => invoice.status === 'paid').length
+            return `<li data-subscription="${escapeHtml(subscription.id)}"><strong>${escapeHtml(subscription.id)}</strong> · ${escapeHtml(subscription.status)}${subscription.cancel_at_period_end ? ' (cancels at period end)' : ''} · period ends ${when(subscription.items.data[0].current_period_end)} · ${paid} paid invoice(s) · card ${declines ? 'declines' : 'pays'}
+<form method="post" action="/test_clocks" style="display:inline"><input type="hidden" name="customer" value="${escapeHtml(subscription.customer)}"><input type="hidden" name="card" value="${declines ? 'pay' : 'decline'}"><button type="submit" style="width:auto;margin:0;padding:.25rem .5rem;font-size:.8rem">${declines ? 'Pay renewals again' : 'Decline renewals'}</button></form></li>`
+          })
+          .join('\n')
+        return `<section data-clock="${escapeHtml(clock.id)}"><h2>${escapeHtml(clock.name ?? clock.id)}</h2>
+<p>Frozen at <strong>${when(clock.frozen_time)}</strong></p>
+<ul>${subscriptions || '<li class="muted">No subscription on this clock yet.</li>'}</ul>
+<form method="post" action="/test_clocks"><input type="hidden" name="clock" value="${escapeHtml(clock.id)}"><input type="hidden" name="advance" value="month"><button type="submit">Advance one month</button></form>
+<form method="post" action="/test_clocks"><input type="hidden" name="clock" value="${escapeHtml(clock.id)}"><input type="hidden" name="advance" value="day"><button type="submit">Advance one day</button></form></section>`
+      })
+      .join('\n')
+    this.#sendHtml(res, 200, htmlPage('Test clocks', `<h1>Test clocks</h1>\n<p class="muted">Stripe stand-in: customers who subscribe now live on ${this.clockForNewCustomers ? `<code>${escapeHtml(this.clockForNewCustomers)}</code>` : 'the wall clock'}.</p>\n${clocks || '<p>No test clock.</p>'}`))
   }
 
   // ---- PaymentIntents, Charges, Refunds --------------------------------------
