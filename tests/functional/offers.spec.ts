@@ -11,6 +11,7 @@ import orders from '#services/order_service'
 import plugins from '#services/plugins'
 import refunds from '#services/commerce/refunds'
 import grants from '#services/commerce/grants'
+import offerEditor from '#services/commerce/offer_editor'
 import { loggedIn } from '#tests/helpers/videos'
 import { ledgerOf, listedVideo, stripeForGroup } from '#tests/helpers/commerce'
 import { csrfTokenIn, fieldErrorsIn, type WebClient } from '#tests/helpers/web_client'
@@ -172,6 +173,27 @@ test.group('Offers: the Studio', (group) => {
     assert.include(text(chosen.page.text), '7-day pass: Shorts (1 video)')
     const passes = await Offer.query().where('kind', 'pass').orderBy('passDays')
     assert.deepEqual(passes.map((offer) => [offer.scope, offer.passDays, offer.priceMinor]), [['bundle', 7, 200], ['creator', 30, 900]])
+  })
+
+  test('the offer editor enforces its rules without the form: hours, window, price, only the creator own videos', async ({ assert }) => {
+    const { user: creator } = await loggedIn('maker', 'creator')
+    const { user: stranger } = await loggedIn('stranger', 'creator')
+    const video = await listedVideo(creator)
+    const theirs = await listedVideo(stranger)
+    const refusal = (promise: Promise<unknown>) => promise.then(() => null, (error) => ({ code: error.code, status: error.status }))
+    for (const hours of [0, 10_000, 1.5, Number.NaN]) {
+      assert.deepEqual(await refusal(offerEditor.setRental(creator, video, { hours, startWindowDays: 30, priceMinor: 399 })), { code: 'invalid_rental', status: 422 })
+    }
+    for (const startWindowDays of [0, 91]) {
+      assert.deepEqual(await refusal(offerEditor.setRental(creator, video, { hours: 48, startWindowDays, priceMinor: 399 })), { code: 'invalid_rental', status: 422 })
+    }
+    assert.deepEqual(await refusal(offerEditor.setRental(creator, video, { hours: 48, startWindowDays: 30, priceMinor: 0 })), { code: 'invalid_price', status: 422 })
+    const bundle = { title: 'Mixed', priceMinor: 1000, currency: 'USD' }
+    assert.deepEqual(await refusal(offerEditor.createBundle(creator, creator, { ...bundle, videoIds: [video.id, theirs.id] })), { code: 'not_your_video', status: 422 })
+    assert.deepEqual(await refusal(offerEditor.createBundle(creator, creator, { ...bundle, videoIds: [] })), { code: 'empty_bundle', status: 422 })
+    assert.deepEqual(await refusal(offerEditor.createBundle(creator, creator, { ...bundle, videoIds: ['not-a-uuid'] })), { code: 'not_your_video', status: 422 })
+    assert.deepEqual(await refusal(offerEditor.createPass(creator, creator, { priceMinor: 900, currency: 'USD', days: 0, scope: 'creator' })), { code: 'invalid_pass', status: 422 })
+    assert.lengthOf(await Offer.all(), 0)
   })
 
   test('a forged offer id is 404; another creator offer is 403 to view, edit, deactivate', async ({ assert }) => {
