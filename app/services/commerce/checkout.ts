@@ -131,7 +131,7 @@ export class CheckoutService {
       scope: offer.scope,
       videoId: video?.id ?? null,
       creatorId: offer.creatorId,
-      title: describeOffer(offer, video?.title),
+      title: describeOffer(offer, video?.title, offer.creator.username),
       price: { amount: offer.priceMinor, currency: offer.currency },
     }, options)
   }
