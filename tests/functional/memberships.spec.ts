@@ -11,6 +11,7 @@ import type Video from '#models/video'
 import entitlements from '#services/entitlement_service'
 import orders from '#services/order_service'
 import playback from '#services/playback_service'
+import plugins from '#services/plugins'
 import grants from '#services/commerce/grants'
 import refunds from '#services/commerce/refunds'
 import receipts from '#services/commerce/receipts'
@@ -405,6 +406,47 @@ test.group('Memberships through Stripe Billing', (group) => {
     assert.equal(created.params.line_items[0].price_data.product_data.name, 'Monthly membership: everything by @maker')
     const [order] = await membershipOrders(viewer.id)
     assert.equal(order.offerTitle, 'Monthly membership: everything by @maker')
+  })
+
+  test('the Stripe plugin maps Billing events: statuses, the period on the invoice line (not the invoice\'s own), one-off invoices ignored', async ({ assert }) => {
+    const { client: creatorClient } = await loggedIn('maker', 'creator')
+    const offer = await offerMembership(creatorClient)
+    const { client } = await loggedIn('fan')
+    const { subscription, stripeSubscription } = await join(stripe, client, offer, DateTime.now())
+    const provider = plugins.payments.get('stripe')!
+    const verified = async (type: string, object: Record<string, unknown>) => {
+      const payload = JSON.stringify(stripe.event(type, object))
+      return provider.handleWebhook({ headers: { 'stripe-signature': stripe.sign(payload) }, rawBody: Buffer.from(payload) })
+    }
+    const statusOf = async (status: string, type = 'customer.subscription.updated') => {
+      const [event] = await verified(type, { ...structuredClone(stripeSubscription), status })
+      return [event.type, 'status' in event ? event.status : undefined]
+    }
+    assert.deepEqual(await statusOf('active'), ['subscription.updated', 'active'])
+    assert.deepEqual(await statusOf('trialing'), ['subscription.updated', 'active'])
+    assert.deepEqual(await statusOf('past_due'), ['subscription.updated', 'past_due'])
+    assert.deepEqual(await statusOf('unpaid'), ['subscription.updated', 'past_due'])
+    assert.deepEqual(await statusOf('incomplete_expired'), ['subscription.ended', 'ended'])
+    assert.deepEqual(await statusOf('canceled'), ['subscription.ended', 'ended'])
+    assert.deepEqual(await statusOf('active', 'customer.subscription.deleted'), ['subscription.ended', 'ended'])
+
+    const [invoice] = stripe.invoicesOf(stripeSubscription.id)
+    const [paid] = await verified('invoice.paid', invoice as unknown as Record<string, unknown>)
+    assert.equal(paid.type, 'subscription.invoice_paid')
+    if (paid.type === 'subscription.invoice_paid') {
+      assert.equal(paid.subscriptionId, String(subscription.id))
+      assert.equal(paid.periodEnd!.getTime() / 1000, invoice.lines.data[0].period.end)
+      assert.notEqual(paid.periodEnd!.getTime() / 1000, invoice.period_end)
+      assert.deepEqual(paid.amount, { amount: 500, currency: 'USD' })
+      assert.match(paid.paymentReference!, /^pi_/)
+      assert.deepEqual(paid.providerFee, { amount: 45, currency: 'USD' })
+    }
+    const oneOff = { ...structuredClone(invoice), parent: null }
+    assert.deepEqual(await verified('invoice.paid', oneOff), [])
+    assert.deepEqual(await verified('invoice.payment_failed', oneOff), [])
+    // A subscription Checkout's completion books nothing itself (its invoice does).
+    const completed = stripe.events.find((event) => event.type === 'checkout.session.completed')!
+    assert.deepEqual(await verified('checkout.session.completed', completed.data.object), [])
   })
 
   test('Studio: one membership per creator, bad prices refused; no membership through a provider that cannot bill again', async ({ assert }) => {
