@@ -167,7 +167,7 @@ function tusUpload(client: WebClient, csrf: string, data: Buffer, title: string,
       chunkSize: 256 * 1024,
       retryDelays: [0, 250, 500, 1000, 2000, 4000],
       headers: { 'cookie': client.cookieHeader(), 'x-csrf-token': csrf },
-      metadata: { filename: 'failover.mp4', title, price: '0', currency: 'USD', visibility: 'published', description: '' },
+      metadata: { filename: 'failover.mp4', title, price: '0', currency: 'USD', visibility: 'published', description: '', watermark: 'off' },
       async onAfterResponse(request) {
         if (request.getMethod() === 'PATCH') await afterChunk(++chunks)
       },

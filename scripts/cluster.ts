@@ -90,8 +90,7 @@ export class Cluster {
 
   private constructor(
     readonly options: ClusterOptions,
-    readonly port: number,
-    readonly s3Port: number
+    readonly port: number
   ) {
     this.url = `http://127.0.0.1:${port}`
     this.env = {
@@ -107,7 +106,7 @@ export class Cluster {
       STORAGE_BACKEND: 's3',
       S3_BUCKET,
       S3_REGION: 'us-east-1',
-      S3_ENDPOINT: `http://127.0.0.1:${s3Port}`,
+      // S3_ENDPOINT: the S3 server's, once it started.
       S3_ACCESS_KEY_ID: 'S3RVER',
       S3_SECRET_ACCESS_KEY: 'S3RVER',
       S3_FORCE_PATH_STYLE: 'true',
@@ -120,7 +119,7 @@ export class Cluster {
   /** Starts the S3 server, the web nodes, the workers, the watcher and the balancer. */
   static async start(options: ClusterOptions) {
     await mkdir(join(options.dir, 'logs'), { recursive: true })
-    const cluster = new Cluster(options, options.port || (await sparePort()), await sparePort())
+    const cluster = new Cluster(options, options.port || (await sparePort()))
     try {
       await cluster.#startS3()
       const webs = Array.from({ length: options.webNodes ?? 2 }, (_, i) => cluster.startWeb(`web${i + 1}`))
@@ -205,11 +204,11 @@ export class Cluster {
   }
 
   async #startS3() {
-    const directory = join(this.options.dir, 's3')
-    await mkdir(directory, { recursive: true })
-    const bin = join(projectRoot, 'node_modules', 's3rver', 'bin', 's3rver.js')
-    const entry = this.#spawn('s3', 's3', process.execPath, [bin, '-d', directory, '-a', '127.0.0.1', '-p', String(this.s3Port), '--silent', '--configure-bucket', S3_BUCKET], {}, projectRoot, this.s3Port)
-    await this.#until(entry, () => answers(`http://127.0.0.1:${this.s3Port}/`), 30_000, `s3rver on port ${this.s3Port}`)
+    const entry = this.#spawn('s3', 's3', process.execPath, ['--import', '@poppinss/ts-exec', 'scripts/s3_server.ts', S3_BUCKET])
+    await this.#until(entry, async () => /^S3 http/m.test(entry.output()), 60_000, 'the S3 server')
+    const endpoint = entry.output().match(/^S3 (http\S+)/m)![1]
+    entry.port = Number(new URL(endpoint).port)
+    this.env.S3_ENDPOINT = endpoint
   }
 
   /** nginx's configuration: round-robin over the web nodes, no stickiness. */
