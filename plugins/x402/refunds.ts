@@ -8,7 +8,11 @@ const ERC20_ABI = ['function balanceOf(address) view returns (uint256)', 'functi
 
 /** A refund the plugin sent (state `refund:<key>`): found again, a retried refund never pays twice. */
 interface SentRefund {
+  /** The state key it is kept under (the core's refund key). */
+  key: string
   orderId: string
+  /** What was refunded of the order before it (restored if it reverts). */
+  tallyBefore: { minor: number; units: string }
   txHash: string
   to: string
   token: string
@@ -51,8 +55,12 @@ export class CryptoRefunds {
     const terms = await this.state.get<OrderTerms>(termsKey(request.orderId))
     if (!terms) throw new PaymentProviderError('this order has no crypto payment terms on this server')
     const paid = await this.#paidLog(request, terms)
-    // The part of the order refunded, in the units paid (rounded down: never more than was paid).
-    const units = (paid.amount * BigInt(request.amount.amount)) / BigInt(terms.priceMinor)
+    // The part of the order refunded, in the units paid: cumulative and rounded down, so partial refunds
+    // add up to exactly what was paid once the whole order is refunded, and never to more.
+    const tallyKey = `refunded:${request.orderId}`
+    const tally = (await this.state.get<{ minor: number; units: string }>(tallyKey)) ?? { minor: 0, units: '0' }
+    const minor = Math.min(terms.priceMinor, tally.minor + request.amount.amount)
+    const units = (paid.amount * BigInt(minor)) / BigInt(terms.priceMinor) - BigInt(tally.units)
     if (units <= 0n) throw new PaymentProviderError('nothing to refund')
     const info = await this.runtime.token(paid.token)
 
@@ -74,8 +82,9 @@ export class CryptoRefunds {
       this.#signer.reset()
       throw new PaymentProviderError(`the refund transaction was not sent: ${(error as any)?.shortMessage ?? (error as Error).message}`.slice(0, 300))
     }
-    const sent: SentRefund = { orderId: request.orderId, txHash, to: paid.payer, token: paid.token, units: units.toString(), sentAt: new Date().toISOString() }
+    const sent: SentRefund = { key, orderId: request.orderId, tallyBefore: tally, txHash, to: paid.payer, token: paid.token, units: units.toString(), sentAt: new Date().toISOString() }
     await this.state.set(key, sent)
+    await this.state.set(tallyKey, { minor, units: (BigInt(tally.units) + units).toString() })
     return this.#settled(sent)
   }
 
@@ -84,7 +93,8 @@ export class CryptoRefunds {
     const receipt = await this.runtime.provider.waitForTransaction(sent.txHash, 1, 120_000).catch(() => null)
     if (!receipt) throw new PaymentProviderError(`the refund transaction ${sent.txHash} is not mined yet; try again in a minute (it will not be sent twice)`)
     if (receipt.status !== 1) {
-      await this.state.delete(refundStateKey(sent.orderId))
+      await this.state.set(`refunded:${sent.orderId}`, sent.tallyBefore)
+      await this.state.delete(sent.key)
       throw new PaymentProviderError(`the refund transaction ${sent.txHash} reverted`)
     }
     return { refundReference: sent.txHash }

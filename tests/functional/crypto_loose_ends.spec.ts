@@ -158,4 +158,31 @@ test.group('Crypto loose ends: creator credits, refunds from the refund wallet',
     // Access ended with the refund.
     assert.deepInclude(await entitlements.decide(buyer, video), { allowed: false, reason: 'payment_required' })
   })
+
+  test('partial crypto refunds give back the same share of the tokens paid, never more than was paid in all', async ({ assert }) => {
+    const chain = fixture.chain
+    const { user: creator } = await loggedIn('maker', 'creator')
+    await payoutAccounts.set('x402', creator.id, { accountRef: await chain.address(2), ready: true })
+    const video = await listedVideo(creator, { priceMinor: 841 })
+    const { client } = await loggedIn('buyer')
+    const { order, quote } = await buyOnChain(chain, client, video, 1, chain.deployment.token)
+    await (await ((await chain.stablecoin(chain.wallet(0))) as Contract).transfer(REFUND_WALLET, 100_000_000n)).wait()
+    const token = (await chain.stablecoin()) as Contract
+    const payer = await chain.address(1)
+    const { user: admin } = await loggedIn('boss', 'admin')
+
+    const before = await token.balanceOf(payer)
+    await orders.refund(admin, order.id, { amountMinor: 300 })
+    // 300 of 841 cents of 8.41 mUSD: 3 mUSD.
+    assert.equal((await token.balanceOf(payer)) - before, 3_000_000n)
+    assert.equal(Number((await Order.findOrFail(order.id)).refundedMinor), 300)
+    await orders.refund(admin, order.id)
+    assert.equal((await token.balanceOf(payer)) - before, BigInt(quote.amount))
+    const after = await Order.findOrFail(order.id)
+    assert.equal(after.status, 'refunded')
+    assert.equal(Number(after.refundedMinor), 841)
+    // Nothing left: a third refund is refused and sends nothing.
+    await assert.rejects(() => orders.refund(admin, order.id))
+    assert.equal((await token.balanceOf(payer)) - before, BigInt(quote.amount))
+  })
 })
