@@ -371,14 +371,28 @@ export class X402Protocol implements Paywall {
   #send(send: () => Promise<any>) {
     const sent = this.#sending.then(send)
     this.#sending = sent.catch(() => this.#settler?.reset())
-    return sent.then((tx) => tx.wait(1, CONFIRMATION_TIMEOUT_MS))
+    return sent.then((tx) => this.#receipt(tx.hash))
+  }
+
+  /**
+   * The transaction's receipt, polled every 100 ms (ethers' tx.wait polls the
+   * node every 4 s: seconds of a paying client's wait).
+   */
+  async #receipt(hash: string) {
+    const deadline = Date.now() + CONFIRMATION_TIMEOUT_MS
+    for (;;) {
+      const receipt = await this.runtime.provider.getTransactionReceipt(hash)
+      if (receipt) return receipt
+      if (Date.now() > deadline) throw new Error(`no receipt for ${hash} in ${CONFIRMATION_TIMEOUT_MS / 1000} s`)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
   }
 
   async #confirmations(block: number) {
     const deadline = Date.now() + CONFIRMATION_TIMEOUT_MS
     while ((await this.runtime.provider.getBlockNumber()) - block + 1 < this.runtime.config.confirmations) {
       if (Date.now() > deadline) throw new Error('confirmation timeout')
-      await new Promise((resolve) => setTimeout(resolve, 200))
+      await new Promise((resolve) => setTimeout(resolve, 100))
     }
   }
 }
