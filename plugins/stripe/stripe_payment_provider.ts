@@ -128,11 +128,11 @@ export class StripePaymentProvider implements PaymentProvider {
       throw new WebhookVerificationError((error as Error).message)
     }
     this.#lastWebhookAt = new Date()
+    // A subscription's checkout: its invoices say what was paid (invoice.paid); the core ends unpaid ones itself.
+    if (event.type.startsWith('checkout.session.') && (event.data.object as Stripe.Checkout.Session).mode === 'subscription') return []
 
     switch (event.type) {
       case 'checkout.session.completed':
-        // A subscription's checkout: its invoices say what was paid (invoice.paid).
-        if (event.data.object.mode === 'subscription') return []
         // Delayed methods (bank debits) complete unpaid; their outcome comes later.
         return event.data.object.payment_status === 'paid' ? [await this.#succeeded(event.id, event.data.object)] : []
       case 'checkout.session.async_payment_succeeded':

@@ -2,6 +2,7 @@ import { test } from '@japa/runner'
 import { randomUUID } from 'node:crypto'
 import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
+import env from '#start/env'
 import Order from '#models/order'
 import Offer from '#models/offer'
 import Subscription from '#models/subscription'
@@ -447,6 +448,48 @@ test.group('Memberships through Stripe Billing', (group) => {
     // A subscription Checkout's completion books nothing itself (its invoice does).
     const completed = stripe.events.find((event) => event.type === 'checkout.session.completed')!
     assert.deepEqual(await verified('checkout.session.completed', completed.data.object), [])
+  })
+
+  test('an abandoned membership checkout ends after a day, unlisted; its expiry event books nothing; paid late after all, it starts', async ({ assert }) => {
+    const { client: creatorClient } = await loggedIn('maker', 'creator')
+    const offer = await offerMembership(creatorClient)
+    const { user: viewer, client } = await loggedIn('fan')
+    const subscription = await memberships.subscribe(viewer, offer.id, 'stripe')
+    // Stripe expires the Checkout Session: nothing for the core to book (and nothing recorded as rejected).
+    const stripeApi = new (await import('stripe')).default(env.get('STRIPE_SECRET_KEY')!.release(), stripe.sdkConfig)
+    await stripeApi.checkout.sessions.expire(subscription.checkoutReference!)
+    await stripe.settled()
+    assert.lengthOf(stripe.failedDeliveries, 0)
+    assert.lengthOf(await paymentEventOutcomes(), 0)
+
+    assert.equal(await memberships.endAbandoned(), 0)
+    await Subscription.query().where('id', subscription.id).update({ createdAt: DateTime.now().minus({ hours: 26 }).toSQL() })
+    assert.equal(await memberships.endAbandoned(), 1)
+    await subscription.refresh()
+    assert.equal(subscription.status, 'ended')
+    const library = await client.visit('/library/memberships')
+    assert.include(library.text, 'You are not a member of anyone yet')
+
+    // Paid after all (its events name it): it binds and starts.
+    const now = DateTime.now()
+    const [late] = await orders.receive('stripe', [
+      {
+        eventId: 'evt_late',
+        type: 'subscription.invoice_paid',
+        subscriptionReference: 'sub_late',
+        subscriptionId: String(subscription.id),
+        customerReference: 'cus_late',
+        invoiceReference: 'in_late',
+        amount: { amount: 500, currency: 'USD' },
+        periodStart: now.toJSDate(),
+        periodEnd: now.plus({ months: 1 }).toJSDate(),
+      },
+    ])
+    assert.equal(late.outcome, 'applied')
+    await subscription.refresh()
+    assert.equal(subscription.status, 'active')
+    assert.lengthOf(await membershipOrders(viewer.id), 1)
+    assert.include((await client.visit('/library/memberships')).text, 'Active')
   })
 
   test('Studio: one membership per creator, bad prices refused; no membership through a provider that cannot bill again', async ({ assert }) => {

@@ -9,6 +9,7 @@ export async function workerChores(queues: QueueName[]): Promise<Chore[]> {
     import('#services/chores/sweep_watermark_work_dirs'),
     import('#services/chores/purge_ended_playback'),
     import('#services/chores/expire_orders'),
+    import('#services/chores/end_abandoned_subscriptions'),
     import('#services/chores/end_run_out_access'),
     import('#services/chores/retry_storage_deletions'),
   ])

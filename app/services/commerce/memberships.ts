@@ -189,11 +189,27 @@ export class MembershipService {
     }
   }
 
+  /**
+   * Subscription checkouts left unpaid for a day (a provider's checkout page
+   * has expired by then: Stripe's lives 24 hours) end; a payment that still
+   * arrives for one binds it (its events name it) and makes it active.
+   */
+  async endAbandoned(olderThanHours = 25) {
+    const ended = await Subscription.query()
+      .where('status', 'incomplete')
+      .whereNull('providerSubscriptionRef')
+      .where('createdAt', '<', DateTime.now().minus({ hours: olderThanHours }).toSQL()!)
+      .update({ status: 'ended', endedAt: new Date(), lastFailure: 'The checkout was not completed', updatedAt: new Date() })
+    return Number(ended[0] ?? 0)
+  }
+
   /** The viewer's memberships for the library: running ones first, then the ended (newest first). */
   ofViewer(userId: number) {
     return Subscription.query()
       .where('userId', userId)
       .whereNot('status', 'incomplete')
+      // An abandoned checkout (ended, never paid) was never a membership.
+      .whereNotNull('paidThrough')
       .preload('creator')
       .preload('offer')
       .orderByRaw(`CASE WHEN status = 'ended' THEN 1 ELSE 0 END`)
@@ -358,6 +374,15 @@ export class MembershipService {
 
     // Invoices may arrive out of order: the window follows the latest period paid, and points at its order.
     const latest = !subscription.paidThrough || periodEnd >= subscription.paidThrough
+    // Ended as an abandoned checkout, yet paid after all: it starts, unless the viewer has joined again since.
+    const abandoned = subscription.status === 'ended' && !subscription.paidThrough
+    if (abandoned) {
+      const again = await Subscription.query({ client: trx })
+        .where({ userId: subscription.userId, offerId: subscription.offerId })
+        .whereIn('status', ['active', 'past_due', 'canceled'])
+        .first()
+      if (!again) subscription.merge({ status: 'incomplete', endedAt: null })
+    }
     subscription.paidThrough = later(subscription.paidThrough, periodEnd)
     subscription.currentPeriodEnd = later(subscription.currentPeriodEnd, periodEnd)
     subscription.lastFailure = null
