@@ -208,7 +208,7 @@ test.group('Personal API tokens', (group) => {
 
 test.group('Personal API tokens: the account page in a browser', () => {
   test('create a token on a phone and a desktop: the secret is shown once, the list fits the screen', async ({ assert }) => {
-    const { launchChromium, logIn } = await import('#tests/helpers/browser')
+    const { launchChromium, logIn, seriousAxeViolations } = await import('#tests/helpers/browser')
     const { user } = await viewer()
     const browser = await launchChromium()
     try {
@@ -225,6 +225,7 @@ test.group('Personal API tokens: the account page in a browser', () => {
         await page.screenshot({ path: `tmp/screenshots/h2-account-tokens-${width}.png`, fullPage: true })
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
         assert.isAtMost(overflow, 0, `the page is wider than ${width}px`)
+        assert.deepEqual(await seriousAxeViolations(page), [], 'axe-core on the account page')
         // Reloaded: listed, the secret gone.
         await page.goto('/account')
         assert.notInclude(await page.content(), secret!)

@@ -11,7 +11,7 @@ import payoutAccounts from '#services/payout_account_service'
 import { loggedIn } from '#tests/helpers/videos'
 import { ledgerOf, listedVideo } from '#tests/helpers/commerce'
 import { TEST_KEYS, useTestChain, type TestChain } from '#tests/helpers/chain'
-import { launchChromium, logIn } from '#tests/helpers/browser'
+import { launchChromium, logIn, seriousAxeViolations } from '#tests/helpers/browser'
 import type { WebClient } from '#tests/helpers/web_client'
 
 const CONFIRMATIONS = Number(env.get('X402_CONFIRMATIONS'))
@@ -101,6 +101,8 @@ test.group('Crypto loose ends: creator credits, refunds from the refund wallet',
       await logIn(tab, 'maker')
       await tab.goto('/plugins/x402/wallet')
       await tab.screenshot({ path: 'tmp/screenshots/h2-credits-390.png', fullPage: true })
+      assert.deepEqual(await seriousAxeViolations(tab), [], 'axe-core on Crypto payouts')
+      assert.isAtMost(await tab.evaluate(() => document.documentElement.scrollWidth - window.innerWidth), 0)
       await tab.setViewportSize({ width: 1280, height: 800 })
       await tab.screenshot({ path: 'tmp/screenshots/h2-credits-1280.png', fullPage: true })
       const before = await chain.provider.getBalance(creatorWallet.address)

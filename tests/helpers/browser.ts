@@ -41,3 +41,16 @@ export async function playsFor(page: Page, seconds: number, timeoutMs = 60_000) 
   })
   await page.waitForFunction((at) => document.querySelector('video')!.currentTime >= at, seconds, { timeout: timeoutMs })
 }
+
+/** axe-core's serious and critical violations of the page (its browser build, evaluated over CDP, so the CSP allows it). */
+export async function seriousAxeViolations(page: Page) {
+  const { readFile } = await import('node:fs/promises')
+  const { createRequire } = await import('node:module')
+  await page.evaluate(await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8'))
+  const found: Array<{ id: string; impact: string; targets: string[] }> = await page.evaluate(() =>
+    (window as any).axe.run(document, { resultTypes: ['violations'] }).then((result: any) =>
+      result.violations.map((v: any) => ({ id: v.id, impact: v.impact, targets: v.nodes.slice(0, 3).map((n: any) => n.target.join(' ')) }))
+    )
+  )
+  return found.filter((violation) => ['serious', 'critical'].includes(violation.impact))
+}
