@@ -219,7 +219,8 @@ test.group('Memberships through Stripe Billing', (group) => {
     const { user: stranger, client: strangerClient } = await loggedIn('stranger')
 
     // The paid month ends a few seconds from now.
-    const monthEnds = DateTime.now().plus({ seconds: 4 })
+    // (Far enough ahead that a slow machine's join and cancel still happen inside it.)
+    const monthEnds = DateTime.now().plus({ seconds: 15 })
     const { clock, subscription, stripeSubscription } = await join(stripe, client, offer, startForPeriodEnd(monthEnds))
     const periodEnd = stripeSubscription.items.data[0].current_period_end
     const opened = await watch(viewer, video)
@@ -455,6 +456,11 @@ test.group('Memberships through Stripe Billing', (group) => {
     const offer = await offerMembership(creatorClient)
     const { user: viewer, client } = await loggedIn('fan')
     const subscription = await memberships.subscribe(viewer, offer.id, 'stripe')
+    // Pressing Join again resumes the same checkout.
+    const again = await memberships.subscribe(viewer, offer.id, 'stripe')
+    assert.equal(again.id, subscription.id)
+    assert.equal(again.checkoutReference, subscription.checkoutReference)
+    assert.lengthOf(stripe.requests.filter((request) => request.path === '/v1/checkout/sessions'), 1)
     // Stripe expires the Checkout Session: nothing for the core to book (and nothing recorded as rejected).
     const stripeApi = new (await import('stripe')).default(env.get('STRIPE_SECRET_KEY')!.release(), stripe.sdkConfig)
     await stripeApi.checkout.sessions.expire(subscription.checkoutReference!)
