@@ -394,12 +394,32 @@ function startPlayer(root) {
     api('DELETE', `/playback/${closing.sessionId}`, { seconds: video.currentTime }).catch(() => {})
   })
 
-  open()
-    .then(async (startAt) => {
-      await attach(startAt)
-      offerResume(startAt)
-    })
-    .catch(explain)
+  const begin = () =>
+    open()
+      .then(async (startAt) => {
+        await attach(startAt)
+        offerResume(startAt)
+      })
+      .catch(explain)
+
+  // A rental not started yet: its hours run from the first play, so the
+  // session (which starts them) opens when the viewer asks, not on page load.
+  const startPrompt = root.querySelector('[data-player-start]')
+  if (startPrompt) {
+    root.dataset.state = 'waiting'
+    bigPlay.hidden = true
+    startPrompt.querySelector('[data-player-start-button]').addEventListener(
+      'click',
+      () => {
+        startPrompt.remove()
+        bigPlay.hidden = false
+        begin().then(() => session && video.play().catch(() => {}))
+      },
+      { once: true }
+    )
+  } else {
+    begin()
+  }
 }
 
 const root = document.querySelector('[data-player]')

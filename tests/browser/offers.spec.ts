@@ -68,6 +68,14 @@ test.group('Browser: offers', (group) => {
     const page = await browser.newPage({ baseURL: env.get('APP_URL') })
     await logIn(page, 'renter')
     await page.goto(`/videos/${video.id}`)
+    // Opening the page starts nothing: the rental's hours wait for the viewer.
+    await page.waitForSelector('[data-player][data-state="waiting"] [data-player-start-button]')
+    assert.include(await page.textContent('[data-player-start]'), '48-hour rental: the hours start when you press Start.')
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    assert.isNull((await db.from('entitlements').where('order_id', order.id).firstOrFail()).starts_at)
+    assert.lengthOf(await PlaybackSession.query().where('userId', viewer.id), 0)
+    await shoot(page, 'player-rental-start')
+    await page.click('[data-player-start-button]')
     await playsFor(page, 2)
     // The first play started the rental's 48 hours.
     const grant = await db.from('entitlements').where('order_id', order.id).firstOrFail()
