@@ -81,6 +81,8 @@ if (env.get('S3_BUCKET')) {
       accessKeyId: env.get('S3_ACCESS_KEY_ID'),
       secretAccessKey: env.get('S3_SECRET_ACCESS_KEY')?.release(),
       forcePathStyle: env.get('S3_FORCE_PATH_STYLE', true),
+      uploadBucket: env.get('S3_UPLOAD_BUCKET') || undefined,
+      uploadPrefix: env.get('S3_UPLOAD_PREFIX') || undefined,
     },
   })
 }

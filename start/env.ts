@@ -63,6 +63,8 @@ export default await Env.create(new URL('../', import.meta.url), {
   S3_ACCESS_KEY_ID: Env.schema.string.optional(),
   S3_SECRET_ACCESS_KEY: Env.schema.secret.optional(),
   S3_FORCE_PATH_STYLE: Env.schema.boolean.optional(),
+  S3_UPLOAD_BUCKET: Env.schema.string.optional(),
+  S3_UPLOAD_PREFIX: Env.schema.string.optional(),
 
   MAX_UPLOAD_BYTES: Env.schema.number.optional(),
   UPLOAD_TMP_DIR: Env.schema.string.optional(),

@@ -1,55 +1,115 @@
-import { rm, stat } from 'node:fs/promises'
+import { createWriteStream } from 'node:fs'
+import { mkdir, rm, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { extname, join } from 'node:path'
 import { randomUUID } from 'node:crypto'
+import { pipeline } from 'node:stream/promises'
 import { Server, type Upload } from '@tus/server'
 import { FileStore } from '@tus/file-store'
+import type { StorageBackend, UploadStore } from '#hooks/contracts'
 import { fileTypeFromFile } from 'file-type'
 import { errors as vineErrors } from '@vinejs/vine'
+import { DateTime } from 'luxon'
 import app from '@adonisjs/core/services/app'
 import { HttpContext } from '@adonisjs/core/http'
 import logger from '@adonisjs/core/services/logger'
+import db from '@adonisjs/lucid/services/db'
 import mediaConfig from '#config/media'
+import StagedUpload from '#models/staged_upload'
+import storage from '#services/storage_service'
 import videos from '#services/video_service'
 import { videoDetailsValidator } from '#validators/video'
 import { probe } from '#services/media/probe'
 import { MediaRejectedError } from '#services/media/ffmpeg'
 import { assertWithinLimits } from '#services/media/limits'
+import { RedisLocker } from '#services/uploads/redis_locker'
+import { RedisKvStore } from '#services/uploads/redis_kv_store'
 
 /** A refusal tus sends back as-is: the page shows `body` to the creator. */
 const refuse = (status: number, message: string) => ({ status_code: status, body: message })
 
 const gigabytes = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(bytes < 1024 ** 3 ? 2 : 1)} GB`
 
+/** The id of an upload in URLs: random hex, nothing else (no path, no prefix). */
+const PUBLIC_ID = /^[0-9a-f]{32}$/
+
+/** Where uploads of the current storage backend wait, and the tus server over it. */
+interface Staging {
+  datastore: UploadStore['datastore']
+  /** Prefixed to the public id inside the store. */
+  idPrefix: string
+  /** The shared upload folder: a complete upload is a file there, read in place. */
+  folder: string | null
+  server: Server
+}
+
 /**
- * Resumable uploads (tus). Bytes are streamed to the web node's disk, so an
- * interrupted upload resumes where it stopped; once complete, the file is
- * checked (extension, sniffed content, ffprobe) and streamed to storage. A
- * refused or abandoned upload leaves nothing behind.
+ * Resumable uploads (tus), on any web node. Bytes wait in an upload store
+ * every node reaches: the storage backend's own (S3 multipart uploads, from
+ * plugins/storage-s3) or else the shared upload folder (UPLOAD_TMP_DIR, which
+ * must be one folder for all web nodes when there are several). A Redis lock
+ * per upload keeps two nodes from writing one upload at once, and a
+ * `staged_uploads` row per upload holds its owner, size and last write, so
+ * any node checks ownership and the per-creator quota. Once complete, the
+ * file is checked (extension, sniffed content, ffprobe) and streamed to
+ * storage. A refused or abandoned upload leaves nothing behind.
  */
 export class UploadService {
   readonly directory = app.makePath(mediaConfig.uploadDir)
-  readonly datastore = new FileStore({
-    directory: this.directory,
-    expirationPeriodInMilliseconds: mediaConfig.uploadExpiryHours * 3600_000,
-  })
+  readonly locker = new RedisLocker()
+  readonly expiryMs = mediaConfig.uploadExpiryHours * 3600_000
+  /** By storage backend: tests (and a reconfigured app) switch backends. */
+  #stagings = new WeakMap<StorageBackend, Staging>()
 
-  readonly server = new Server({
-    path: '/studio/uploads',
-    datastore: this.datastore,
-    relativeLocation: true,
-    maxSize: mediaConfig.maxUploadBytes,
-    namingFunction: () => randomUUID().replace(/-/g, ''),
-    onIncomingRequest: async (_req, uploadId) => this.#checkOwner(uploadId),
-    onUploadCreate: async (_req, upload) => ({ metadata: await this.#checkNewUpload(upload) }),
-    onUploadFinish: async (_req, upload) => this.#finish(upload),
-    onResponseError: async (_req, error) => {
-      const status = (error as any).status_code
-      if (status === 413) {
-        return refuse(413, `This file is larger than the ${gigabytes(mediaConfig.maxUploadBytes)} limit.`)
-      }
-      return undefined
-    },
-  })
+  /** The tus server of the current storage backend. */
+  get server() {
+    return this.staging.server
+  }
+
+  get datastore() {
+    return this.staging.datastore
+  }
+
+  get staging(): Staging {
+    const backend = storage.backend
+    let staging = this.#stagings.get(backend)
+    if (!staging) {
+      staging = this.#createStaging(backend.uploadStore?.({
+        expirationPeriodInMilliseconds: this.expiryMs,
+        cache: new RedisKvStore(`matinee:tus-meta:${backend.id}:`, this.expiryMs),
+      }))
+      this.#stagings.set(backend, staging)
+    }
+    return staging
+  }
+
+  #createStaging(own?: UploadStore): Staging {
+    const datastore =
+      own?.datastore ?? new FileStore({ directory: this.directory, expirationPeriodInMilliseconds: this.expiryMs })
+    const idPrefix = own ? (own.idPrefix ?? '') : ''
+    const server = new Server({
+      path: '/studio/uploads',
+      datastore,
+      locker: this.locker,
+      relativeLocation: true,
+      maxSize: mediaConfig.maxUploadBytes,
+      namingFunction: () => idPrefix + randomUUID().replace(/-/g, ''),
+      // URLs carry the bare hex id; the store's key prefix never leaves the server.
+      generateUrl: (_req, { path, id }) => `${path}/${id.slice(idPrefix.length)}`,
+      getFileIdFromRequest: (_req, lastPath) => (lastPath && PUBLIC_ID.test(lastPath) ? idPrefix + lastPath : undefined),
+      onIncomingRequest: async (req, uploadId) => this.#checkOwner(uploadId, req.method),
+      onUploadCreate: async (_req, upload) => ({ metadata: await this.#checkNewUpload(upload) }),
+      onUploadFinish: async (_req, upload) => this.#finish(upload),
+      onResponseError: async (_req, error) => {
+        const status = (error as any).status_code
+        if (status === 413) {
+          return refuse(413, `This file is larger than the ${gigabytes(mediaConfig.maxUploadBytes)} limit.`)
+        }
+        return undefined
+      },
+    })
+    return { datastore, idPrefix, folder: own ? null : this.directory, server }
+  }
 
   #user() {
     const user = HttpContext.getOrFail().auth.user
@@ -57,12 +117,20 @@ export class UploadService {
     return user
   }
 
-  /** Only the creator who started an upload may continue, inspect or cancel it. */
-  async #checkOwner(uploadId: string) {
+  /**
+   * Only the creator who started an upload may continue, inspect or cancel
+   * it; a chunk (PATCH) counts as activity for the quota and the expiry.
+   */
+  async #checkOwner(uploadId: string, method: string) {
     if (!uploadId) return
     const user = this.#user()
-    const upload = await this.datastore.getUpload(uploadId).catch(() => null)
-    if (upload && upload.metadata?.ownerId !== String(user.id)) throw refuse(403, 'This upload belongs to someone else.')
+    const row = await db
+      .from('staged_uploads')
+      .where('id', uploadId)
+      .if(method === 'PATCH', (query) => query.update({ last_write_at: new Date() }, ['owner_id']))
+      .if(method !== 'PATCH', (query) => query.select('owner_id'))
+    const ownerId = row[0]?.owner_id
+    if (ownerId !== undefined && String(ownerId) !== String(user.id)) throw refuse(403, 'This upload belongs to someone else.')
   }
 
   async #checkNewUpload(upload: Upload) {
@@ -85,11 +153,13 @@ export class UploadService {
       }
       throw error
     }
+    const now = DateTime.now()
+    await StagedUpload.create({ id: upload.id, ownerId: user.id, size: upload.size, lastWriteAt: now, createdAt: now })
     return { ...metadata, filename, ownerId: String(user.id) }
   }
 
   /**
-   * A creator's share of this node's staging disk: so many uploads in
+   * A creator's share of the upload store (all web nodes): so many uploads in
    * progress at once, so many bytes (declared sizes) held by unfinished ones.
    */
   async #checkQuota(ownerId: string, size: number) {
@@ -113,23 +183,24 @@ export class UploadService {
     }
   }
 
-  /** A creator's unfinished uploads on this node: declared size and last write. */
+  /** A creator's unfinished uploads: declared size and last write (of any web node). */
   async unfinishedUploads(ownerId: string) {
-    const found: Array<{ id: string; size: number; lastWriteAt: number }> = []
-    for (const id of await this.datastore.configstore.list!().catch(() => [] as string[])) {
-      const upload = await this.datastore.configstore.get(id)
-      if (upload?.metadata?.ownerId !== ownerId) continue
-      const written = await stat(join(this.directory, id)).catch(() => null)
-      if (!written) continue
-      found.push({ id, size: upload.size ?? 0, lastWriteAt: written.mtimeMs })
-    }
-    return found
+    const rows = await StagedUpload.query().where('owner_id', Number(ownerId))
+    return rows.map((row) => ({ id: row.id, size: Number(row.size), lastWriteAt: row.lastWriteAt.toMillis() }))
   }
 
   async #finish(upload: Upload) {
     const user = this.#user()
-    const path = join(this.directory, upload.id)
+    const staging = this.staging
+    // In the shared folder, a complete upload is a file already; from any
+    // other store it is copied once to this node's temporary folder, since
+    // ffprobe needs to seek in it (removed right after, whatever happens).
+    const path = staging.folder ? join(staging.folder, upload.id) : join(tmpdir(), `matinee-upload-${randomUUID()}`)
     try {
+      if (!staging.folder) {
+        await mkdir(tmpdir(), { recursive: true })
+        await pipeline(await staging.datastore.read(upload.id), createWriteStream(path))
+      }
       const sniffed = await fileTypeFromFile(path)
       if (!sniffed || !(sniffed.mime.startsWith('video/') || sniffed.mime === 'application/x-matroska')) {
         throw new MediaRejectedError(
@@ -154,19 +225,37 @@ export class UploadService {
       logger.error({ err: error, uploadId: upload.id }, 'could not accept a finished upload')
       throw refuse(500, 'The upload arrived but could not be stored. Try again.')
     } finally {
-      await this.#discard(upload.id)
+      if (!staging.folder) await rm(path, { force: true })
+      await this.#discard(staging, upload.id)
     }
   }
 
-  async #discard(uploadId: string) {
-    await this.datastore.remove(uploadId).catch(() => {})
-    await rm(join(this.directory, uploadId), { force: true })
-    await rm(join(this.directory, `${uploadId}.json`), { force: true })
+  async #discard(staging: Staging, uploadId: string) {
+    await staging.datastore.remove(uploadId).catch(() => {})
+    if (staging.folder) {
+      await rm(join(staging.folder, uploadId), { force: true })
+      await rm(join(staging.folder, `${uploadId}.json`), { force: true })
+    }
+    await StagedUpload.query().where('id', uploadId).delete()
   }
 
-  /** Deletes unfinished uploads older than the expiry; returns how many. */
+  /**
+   * Deletes unfinished uploads with no chunk for longer than the expiry (any
+   * node's), then what the shared folder's store finds expired by itself
+   * (uploads started before their rows existed); returns how many.
+   */
   async cleanUpExpired() {
-    return this.server.cleanUpExpiredUploads()
+    const staging = this.staging
+    const stale = await StagedUpload.query().where('last_write_at', '<', DateTime.now().minus({ milliseconds: this.expiryMs }).toJSDate())
+    for (const row of stale) await this.#discard(staging, row.id)
+    if (!staging.folder) return stale.length
+    const expired = await staging.server.cleanUpExpiredUploads()
+    // Rows of uploads the folder's store deleted by itself go too.
+    // (Not rows of a minute or less: their file may be being created.)
+    for (const row of await StagedUpload.query().where('created_at', '<', DateTime.now().minus({ minutes: 1 }).toJSDate())) {
+      if (!(await stat(join(staging.folder, row.id)).catch(() => null))) await row.delete()
+    }
+    return stale.length + expired
   }
 }
 

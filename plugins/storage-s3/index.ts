@@ -21,6 +21,13 @@ export default definePlugin({
     partSize: vine.number().min(5 * 1024 * 1024).optional(),
     /** Create the bucket at first use (handy for local S3 servers). */
     createBucket: vine.boolean().optional(),
+    /** Where resumable uploads wait until complete: another bucket (default: this one)... */
+    uploadBucket: vine.string().trim().minLength(3).maxLength(63).optional(),
+    /** ...under this key prefix (default "tus-uploads/" in the media bucket, none in a bucket of their own). */
+    uploadPrefix: vine
+      .string()
+      .regex(/^([A-Za-z0-9][A-Za-z0-9._-]*\/)*$/)
+      .optional(),
   }),
   register(api) {
     api.storage.register(new S3StorageBackend(api.options))

@@ -9,6 +9,7 @@ import {
   HeadObjectCommand,
   ListObjectsV2Command,
   S3Client,
+  type S3ClientConfig,
 } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
 import type {
@@ -18,7 +19,10 @@ import type {
   StoredObjectHead,
   StoredObjectMeta,
   StoredObjectStream,
+  UploadStore,
+  UploadStoreOptions,
 } from '@matinee/plugin-kit'
+import { s3UploadStore } from './s3_upload_store.js'
 import { InvalidRangeError, ObjectNotFoundError, contentTypeFor } from '@matinee/plugin-kit'
 
 export interface S3Options {
@@ -30,6 +34,10 @@ export interface S3Options {
   forcePathStyle?: boolean
   partSize?: number
   createBucket?: boolean
+  /** Bucket of staged resumable uploads (default: the media bucket). */
+  uploadBucket?: string
+  /** Key prefix of staged resumable uploads (default: "tus-uploads/" in the media bucket, none in a bucket of their own). */
+  uploadPrefix?: string
 }
 
 const isNotFound = (error: any) =>
@@ -44,15 +52,38 @@ export class S3StorageBackend implements StorageBackend {
   readonly id = 's3'
   readonly label = 'S3-compatible storage'
   readonly client: S3Client
-  #bucketReady?: Promise<void>
 
   constructor(private options: S3Options) {
-    this.client = new S3Client({
-      region: options.region,
-      endpoint: options.endpoint,
-      forcePathStyle: options.forcePathStyle ?? Boolean(options.endpoint),
-      credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey },
-    })
+    this.client = new S3Client(this.#clientConfig())
+  }
+
+  #clientConfig(): S3ClientConfig {
+    return {
+      region: this.options.region,
+      endpoint: this.options.endpoint,
+      forcePathStyle: this.options.forcePathStyle ?? Boolean(this.options.endpoint),
+      credentials: { accessKeyId: this.options.accessKeyId, secretAccessKey: this.options.secretAccessKey },
+    }
+  }
+
+  /**
+   * Resumable uploads wait in the same bucket under `uploadPrefix` (or in
+   * `uploadBucket`), as S3 multipart uploads every web node reaches.
+   */
+  uploadStore(options: UploadStoreOptions): UploadStore {
+    const separate = this.options.uploadBucket && this.options.uploadBucket !== this.bucket
+    return s3UploadStore(
+      {
+        clientConfig: this.#clientConfig(),
+        bucket: this.options.uploadBucket || this.bucket,
+        prefix: this.options.uploadPrefix ?? (separate ? '' : 'tus-uploads/'),
+        partSize: this.options.partSize,
+        ensureBucket: separate
+          ? () => this.#ensureBucketNamed(this.options.uploadBucket!)
+          : () => this.#ensureBucket(),
+      },
+      options
+    )
   }
 
   get bucket() {
@@ -60,15 +91,27 @@ export class S3StorageBackend implements StorageBackend {
   }
 
   #ensureBucket() {
-    if (!this.options.createBucket) return Promise.resolve()
-    this.#bucketReady ??= this.client
-      .send(new HeadBucketCommand({ Bucket: this.bucket }))
-      .then(() => undefined)
-      .catch(async () => {
-        await this.client.send(new CreateBucketCommand({ Bucket: this.bucket }))
-      })
-    return this.#bucketReady
+    return this.#ensureBucketNamed(this.bucket)
   }
+
+  #bucketsReady = new Map<string, Promise<void>>()
+
+  #ensureBucketNamed(bucket: string) {
+    if (!this.options.createBucket) return Promise.resolve()
+    let ready = this.#bucketsReady.get(bucket)
+    if (!ready) {
+      ready = this.client
+        .send(new HeadBucketCommand({ Bucket: bucket }))
+        .then(() => undefined)
+        .catch(async () => {
+          await this.client.send(new CreateBucketCommand({ Bucket: bucket }))
+        })
+      ready.catch(() => this.#bucketsReady.delete(bucket))
+      this.#bucketsReady.set(bucket, ready)
+    }
+    return ready
+  }
+
 
   async put(key: string, body: Readable | Buffer, meta?: StoredObjectMeta): Promise<StoredObjectHead> {
     await this.#ensureBucket()

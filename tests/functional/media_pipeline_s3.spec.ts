@@ -1,10 +1,5 @@
 import { test } from '@japa/runner'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import type { AddressInfo } from 'node:net'
 import type { ChildProcess } from 'node:child_process'
-import S3rver from 's3rver'
 import app from '@adonisjs/core/services/app'
 import plugins from '#services/plugins'
 import queues from '#services/queue_service'
@@ -15,24 +10,24 @@ import { tusUpload } from '#tests/helpers/tus_upload'
 import { creatorClient, readStored, storedKeys, waitForStatus } from '#tests/helpers/videos'
 import { WebClient } from '#tests/helpers/web_client'
 import { startAce, stopProcess, waitForOutput } from '#tests/helpers/processes'
+import { startS3Server } from '#tests/helpers/s3_server'
 
 /*
 | The same pipeline with the S3 backend: the web process (this one) and a
-| worker process both talk to a real S3-protocol server on loopback.
+| worker process both talk to a real S3-protocol server on loopback; the
+| upload is staged in the bucket too (S3 multipart upload).
 */
 test.group('Media pipeline on S3 storage', (group) => {
-  let server: S3rver
-  let directory: string
+  let s3: Awaited<ReturnType<typeof startS3Server>>
   let worker: ChildProcess
 
   group.setup(async () => {
-    directory = await mkdtemp(join(tmpdir(), 'matinee-s3-pipeline-'))
-    server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory })
-    const { port } = (await server.run()) as AddressInfo
+    // s3rver, with the multipart calls resumable uploads on S3 need.
+    s3 = await startS3Server()
     const options = {
       bucket: 'matinee-media',
       region: 'us-east-1',
-      endpoint: `http://127.0.0.1:${port}`,
+      endpoint: s3.endpoint,
       accessKeyId: 'S3RVER',
       secretAccessKey: 'S3RVER',
       forcePathStyle: true,
@@ -56,8 +51,7 @@ test.group('Media pipeline on S3 storage', (group) => {
       await stopProcess(worker)
       await queues.closeAll()
       app.config.set('storage.backend', previous)
-      await server.close()
-      await rm(directory, { recursive: true, force: true })
+      await s3.close()
     }
   })
   group.each.setup(() => resetState())
