@@ -9,9 +9,10 @@ import { bigintAsNumber, asJson } from '#models/column_types'
 
 /**
  * pending → paid → refunded | disputed;  disputed → paid (won) | charged_back (lost);
- * pending → expired | failed | underpaid
+ * pending → expired | failed | underpaid;
+ * pending → refunding → refunded (paid a second time for what the buyer holds: refunded after the commit)
  */
-export const ORDER_STATUSES = ['pending', 'paid', 'disputed', 'refunded', 'charged_back', 'expired', 'failed', 'underpaid'] as const
+export const ORDER_STATUSES = ['pending', 'paid', 'disputed', 'refunded', 'charged_back', 'expired', 'failed', 'underpaid', 'refunding'] as const
 export type OrderStatus = (typeof ORDER_STATUSES)[number]
 export type CreatorPayout = 'direct' | 'owed'
 export type DisputeStatus = 'open' | 'won' | 'lost'

@@ -247,4 +247,50 @@ test.group('Refund rules', (group) => {
     await stripe.settled()
     assert.deepEqual(await orders.ledgerMismatches(), [])
   })
+
+  test('paid twice: the second payment is booked as refunding and given back after the commit; a provider that fails leaves it pending and retriable', async ({ assert }) => {
+    const { user: creator } = await loggedIn('maker', 'creator')
+    const { client: adminClient } = await loggedIn('boss', 'admin')
+    const { user: buyer } = await loggedIn('fan')
+    const pass = await offer(creator, { kind: 'pass', scope: 'creator', passDays: 30, priceMinor: 1000 })
+    const first = await checkouts.checkoutOffer(buyer, pass.id, 'stripe')
+    await Order.query().where('id', first.id).update({ expiresAt: DateTime.now().plus({ minutes: 2 }).toSQL() })
+    const second = await checkouts.checkoutOffer(buyer, pass.id, 'stripe')
+    await payAtStripe(stripe, first)
+
+    const provider = plugins.payments.get('stripe')!
+    const original = provider.refund!
+    provider.refund = async () => {
+      throw new PaymentProviderError('the card network is down')
+    }
+    try {
+      await payAtStripe(stripe, second)
+    } finally {
+      provider.refund = original
+    }
+    // Booked and owed back: the order grants nothing, its lines sum to what was paid, the refund waits.
+    assert.equal(second.status, 'refunding')
+    assert.deepEqual(await orders.ledgerMismatches(), [])
+    const held = await db.from('entitlements').join('orders', 'orders.id', 'entitlements.order_id').where({ user_id: buyer.id, status: 'paid' })
+    assert.lengthOf(held, 1)
+    const [pending] = await Refund.query().where('orderId', second.id)
+    assert.equal(pending.status, 'pending')
+    assert.isNull(pending.actorId)
+    assert.include(pending.error!, 'card network is down')
+    assert.isEmpty(stripe.refunds)
+
+    // Listed for the admin after a while; Retry gives the money back.
+    await Refund.query().where('id', pending.id).update({ createdAt: DateTime.now().minus({ minutes: 5 }).toSQL() })
+    const page = await adminClient.visit('/admin/orders')
+    assert.include(page.text, `/studio/refunds/${pending.id}/retry`)
+    await adminClient.submit('/admin/orders', `/studio/refunds/${pending.id}/retry`, { return_to: '/admin/orders' })
+    await stripe.settled()
+    await second.refresh()
+    assert.equal(second.status, 'refunded')
+    assert.equal(second.refundedMinor, 1000)
+    assert.deepEqual(stripe.refunds.map((r) => r.amount), [1000])
+    await first.refresh()
+    assert.equal(first.status, 'paid')
+    assert.deepEqual(await orders.ledgerMismatches(), [])
+  })
 })

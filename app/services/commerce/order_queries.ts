@@ -25,7 +25,7 @@ export class OrderQueries {
       `SELECT o.id FROM orders o LEFT JOIN ledger_entries le ON le.order_id = o.id
        GROUP BY o.id, o.status, o.amount_minor, o.refunded_minor
        HAVING COALESCE(SUM(le.amount_minor), 0) <>
-         CASE WHEN o.status IN ('paid', 'disputed', 'refunded', 'charged_back') THEN o.amount_minor - o.refunded_minor ELSE 0 END`
+         CASE WHEN o.status IN ('paid', 'disputed', 'refunded', 'charged_back', 'refunding') THEN o.amount_minor - o.refunded_minor ELSE 0 END`
     )
     return result.rows.map((row: { id: string }) => row.id)
   }

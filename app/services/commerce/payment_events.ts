@@ -8,7 +8,7 @@ import { afterPaid, giveBack, markPaid, markRefunded, reportedMinor, runAfterCom
 import disputes from '#services/commerce/disputes'
 import receipts from '#services/commerce/receipts'
 import { outcome as result, type AppliedEvent, type EventResult } from '#services/commerce/event_outcomes'
-import refunds, { refundAtProvider } from '#services/commerce/refunds'
+import refunds from '#services/commerce/refunds'
 import grants from '#services/commerce/grants'
 import { isSubscriptionEvent, type Money, PAYMENT_EVENT_TYPES, type ProviderEvent, type VerifiedPaymentEvent } from '#hooks/contracts'
 import memberships from '#services/commerce/memberships'
@@ -118,10 +118,16 @@ export class PaymentEventService {
         }
         await markPaid(trx, order, { providerFeeMinor, paymentReference: event.paymentReference, split })
         if (earlier) {
-          // Two checkouts of one video both paid: give the second payment back.
-          const { creatorReversedMinor } = await refundAtProvider(order)
-          await markRefunded(trx, order, { actor: null, reason: 'Paid twice: refunded automatically', creatorReversedMinor }, after)
-          return result('applied', 'duplicate payment refunded', order.id)
+          // Two checkouts of one thing both paid: the second payment goes back.
+          // The refund is committed with this payment and the provider called
+          // after the commit, outside the row lock (`refunding` grants nothing).
+          order.status = 'refunding'
+          await order.useTransaction(trx).save()
+          const refund = await refunds.beginAutomatic(trx, order, 'Paid twice: refunded automatically')
+          after.push(async () => {
+            await refunds.carryOut(null, refund)
+          })
+          return result('applied', 'duplicate payment: refund started', order.id)
         }
         order.status = 'paid'
         await order.useTransaction(trx).save()

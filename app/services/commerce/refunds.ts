@@ -114,6 +114,26 @@ export class RefundService {
     })
   }
 
+  /**
+   * A refund the core starts itself, inside the transaction that found it
+   * owed (a payment for something the buyer already held): all of what was
+   * paid, ending what the order granted. Carried out after the commit.
+   */
+  async beginAutomatic(trx: TransactionClientContract, order: Order, reason: string) {
+    return Refund.create(
+      {
+        orderId: order.id,
+        amountMinor: order.amountMinor - order.refundedMinor,
+        currency: order.currency,
+        status: 'pending',
+        endsAccess: true,
+        actorId: null,
+        reason,
+      },
+      { client: trx }
+    )
+  }
+
   /** Retries a refund left pending (a crash, a timeout): the provider call carries the same key. */
   async retry(actor: User, refundId: number) {
     const refund = Number.isSafeInteger(refundId) ? await Refund.query().where({ id: refundId }).preload('order').first() : null
@@ -129,9 +149,13 @@ export class RefundService {
     try {
       answer = await refundAtProvider(order, { amountMinor: refund.amountMinor, key: `refund-${refund.id}` })
     } catch (error) {
+      // A person's refund fails (they see why and may start another); one
+      // the core owes (nobody pressed anything) stays pending, listed with
+      // Retry, until the provider gives the money back.
+      const message = (error as Error).message.slice(0, 500)
       await Refund.query()
         .where({ id: refund.id, status: 'pending' })
-        .update({ status: 'failed', error: (error as Error).message.slice(0, 500), completedAt: DateTime.now().toSQL() })
+        .update(refund.actorId === null ? { error: message } : { status: 'failed', error: message, completedAt: DateTime.now().toSQL() })
       await this.#applyWaitingEvents(order.id)
       throw error
     }
@@ -161,13 +185,13 @@ export class RefundService {
     after: AfterCommit
   ) {
     const left = order.amountMinor - order.refundedMinor
-    if (order.status !== 'paid' && order.status !== 'disputed') {
+    if (order.status !== 'paid' && order.status !== 'disputed' && order.status !== 'refunding') {
       // The order changed while the provider was called (a chargeback lost, say): the money went back all the same.
       logger.warn({ orderId: order.id, refundId: refund.id, status: order.status }, 'refund recorded on an order no longer paid')
     }
     const now = Math.min(refund.amountMinor, left)
     const before = { status: order.status, refundedMinor: order.refundedMinor }
-    if (now === left && (order.status === 'paid' || order.status === 'disputed')) {
+    if (now === left && (order.status === 'paid' || order.status === 'disputed' || order.status === 'refunding')) {
       await markRefunded(trx, order, { actor, reason: refund.reason ?? 'Refunded', creatorReversedMinor: answer.creatorReversedMinor }, after)
     } else if (now > 0) {
       await giveBack(trx, order, { kind: 'refund', amountMinor: now, creatorReversedMinor: answer.creatorReversedMinor })
