@@ -16,7 +16,7 @@ import { CommerceError } from '#exceptions/commerce_error'
 import type { Money } from '#hooks/contracts'
 
 /** Advisory lock namespace: one reservation at a time per coupon, so its limits hold when checkouts race. */
-const COUPON_LOCK = 7403
+const COUPON_LOCK = 7405
 
 /** What a coupon code may look like (a form field, case-insensitive). */
 export const COUPON_CODE = /^[A-Za-z0-9][A-Za-z0-9_-]{2,39}$/
