@@ -31,6 +31,9 @@ const transcodeSource = () => {
  * - the bare single-process FFmpeg command the worker runs.
  */
 export default async function transcodeBench() {
+  // BENCH_TRANSCODE_PARTS=ready runs only the segment-parallel figures (speed: only the others).
+  const parts = (process.env.BENCH_TRANSCODE_PARTS ?? 'speed,ready').split(',').map((part) => part.trim())
+  if (!parts.includes('speed')) return parts.includes('ready') ? segmentParallel() : undefined
   const path = await transcodeSource()
   const info = await probe(path)
   const renditions = planLadder(info, mediaConfig.ladder)
@@ -78,7 +81,7 @@ export default async function transcodeBench() {
   }
 
   const content = info.durationSeconds
-  await segmentParallel()
+  if (parts.includes('ready')) await segmentParallel()
   figure('transcode_speed', content / workerSeconds, 'x')
   figure('transcode_speed_per_rendition', content / per.seconds, 'x')
   figure('transcode_speed_ffmpeg', content / bare.seconds, 'x')

@@ -230,7 +230,10 @@ export class ChunkedTranscoder {
         progress: true,
       }),
       {
-        timeoutMs: runTimeoutMs({ ...plan.source, durationSeconds: seconds }) * (forensic ? 3 : 1),
+        // The whole video's limit, not a chunk's share of it: chunks run side by side on shared cores
+        // (two workers on one machine each get half of it), so a chunk may take as long as the
+        // one-process transcode of the whole video would have been allowed to.
+        timeoutMs: runTimeoutMs(plan.source) * (forensic ? 3 : 1),
         onProgress: this.#progressReporter(chunk, (written) => written / seconds),
       }
     )
