@@ -292,6 +292,19 @@ test.group('x402: HTTP 402 pay-per-view with the official client', (group) => {
     assert.equal(await splitter.unallocated(fixture.chain.deployment.token), 2_500_000n)
   }).timeout(120_000)
 
+  test('a ReceiveWithAuthorization (only the splitter can execute it: no front-running) is settled through settleWithReceiveAuthorization', async ({ assert }) => {
+    const creator = await creatorWithWallet(await fixture.chain.address(2))
+    const video = await listedVideo(creator, { priceMinor: 150 })
+    const { header } = await paymentHeader(video, TEST_KEYS[1], { kind: 'ReceiveWithAuthorization' })
+    const paid = await get(sessionUrl(video), { 'payment-signature': header })
+    assert.equal(paid.status, 200, JSON.stringify(paid.body))
+    const settled = decodePaymentResponseHeader(paid.headers.get('payment-response')!)
+    const tx = await fixture.chain.provider.getTransaction(settled.transaction)
+    const splitter = (await fixture.chain.splitter()) as Contract
+    assert.equal(splitter.interface.parseTransaction({ data: tx!.data })!.name, 'settleWithReceiveAuthorization')
+    assert.equal(await count('orders', { video_id: video.id, status: 'paid' }), 1)
+  }).timeout(120_000)
+
   test('a token-authenticated viewer pays over x402: the order is theirs', async ({ assert }) => {
     const creator = await creatorWithWallet(await fixture.chain.address(2))
     const video = await listedVideo(creator, { priceMinor: 120 })
