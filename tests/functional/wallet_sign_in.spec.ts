@@ -6,7 +6,11 @@ import env from '#start/env'
 import Order from '#models/order'
 import PlaybackSession from '#models/playback_session'
 import type Video from '#models/video'
-import { loggedIn } from '#tests/helpers/videos'
+import { wrapFetchWithPaymentFromConfig } from '@x402/fetch'
+import { ExactEvmScheme } from '@x402/evm'
+import { privateKeyToAccount } from 'viem/accounts'
+import payoutAccounts from '#services/payout_account_service'
+import { loggedIn, readyVideo } from '#tests/helpers/videos'
 import { listedVideo } from '#tests/helpers/commerce'
 import { TEST_KEYS, useTestChain, type TestChain } from '#tests/helpers/chain'
 import type { WebClient } from '#tests/helpers/web_client'
@@ -177,5 +181,33 @@ test.group('Returning wallets: Sign-In With Ethereum (x402 sign-in-with-x)', (gr
     await order.save()
     const after = await openWith(video, (await proofFor(TEST_KEYS[1], await challenge(video))) as string)
     assert.equal(after.status, 402)
+  })
+
+  test('a wallet that bought with the official x402 client comes back: it signs the challenge, gets a session and a token, and plays', async ({ assert }) => {
+    const chain = fixture.chain
+    const { user: creator } = await loggedIn('maker', 'creator')
+    await payoutAccounts.set('x402', creator.id, { accountRef: await chain.address(2), ready: true })
+    const video = await readyVideo(creator, { priceMinor: 150, watermarkEnabled: false })
+    // A block a second while the server waits for the payment's confirmations.
+    await chain.intervalMining(1000)
+    const client = new ExactEvmScheme(privateKeyToAccount(TEST_KEYS[5] as `0x${string}`))
+    const pay = wrapFetchWithPaymentFromConfig(fetch, { schemes: [{ network: 'eip155:*', client }], spendControls: { allowedAssets: true } } as any)
+    const bought = await pay(`${BASE}/api/v1/videos/${video.id}/session`)
+    assert.equal(bought.status, 200, await bought.clone().text())
+    const order = await Order.query().where('videoId', video.id).firstOrFail()
+    assert.equal(order.status, 'paid')
+
+    // Later, without paying: the 402's challenge, signed by the same wallet.
+    const again = await fetch(`${BASE}/api/v1/videos/${video.id}/session`, { headers: { accept: 'application/json' } })
+    assert.equal(again.status, 402)
+    const ext = JSON.parse(Buffer.from(again.headers.get('payment-required')!, 'base64').toString('utf8')).extensions['sign-in-with-x']
+    const opened = await openWith(video, (await proofFor(TEST_KEYS[5], ext)) as string)
+    assert.equal(opened.status, 200, JSON.stringify(opened.body))
+    assert.equal((await PlaybackSession.findOrFail(opened.body.sessionId)).userId, order.buyerId)
+    assert.match(opened.body.accessToken, /^mat_/)
+    const master = await fetch(opened.body.masterUrl, { headers: { authorization: `Bearer ${opened.body.accessToken}` } })
+    assert.equal(master.status, 200)
+    assert.include(await master.text(), '#EXTM3U')
+    assert.equal((await Order.query().where('videoId', video.id)).length, 1)
   })
 })
