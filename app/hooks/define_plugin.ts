@@ -9,7 +9,7 @@ import type {
   PaymentProvider,
   PluginHealth,
   StorageBackend,
-  VerifiedPaymentEvent,
+  ProviderEvent,
   Watermarker,
 } from './contracts.js'
 import type { PluginSettings, SettingsFields } from './plugin_settings.js'
@@ -69,7 +69,7 @@ export interface PluginApi<Options = unknown> {
      * Resolves when they are durably recorded; throws if they could not be
      * (the caller retries them later).
      */
-    deliver(providerId: string, events: VerifiedPaymentEvent[]): Promise<DeliveryResult[]>
+    deliver(providerId: string, events: ProviderEvent[]): Promise<DeliveryResult[]>
   }
   /**
    * HTTP payment protocols (x402) for the JSON API: a client without access

@@ -17,7 +17,7 @@ import type {
   PluginView,
   PluginHealth,
   StorageBackend,
-  VerifiedPaymentEvent,
+  ProviderEvent,
   Watermarker,
 } from './contracts.js'
 import type {
@@ -71,7 +71,7 @@ export class PluginKernel {
       paymentWebhook?: (providerId: string) => PluginRouteHandler
       payoutAccounts?: PayoutAccounts
       /** The core's entry for verified payment events (the same as webhooks use). */
-      deliverPaymentEvents?: (providerId: string, events: VerifiedPaymentEvent[]) => Promise<DeliveryResult[]>
+      deliverPaymentEvents?: (providerId: string, events: ProviderEvent[]) => Promise<DeliveryResult[]>
       /** The core's audit log (entries arrive with the plugin's name prefixed to the action). */
       audit?: (entry: PluginAuditEntry) => Promise<void>
       /** The template engine's disks: mounts a plugin's views folder under the plugin's name. */

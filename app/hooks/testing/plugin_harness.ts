@@ -8,7 +8,7 @@ import type { HttpContext } from '@adonisjs/core/http'
 import { PluginKernel } from '../plugin_kernel.js'
 import type { PluginSettings } from '../plugin_settings.js'
 import { PluginStateStore } from '../plugin_state.js'
-import type { PluginHealth, VerifiedPaymentEvent } from '../contracts.js'
+import type { PluginHealth, ProviderEvent } from '../contracts.js'
 import type { DeliveryResult, PluginRouteHandler, PluginRouteOptions, PluginState } from '../define_plugin.js'
 
 export interface RecordedRoute {
@@ -74,7 +74,7 @@ export interface PluginUnderTest {
 export async function bootPlugin(
   folder: string | URL,
   options: Record<string, unknown> = {},
-  harness: { deliver?: (providerId: string, events: VerifiedPaymentEvent[]) => Promise<DeliveryResult[]> } = {}
+  harness: { deliver?: (providerId: string, events: ProviderEvent[]) => Promise<DeliveryResult[]> } = {}
 ): Promise<PluginUnderTest> {
   const routes: RecordedRoute[] = []
   const record = (method: RecordedRoute['method']) => (path: string, handler: PluginRouteHandler) => {
