@@ -65,7 +65,10 @@ export class CryptoRefunds {
     const info = await this.runtime.token(paid.token)
 
     const balance = paid.token === NATIVE_TOKEN ? await this.runtime.provider.getBalance(this.address) : await this.#erc20(paid.token).balanceOf(this.address)
-    if (balance < units) {
+    // A native refund also pays its own gas (a plain transfer: 21,000 gas) from the same balance.
+    const fees = paid.token === NATIVE_TOKEN ? await this.runtime.provider.getFeeData() : null
+    const gas = fees ? 21_000n * (fees.maxFeePerGas ?? fees.gasPrice ?? 0n) : 0n
+    if (balance < units + gas) {
       throw new PaymentProviderError(
         `the refund wallet ${this.address} holds ${formatTokenAmount(balance, info.decimals, info.symbol)}, less than the ${formatTokenAmount(units, info.decimals, info.symbol)} to return: fund it first`
       )

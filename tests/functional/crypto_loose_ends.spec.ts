@@ -187,4 +187,22 @@ test.group('Crypto loose ends: creator credits, refunds from the refund wallet',
     await assert.rejects(() => orders.refund(admin, order.id))
     assert.equal((await token.balanceOf(payer)) - before, BigInt(quote.amount))
   })
+
+  test('a native-coin order is refunded in the native coin, from the refund wallet', async ({ assert }) => {
+    const chain = fixture.chain
+    const { user: creator } = await loggedIn('maker', 'creator')
+    await payoutAccounts.set('x402', creator.id, { accountRef: await chain.address(2), ready: true })
+    const video = await listedVideo(creator, { priceMinor: 3000 })
+    const { client } = await loggedIn('buyer')
+    const { order, quote } = await buyOnChain(chain, client, video, 1, ZeroAddress)
+    const payer = await chain.address(1)
+    const { user: admin } = await loggedIn('boss', 'admin')
+    const before = await chain.provider.getBalance(payer)
+    const refundWalletBefore = await chain.provider.getBalance(REFUND_WALLET)
+    await orders.refund(admin, order.id)
+    // 0.01 ETH back to the payer (who paid no gas for it); the refund wallet paid it and its gas.
+    assert.equal((await chain.provider.getBalance(payer)) - before, BigInt(quote.amount))
+    assert.isAbove(Number(refundWalletBefore - (await chain.provider.getBalance(REFUND_WALLET))), Number(BigInt(quote.amount)))
+    assert.equal((await Order.findOrFail(order.id)).status, 'refunded')
+  })
 })
