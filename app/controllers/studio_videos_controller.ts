@@ -13,8 +13,12 @@ export default class StudioVideosController {
   async index({ view, auth }: HttpContext) {
     const creator = auth.getUserOrFail()
     const list = await videos.ownedBy(creator)
-    const [viewing, viewsByDay] = await Promise.all([viewingReports.perVideo(list.map((video) => video.id)), viewingReports.viewsByDay(creator.id)])
-    return view.render('pages/studio/videos', { videos: list, viewing, viewsByDay })
+    const [viewing, viewsByDay, rentals] = await Promise.all([
+      viewingReports.perVideo(list.map((video) => video.id)),
+      viewingReports.viewsByDay(creator.id),
+      offerEditor.rentalsOf(creator),
+    ])
+    return view.render('pages/studio/videos', { videos: list, viewing, viewsByDay, rentals })
   }
 
   /** GET /studio/videos/progress?ids=a,b: what studio_progress.js polls (the creator's own videos only). */

@@ -66,6 +66,7 @@ test.group('Offers: the Studio', (group) => {
     assert.equal(rental.rentalHours, 72)
     assert.equal(rental.priceMinor, 450)
     assert.include((await client.visit('/studio/offers')).text, '72 h, start within 14 days')
+    assert.include(text((await client.visit('/studio/videos')).text), '$12.00 · rent $4.50')
 
     const removed = await postAndLand(client, edit, `/studio/videos/${video.id}/rental/delete`, [])
     assert.include(removed.page.text, 'no longer for sale')
