@@ -12,6 +12,7 @@ import plugins from '#services/plugins'
 import refunds from '#services/commerce/refunds'
 import grants from '#services/commerce/grants'
 import offerEditor from '#services/commerce/offer_editor'
+import coupons from '#services/commerce/coupons'
 import { loggedIn } from '#tests/helpers/videos'
 import { ledgerOf, listedVideo, stripeForGroup } from '#tests/helpers/commerce'
 import { csrfTokenIn, fieldErrorsIn, type WebClient } from '#tests/helpers/web_client'
@@ -303,6 +304,27 @@ test.group('Offers: the video page, checkout and the library', (group) => {
     assert.equal(rentOwned.status, 302)
     assert.include((await client.visit(rentOwned.location!)).text, 'You already own this video')
     assert.lengthOf(await Order.query().where('buyerId', viewer.id), 2)
+  })
+
+  test('a viewer rents with a creator coupon: every button of the page carries the code, the server prices the rental with it', async ({ assert }) => {
+    const { user: creator } = await loggedIn('ann', 'creator')
+    const video = await listedVideo(creator, { priceMinor: 1200, title: 'Pilot' })
+    const rental = await Offer.create({ id: randomUUID(), creatorId: creator.id, kind: 'rental', scope: 'video', videoId: video.id, rentalHours: 48, startWindowDays: 30, priceMinor: 400, currency: 'USD', active: true })
+    await coupons.create(creator, { code: 'LAUNCH25', percentOff: 25 }, { platform: false })
+    const { user: viewer, client } = await loggedIn('renter')
+    const page = await client.visit(`/videos/${video.id}?coupon=LAUNCH25`)
+    assert.include(page.text, 'name="coupon" value="LAUNCH25"')
+    const started = await post(client, `/videos/${video.id}?coupon=LAUNCH25`, `/offers/${rental.id}/checkout`, [['provider', 'stripe'], ['coupon', 'LAUNCH25']])
+    assert.equal(started.status, 303)
+    const sessionId = started.location!.split('/c/pay/')[1]
+    assert.equal(stripe.checkoutSession(sessionId)!.amount_total, 300)
+    await stripe.pay(sessionId)
+    const order = await Order.query().where('buyerId', viewer.id).firstOrFail()
+    assert.equal(order.status, 'paid')
+    assert.equal(order.amountMinor, 300)
+    assert.isNotNull(order.couponId)
+    assert.equal(order.offerKind, 'rental')
+    assert.deepEqual(await orders.ledgerMismatches(), [])
   })
 
   test('a bundle bought by card: every video opens, the library and order pages name the bundle, Studio sales and Admin orders too', async ({ assert }) => {
