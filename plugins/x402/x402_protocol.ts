@@ -366,10 +366,18 @@ export class X402Protocol implements Paywall {
   /**
    * Sends settlements one at a time from the settler's key (a NonceManager
    * numbers them in order; only the send is queued, not the wait), then waits
-   * for the receipt. A send that fails resets the numbering from the chain.
+   * for the receipt. A send that fails resets the numbering from the chain;
+   * one refused for its nonce (several web nodes share the key) is sent again.
    */
   #send(send: () => Promise<any>) {
-    const sent = this.#sending.then(send)
+    // Another web node sending from the same key takes nonces this one counted on: renumber from the chain once.
+    const sent = this.#sending.then(() =>
+      send().catch((error) => {
+        if (!isNonceError(error)) throw error
+        this.#settler?.reset()
+        return send()
+      })
+    )
     this.#sending = sent.catch(() => this.#settler?.reset())
     return sent.then((tx) => this.#receipt(tx.hash))
   }
@@ -395,6 +403,11 @@ export class X402Protocol implements Paywall {
       await new Promise((resolve) => setTimeout(resolve, 100))
     }
   }
+}
+
+function isNonceError(error: unknown) {
+  const e = error as any
+  return e?.code === 'NONCE_EXPIRED' || /nonce/i.test(String(e?.shortMessage ?? e?.message ?? ''))
 }
 
 /** Errors an EIP-3009 token (OpenZeppelin's, USDC's messages aside) reverts the settlement with. */

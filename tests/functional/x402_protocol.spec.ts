@@ -305,6 +305,19 @@ test.group('x402: HTTP 402 pay-per-view with the official client', (group) => {
     assert.equal(await count('orders', { video_id: video.id, status: 'paid' }), 1)
   }).timeout(120_000)
 
+  test('the settlement key also used by another web node: a settlement refused for its nonce is renumbered and sent again', async ({ assert }) => {
+    const creator = await creatorWithWallet(await fixture.chain.address(2))
+    const [first, second] = [await listedVideo(creator, { priceMinor: 110 }), await listedVideo(creator, { priceMinor: 120 })]
+    const paid = await get(sessionUrl(first), { 'payment-signature': (await paymentHeader(first, TEST_KEYS[2])).header })
+    assert.equal(paid.status, 200, JSON.stringify(paid.body))
+    // "Another node" sends from the same key: the nonce this server counted on is taken.
+    const otherNode = new Wallet(env.get('X402_SETTLER_KEY')!.release(), fixture.chain.provider)
+    await (await otherNode.sendTransaction({ to: otherNode.address, value: 0n })).wait()
+    const again = await get(sessionUrl(second), { 'payment-signature': (await paymentHeader(second, TEST_KEYS[2])).header })
+    assert.equal(again.status, 200, JSON.stringify(again.body))
+    assert.equal(await count('orders', { status: 'paid' }), 2)
+  }).timeout(120_000)
+
   test('a token-authenticated viewer pays over x402: the order is theirs', async ({ assert }) => {
     const creator = await creatorWithWallet(await fixture.chain.address(2))
     const video = await listedVideo(creator, { priceMinor: 120 })
