@@ -198,7 +198,9 @@ export class Cluster {
 
   /** A worker on every queue; resolves once it consumes. */
   async startWorker(name: string) {
-    const entry = this.#spawn(name, 'worker', process.execPath, ['ace', 'queue:work'])
+    // Niced on one machine: FFmpeg takes the cores the web nodes do not need, and a
+    // viewer's next segment never waits behind a transcode (separate machines need no nice).
+    const entry = this.#spawn(name, 'worker', 'nice', ['-n', '10', process.execPath, 'ace', 'queue:work'])
     await this.#until(entry, async () => /consuming/.test(entry.output()), 120_000, `${name} consuming`)
     return entry
   }
@@ -226,8 +228,10 @@ http {
   client_body_temp_path ${dir}/tmp; proxy_temp_path ${dir}/tmp; fastcgi_temp_path ${dir}/tmp; uwsgi_temp_path ${dir}/tmp; scgi_temp_path ${dir}/tmp;
   keepalive_requests 100000;
   upstream matinee {
-${webs.map((entry) => `    server 127.0.0.1:${entry.port} max_fails=1 fail_timeout=5s;`).join('\n')}
+${webs.map((entry) => `    server 127.0.0.1:${entry.port} max_fails=3 fail_timeout=2s;`).join('\n')}
     keepalive 128;
+    # Below Node's keep-alive timeout (5 s): nginx never reuses a connection the node is closing.
+    keepalive_timeout 4s;
   }
   server {
     listen 127.0.0.1:${this.port};
