@@ -5,6 +5,7 @@ import db from '@adonisjs/lucid/services/db'
 import Order from '#models/order'
 import User from '#models/user'
 import Coupon from '#models/coupon'
+import Offer from '#models/offer'
 import orders from '#services/order_service'
 import coupons from '#services/commerce/coupons'
 import entitlements from '#services/entitlement_service'
@@ -299,5 +300,42 @@ test.group('Coupons: the Studio and Admin pages', (group) => {
     assert.isFalse(platform.active)
     const audited = await db.from('audit_logs').whereIn('action', ['coupon.create', 'coupon.deactivate']).orderBy('id').select('action')
     assert.deepEqual(audited.map((row) => row.action), ['coupon.create', 'coupon.deactivate'])
+  })
+})
+
+test.group('Coupons: offers', (group) => {
+  stripeForGroup(group)
+
+  test('a coupon chosen for a rental works at the offer checkout (POST /offers/:id/checkout); a 100 % coupon on a bundle opens all its videos', async ({ assert }) => {
+    const { user: creator } = await loggedIn('maker', 'creator')
+    const { user: buyer, client } = await loggedIn('fan')
+    const video = await listedVideo(creator, { priceMinor: 1000 })
+    const second = await listedVideo(creator, { priceMinor: 1000, title: 'Second' })
+    const rental = await Offer.create({ id: randomUUID(), creatorId: creator.id, kind: 'rental', scope: 'video', videoId: video.id, priceMinor: 400, currency: 'USD', rentalHours: 48, startWindowDays: 30, active: true })
+    const bundle = await Offer.create({ id: randomUUID(), creatorId: creator.id, kind: 'purchase', scope: 'bundle', priceMinor: 1500, currency: 'USD', title: 'Both', active: true })
+    await db.table('offer_videos').multiInsert([
+      { offer_id: bundle.id, video_id: video.id, position: 0 },
+      { offer_id: bundle.id, video_id: second.id, position: 1 },
+    ])
+    await coupons.create(creator, { code: 'RENT-HALF', percentOff: 50, offerIds: [rental.id] }, { platform: false })
+    await coupons.create(creator, { code: 'GIFT', percentOff: 100, offerIds: [bundle.id] }, { platform: false })
+
+    // The rental's coupon does not apply to the buy price, nor the gift to the rental.
+    await assert.rejects(() => orders.checkout(buyer, video.id, 'stripe', { coupon: 'rent-half' }), /does not apply/)
+    const gift = await client.submit(`/videos/${video.id}`, `/offers/${rental.id}/checkout`, { provider: 'stripe', coupon: 'gift' })
+    assert.include((await client.visit(gift.location!)).text, 'does not apply to this offer')
+
+    const rented = await client.submit(`/videos/${video.id}`, `/offers/${rental.id}/checkout`, { provider: 'stripe', coupon: 'RENT-HALF' })
+    assert.equal(rented.status, 303)
+    const order = await Order.findByOrFail('offerId', rental.id)
+    assert.deepEqual([order.amountMinor, order.listPriceMinor, order.discountMinor], [200, 400, 200])
+
+    const bundled = await client.submit(`/videos/${video.id}`, `/offers/${bundle.id}/checkout`, { provider: 'stripe', coupon: 'gift' })
+    const free = await Order.findByOrFail('offerId', bundle.id)
+    assert.equal(bundled.location, `/orders/${free.id}/complete`)
+    assert.deepEqual([free.status, free.provider, free.amountMinor, free.discountMinor], ['paid', 'coupon', 0, 1500])
+    assert.isTrue((await entitlements.decide(buyer, video)).allowed)
+    assert.isTrue((await entitlements.decide(buyer, second)).allowed)
+    assert.deepEqual(await orders.ledgerMismatches(), [])
   })
 })
