@@ -43,6 +43,10 @@ const AUTHORIZATION_FIELDS: TypedDataField[] = [
   { name: 'validBefore', type: 'uint256' },
   { name: 'nonce', type: 'bytes32' },
 ]
+const FRONT_RUN_ABI = [
+  'event AuthorizationUsed(address indexed authorizer, bytes32 indexed nonce)',
+  'event Transfer(address indexed from, address indexed to, uint256 value)',
+]
 const TOKEN_ABI = [
   'function balanceOf(address) view returns (uint256)',
   'function eip712Domain() view returns (bytes1 fields, string name, string version, uint256 chainId, address verifyingContract, bytes32 salt, uint256[] extensions)',
@@ -329,7 +333,9 @@ export class X402Protocol implements Paywall {
     try {
       await splitter[method].staticCall(quote, signed.signature, auth)
     } catch (error) {
-      throw new PaymentRefused('invalid_exact_evm_transaction_simulation_failed', `The settlement would revert: ${revertReason(error)}`, 402, from)
+      const reason = revertReason(error)
+      if (reason.startsWith('ERC3009UsedAuthorization')) await this.#reportFrontRun(order.orderId, requirements, authorization).catch(() => {})
+      throw new PaymentRefused('invalid_exact_evm_transaction_simulation_failed', `The settlement would revert: ${reason}`, 402, from)
     }
     const receipt = await this.#send(() => splitter[method](quote, signed.signature, auth)).catch((error) => {
       throw new PaymentRefused('invalid_exact_evm_transaction_failed', `The settlement failed: ${revertReason(error)}`, 402, from)
@@ -361,6 +367,32 @@ export class X402Protocol implements Paywall {
       },
       body: { ...session, paid: true, orderId: order.orderId, transaction: receipt.hash, payer: from },
     }
+  }
+
+  /**
+   * Someone executed this authorization straight at the token (a front-run):
+   * if that moved the tokens to the splitter, they wait there unallocated.
+   * Admins are told (Admin → Orders, payments to settle by hand) so the
+   * splitter's owner returns them with refundUnallocated.
+   */
+  async #reportFrontRun(orderId: string, requirements: PaymentRequirements, authorization: Eip3009Authorization) {
+    const token = new Contract(requirements.asset, FRONT_RUN_ABI, this.runtime.provider)
+    const used = await token.queryFilter(token.filters.AuthorizationUsed(authorization.from, authorization.nonce))
+    const receipt = used.length ? await this.runtime.provider.getTransactionReceipt(used[0].transactionHash) : null
+    const moved = receipt?.logs.some((log) => {
+      const parsed = sameAddress(log.address, requirements.asset) ? token.interface.parseLog(log) : null
+      return parsed?.name === 'Transfer' && sameAddress(parsed.args[0], authorization.from) && sameAddress(parsed.args[1], requirements.payTo)
+    })
+    if (!receipt || !moved) return
+    await this.api.payments.deliver(this.provider.id, [
+      {
+        eventId: `${this.runtime.config.chainId}:${receipt.hash.toLowerCase()}:front-run`,
+        type: 'payment.unmatched',
+        orderId,
+        reason: `an x402 authorization was executed straight at the token (front-run): ${authorization.value} units of ${requirements.asset} from ${authorization.from} wait in the splitter; its owner returns them with refundUnallocated`,
+        details: { txHash: receipt.hash, payer: authorization.from, amount: authorization.value, token: requirements.asset, nonce: authorization.nonce },
+      },
+    ])
   }
 
   /**

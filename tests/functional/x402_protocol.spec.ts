@@ -272,7 +272,7 @@ test.group('x402: HTTP 402 pay-per-view with the official client', (group) => {
     assert.equal(await count('playback_sessions'), 1)
   }).timeout(180_000)
 
-  test('a settlement that would revert (the authorization front-run at the token): 402, nothing credited, the tokens refundable by the owner', async ({ assert }) => {
+  test('a settlement that would revert (the authorization front-run at the token): 402, nothing credited, the admin told, the tokens refundable by the owner', async ({ assert }) => {
     const creator = await creatorWithWallet(await fixture.chain.address(2))
     const video = await listedVideo(creator, { priceMinor: 250 })
     const { header, authorization, signature } = await paymentHeader(video, TEST_KEYS[4])
@@ -290,6 +290,10 @@ test.group('x402: HTTP 402 pay-per-view with the official client', (group) => {
     assert.equal(await count('playback_sessions'), 0)
     const splitter = (await fixture.chain.splitter()) as Contract
     assert.equal(await splitter.unallocated(fixture.chain.deployment.token), 2_500_000n)
+    // The admin is told (Admin → Orders, payments to settle by hand).
+    const reported = await db.from('payment_events').where('provider', 'x402').where('event_id', 'like', '%:front-run')
+    assert.lengthOf(reported, 1)
+    assert.include(reported[0].detail, 'refundUnallocated')
   }).timeout(120_000)
 
   test('a ReceiveWithAuthorization (only the splitter can execute it: no front-running) is settled through settleWithReceiveAuthorization', async ({ assert }) => {
