@@ -70,9 +70,11 @@ export class TranscodeService {
     }
     if (video.$isDirty) await video.save()
     const queue = queues.producer('transcode')
-    const existing = await queue.getJob(video.id)
-    if (existing && (existing as any).status === 'failed') await queue.removeJob(video.id)
-    if (!existing || (existing as any).status === 'failed') {
+    // Redis is asked (not bee-queue's getJob, which answers from the jobs this
+    // producer created, even after Redis lost them).
+    const existing = await queues.findJob('transcode', video.id)
+    if (existing?.state === 'failed') await queue.removeJob(video.id)
+    if (!existing || existing.state === 'failed') {
       await queue
         .createJob({ videoId: video.id } satisfies TranscodeJobData)
         .setId(video.id)
@@ -365,12 +367,11 @@ export class TranscodeService {
       const candidates = await Video.query()
         .whereIn('status', ['uploaded', 'queued', 'processing'])
         .where('updatedAt', '<', DateTime.now().minus({ seconds: 5 }).toSQL()!)
-      const queue = queues.producer('transcode')
       for (const video of candidates) {
         // A chunked transcode: its chunks and join are put back on their queue if Redis lost them.
         if (video.status === 'processing' && (await this.chunks.resume(video))) continue
-        const job = await queue.getJob(video.id)
-        if (job && (job as any).status !== 'failed') continue
+        const job = await queues.findJob('transcode', video.id)
+        if (job && job.state !== 'failed') continue
         if (video.status !== 'uploaded') {
           video.status = 'uploaded'
           await video.save()

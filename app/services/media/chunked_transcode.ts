@@ -91,16 +91,13 @@ export class ChunkedTranscoder {
   async resume(video: Video): Promise<boolean> {
     const rows = await TranscodeChunk.query().where('videoId', video.id).where('generation', video.attempts).orderBy('index')
     if (rows.length === 0) return false
-    const queue = queues.producer('transcode_chunk')
     const piecesDone = rows.every((row) => row.kind === 'join' || row.status === 'done')
     for (const row of rows) {
       if (row.status === 'done' || row.status === 'failed') continue
       if (row.kind === 'join' && !piecesDone) continue
-      const id = jobId({ videoId: video.id, generation: row.generation, index: row.index })
-      const job = await queue.getJob(id)
-      if (job && (job as any).status !== 'failed') continue
-      await this.#enqueue({ videoId: video.id, generation: row.generation, index: row.index })
-      logger.info({ videoId: video.id, index: row.index }, 're-enqueued a transcode chunk Redis had lost')
+      if (await this.#enqueue({ videoId: video.id, generation: row.generation, index: row.index })) {
+        logger.info({ videoId: video.id, index: row.index }, 're-enqueued a transcode chunk Redis had lost')
+      }
     }
     return true
   }
@@ -156,13 +153,20 @@ export class ChunkedTranscoder {
     }
   }
 
+  /**
+   * Puts a piece's job on the queue unless Redis holds it (a failed one is
+   * replaced); true when it was enqueued. Redis is asked, not bee-queue's
+   * getJob: a producer answers that from the jobs it created itself, which
+   * it still remembers after Redis lost them.
+   */
   async #enqueue(data: ChunkJobData) {
     const queue = queues.producer('transcode_chunk')
     const id = jobId(data)
-    const existing = await queue.getJob(id)
-    if (existing && (existing as any).status === 'failed') await queue.removeJob(id)
-    else if (existing) return
+    const existing = await queues.findJob('transcode_chunk', id)
+    if (existing?.state === 'failed') await queue.removeJob(id)
+    else if (existing) return false
     await queue.createJob(data).setId(id).retries(mediaConfig.attempts - 1).backoff('exponential', mediaConfig.retryBackoffMs).save()
+    return true
   }
 
   /**
