@@ -104,7 +104,8 @@ const mediaConfig = {
    * get variants (FORENSIC_RENDITIONS, comma separated names; empty: all).
    */
   forensic: {
-    watermarker: 'luma',
+    /** The id a plugin registers it under (WATERMARK_FORENSIC). */
+    watermarker: env.get('WATERMARK_FORENSIC') || 'luma',
     renditions: (env.get('FORENSIC_RENDITIONS') ?? '')
       .split(',')
       .map((name) => name.trim())

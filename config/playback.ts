@@ -35,8 +35,8 @@ const playbackConfig = {
   },
 
   watermark: {
-    /** The visible watermarker used (a plugin registers it). */
-    watermarker: 'text',
+    /** The visible watermarker used: the id a plugin registers it under (WATERMARK_VISIBLE). */
+    watermarker: env.get('WATERMARK_VISIBLE') || 'text',
     /** The mode of videos whose creator chose none; unset: visible for paid videos, else off (or the creator's switch). */
     defaultMode: env.get('WATERMARK_DEFAULT_MODE') ?? null,
     intervalSeconds: env.get('WATERMARK_INTERVAL_SECONDS', 5),

@@ -1,8 +1,9 @@
 import env from '#start/env'
 
 /**
- * Which registered storage backend holds media (`local` from
- * plugins/storage-local, `s3` from plugins/storage-s3). Nothing in storage
+ * Which registered storage backend holds media: `local` (plugins/storage-local),
+ * `s3` (plugins/storage-s3) or the id any other enabled plugin registers its
+ * backend under (checked at boot). Nothing in storage
  * is ever served by a static route: the app streams objects after its checks.
  */
 const storageConfig = {

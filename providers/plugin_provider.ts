@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url'
 import type { ApplicationService } from '@adonisjs/core/types'
 import edge from 'edge.js'
 import { PluginKernel } from '#hooks/plugin_kernel'
-import type { PluginEntry } from '#hooks/plugin_loader'
+import { PluginBootError, type PluginEntry } from '#hooks/plugin_loader'
 
 /**
  * Binds the plugin kernel and loads the plugins of config/plugins.ts when the
@@ -54,5 +54,28 @@ export async function bootPlugins(app: ApplicationService) {
   const kernel = await app.container.make(PluginKernel)
   const entries = app.config.get<PluginEntry[]>('plugins.plugins', [])
   await kernel.boot(entries)
+  checkSelections(app, kernel)
   return kernel
+}
+
+/**
+ * The storage backend and the watermarkers are chosen by id in the settings
+ * (STORAGE_BACKEND, WATERMARK_VISIBLE, WATERMARK_FORENSIC): any id a plugin
+ * registered. One that no plugin registered stops the boot, naming the
+ * setting and the ids there are.
+ */
+export function checkSelections(app: ApplicationService, kernel: PluginKernel) {
+  const choices = [
+    { setting: 'STORAGE_BACKEND', id: app.config.get<string>('storage.backend'), registry: kernel.storage },
+    { setting: 'WATERMARK_VISIBLE', id: app.config.get<string>('playback.watermark.watermarker'), registry: kernel.watermarks },
+    { setting: 'WATERMARK_FORENSIC', id: app.config.get<string>('media.forensic.watermarker'), registry: kernel.watermarks },
+  ]
+  for (const { setting, id, registry } of choices) {
+    if (!id || registry.has(id)) continue
+    const known = registry.all().map((item) => `"${item.id}"`)
+    throw new PluginBootError(
+      `${setting}="${id}" names no registered ${registry.kind}; the enabled plugins register ${known.join(', ') || 'none'} ` +
+        `(a plugin's backend needs its plugin in config/plugins.ts or PLUGINS_EXTRA${setting === 'STORAGE_BACKEND' ? ', and s3 needs S3_BUCKET' : ''})`
+    )
+  }
 }

@@ -54,7 +54,10 @@ export default await Env.create(new URL('../', import.meta.url), {
 
   PLUGINS_EXTRA: Env.schema.string.optional(),
 
-  STORAGE_BACKEND: Env.schema.enum(['local', 's3'] as const),
+  /** Any registered backend's id (a plugin's too): checked once the plugins are loaded. */
+  STORAGE_BACKEND: Env.schema.string(),
+  WATERMARK_VISIBLE: Env.schema.string.optional(),
+  WATERMARK_FORENSIC: Env.schema.string.optional(),
   STORAGE_LOCAL_ROOT: Env.schema.string(),
   STORAGE_ACCEL_REDIRECT_PREFIX: Env.schema.string.optional(),
   S3_BUCKET: Env.schema.string.optional(),

@@ -15,7 +15,7 @@ import { WebhookVerificationError } from '#hooks/contracts'
 export default class PaymentWebhooksController {
   async handle({ request, response }: HttpContext, providerId: string) {
     const provider = plugins.payments.get(providerId)
-    if (!provider) return response.notFound({ error: 'unknown_provider' })
+    if (!provider?.handleWebhook) return response.notFound({ error: 'unknown_provider' })
     // The body parser keeps the raw text; signatures are over its UTF-8 bytes.
     const rawBody = Buffer.from(request.raw() ?? '', 'utf8')
     let events

@@ -304,9 +304,12 @@ export interface PaymentProvider {
   /**
    * Verifies a webhook request (signature, timestamp) and returns the payment
    * events it carries (none for event types it ignores). Throws
-   * `WebhookVerificationError` when the request is not authentic.
+   * `WebhookVerificationError` when the request is not authentic. Optional:
+   * a provider that receives no webhooks (it hands events to
+   * `api.payments.deliver`: a chain watcher, an admin's "mark paid") leaves it
+   * out, and no `/webhooks/<id>` route is mounted for it.
    */
-  handleWebhook(request: RawWebhookRequest): Promise<Array<VerifiedPaymentEvent | VerifiedSubscriptionEvent>>
+  handleWebhook?(request: RawWebhookRequest): Promise<Array<VerifiedPaymentEvent | VerifiedSubscriptionEvent>>
   /**
    * Refunds what is left of a paid order. Resolves once the provider accepted
    * it; the core then marks the order refunded (a later refund event is

@@ -50,9 +50,14 @@ export interface PluginRouter {
   webhook(path: string, handler: PluginRouteHandler): void
 }
 
+/** One environment variable's validator: `Env.schema.*` of @adonisjs/core (re-exported by the kit). */
+export type PluginEnvValidator = (name: string, value?: string) => any
+
 export interface PluginApi<Options = unknown> {
   /** The plugin's options from config/plugins.ts, validated against its schema. */
   options: Options
+  /** The environment variables the plugin declares (`definePlugin({ env })`), validated. */
+  env: Record<string, unknown>
   payments: {
     /**
      * Registers a payment provider. The core mounts its webhook at
@@ -80,12 +85,21 @@ export interface PluginApi<Options = unknown> {
   watermarks: { register(watermarker: Watermarker): void }
   /** Extra reasons a viewer may watch a video (see EntitlementSource). */
   entitlements: { register(source: EntitlementSource): void }
+  /**
+   * The core's hooks (typed by name), and those plugins declare
+   * (`definePlugin({ hooks })`; typed by the declaring plugin).
+   */
   hooks: {
     onAction<N extends ActionName>(name: N, listener: ActionListener<N>): void
+    onAction(name: string, listener: (payload: any) => unknown): void
     /** Lower priority runs first (default 10). */
     addFilter<N extends FilterName>(name: N, filter: FilterFn<N>, priority?: number): void
+    addFilter(name: string, filter: (value: any, context: any) => unknown, priority?: number): void
     /** Runs a filter hook (every plugin's filters for it) over `value`. */
     applyFilters<N extends FilterName>(name: N, value: FilterHooks[N]['value'], context: FilterHooks[N]['context']): Promise<FilterHooks[N]['value']>
+    applyFilters<T>(name: string, value: T, context: Record<string, unknown>): Promise<T>
+    /** Fires an action hook this plugin declared. */
+    doAction(name: string, payload: unknown): Promise<void>
   }
   router: PluginRouter
   views: {
@@ -186,6 +200,20 @@ export interface PluginDefinition<Schema extends SchemaTypes | undefined = Schem
   description?: string
   /** A VineJS schema for the options given in config/plugins.ts. */
   options?: Schema
+  /**
+   * The environment variables this plugin reads, each with its validator
+   * (`Env.schema.string()`, `Env.schema.secret.optional()`...; `Env` comes
+   * from the kit). Validated when the app boots, before the options: a bad
+   * value stops the boot naming the plugin and the variable. The values
+   * reach `api.env`, and config/plugins.ts may build options from them.
+   */
+  env?: Record<string, PluginEnvValidator>
+  /**
+   * Hooks this plugin fires, with one line of documentation each (name →
+   * doc): other plugins may then listen to them. Names are "<topic>:<event>"
+   * and may not be the core's. The plugin types their payloads itself.
+   */
+  hooks?: { actions?: Record<string, string>; filters?: Record<string, string> }
   register(api: PluginApi<Schema extends SchemaTypes ? Infer<Schema> : undefined>): void | Promise<void>
 }
 

@@ -1,7 +1,8 @@
 /*
-| The documented hook names and their payloads. This file is the single list:
-| the hook bus accepts only these names, so a typo is a type error, and the
-| plugin docs are checked against it.
+| The core's hook names and their payloads. This file is the single list of
+| the core's hooks: the hook bus accepts these names and those a plugin
+| declares (`definePlugin({ hooks })`, e.g. x402's `crypto:rate`), so a typo is
+| a boot error, and the plugin docs are checked against it.
 */
 
 /** What `purchase:*` actions carry: the order, what it sold, and to whom. */
@@ -49,10 +50,8 @@ export interface ActionHooks {
 export interface FilterHooks {
   'video:price': { value: { amount: number; currency: string }; context: { videoId: string | number; viewerId?: number } }
   'watermark:text': { value: string; context: { sessionId: string; userId: number; username: string } }
-  'player:config': { value: Record<string, unknown>; context: { videoId: string | number; userId: number } }
   'nav:items': { value: Array<{ label: string; href: string }>; context: { role?: string } }
   'admin:nav': { value: Array<{ label: string; href: string }>; context: Record<string, never> }
-  'crypto:rate': { value: string | null; context: { token: string; symbol: string; currency: string; chainId: number } }
 }
 
 export type ActionName = keyof ActionHooks
@@ -76,11 +75,8 @@ export const ACTION_HOOK_DOCS: Record<ActionName, string> = {
 export const FILTER_HOOK_DOCS: Record<FilterName, string> = {
   'video:price': 'The price shown and charged for a video, in minor units.',
   'watermark:text': 'The text drawn by the visible watermark of a session.',
-  'player:config': 'The configuration handed to the browser player.',
   'nav:items': 'Extra links in the main navigation.',
   'admin:nav': "Extra links in the admin console's navigation (a plugin's admin pages, mounted with `roles: ['admin']`).",
-  'crypto:rate':
-    'The price of one whole token in a currency, as a decimal string ("3120.55"), used to quote crypto payments; null means the token cannot be used for that currency.',
 }
 
 export const ACTION_HOOK_NAMES = Object.keys(ACTION_HOOK_DOCS) as ActionName[]

@@ -11,6 +11,7 @@ export type {
   PluginApi,
   PluginAuditEntry,
   PluginDefinition,
+  PluginEnvValidator,
   PluginRouteHandler,
   PluginRateLimit,
   PluginRouteOptions,
@@ -18,6 +19,8 @@ export type {
   PluginState,
 } from './define_plugin.js'
 export * from './contracts.js'
+/** `Env.schema.*`: the validators of a plugin's environment variables (`definePlugin({ env })`). */
+export { Env } from '@adonisjs/core/env'
 export { PaywallRefusal } from './paywalls.js'
 export type { Paywall, PaywallBuyer, PaywallReply, PaywallRequest } from './paywalls.js'
 export { contentTypeFor } from './media_types.js'

@@ -122,15 +122,27 @@ export class PluginKernel {
 
   async #boot(entries: PluginEntry[]) {
     const loaded = await loadPlugins(entries, this.deps.appRoot)
+    // Every plugin's own hooks first, so that any plugin may listen to them.
+    for (const { plugin } of loaded) {
+      for (const kind of ['action', 'filter'] as const) {
+        for (const [name, doc] of Object.entries(plugin.hooks?.[kind === 'action' ? 'actions' : 'filters'] ?? {})) {
+          try {
+            this.hooks.declare(kind, name, doc, plugin.name)
+          } catch (error) {
+            throw new PluginBootError(`Plugin "${plugin.name}": ${(error as Error).message}`)
+          }
+        }
+      }
+    }
     for (const entry of loaded) {
       await this.#register(entry)
     }
   }
 
-  async #register({ plugin, source, options }: LoadedPlugin) {
+  async #register({ plugin, source, options, env }: LoadedPlugin) {
     const owner = plugin.name
     const info: PluginInfo = { name: owner, version: plugin.version, description: plugin.description, source }
-    const api = this.#apiFor(owner, options, info)
+    const api = this.#apiFor(owner, options, info, env)
     try {
       await plugin.register(api as PluginApi<any>)
     } catch (error) {
@@ -140,14 +152,15 @@ export class PluginKernel {
     this.deps.logger.debug({ plugin: owner, version: plugin.version }, 'plugin registered')
   }
 
-  #apiFor(owner: string, options: unknown, info: PluginInfo): PluginApi<unknown> {
+  #apiFor(owner: string, options: unknown, info: PluginInfo, env: Record<string, unknown> = {}): PluginApi<unknown> {
     const logger = this.deps.logger.child({ plugin: owner })
     return {
       options,
+      env,
       payments: {
         register: (provider) => {
           this.payments.register(provider, owner)
-          const handler = this.deps.paymentWebhook?.(provider.id)
+          const handler = provider.handleWebhook ? this.deps.paymentWebhook?.(provider.id) : undefined
           if (handler) this.deps.router?.post(`/webhooks/${provider.id}`, handler as any)
         },
         payoutAccounts: this.deps.payoutAccounts ?? UNAVAILABLE_PAYOUT_ACCOUNTS,
@@ -165,10 +178,17 @@ export class PluginKernel {
       watermarks: { register: (watermarker) => this.watermarks.register(watermarker, owner) },
       entitlements: { register: (source) => this.entitlements.register(source, owner) },
       hooks: {
-        onAction: (name, fn) => this.hooks.onAction(name, fn, owner),
-        addFilter: (name, fn, priority) => this.hooks.addFilter(name, fn, owner, priority),
-        applyFilters: (name, value, context) => this.hooks.applyFilters(name, value, context),
-      },
+        onAction: (name: string, fn: any) => this.hooks.onAction(name, fn, owner),
+        addFilter: (name: string, fn: any, priority?: number) => this.hooks.addFilter(name, fn, owner, priority),
+        applyFilters: (name: string, value: any, context: any) => this.hooks.applyFilters(name, value, context),
+        doAction: async (name: string, payload: unknown) => {
+          // A plugin fires only the actions it declared; the core's are the core's to fire.
+          if (this.hooks.declared.action.get(name)?.owner !== owner) {
+            throw new Error(`plugin "${owner}" may fire only the action hooks it declares, not "${name}"`)
+          }
+          await this.hooks.doAction(name, payload)
+        },
+      } as PluginApi<unknown>['hooks'],
       router: this.#routerFor(owner),
       views: {
         mount: (folder) => {

@@ -8,13 +8,37 @@ import { isPlugin, type MatineePlugin } from './define_plugin.js'
 export interface PluginEntry {
   /** A path under the project ("./plugins/stripe") or an npm package name. */
   source: string
-  options?: Record<string, unknown>
+  /**
+   * The plugin's options; or a function of the environment variables the
+   * plugin declares (`definePlugin({ env })`, validated first) that returns them.
+   */
+  options?: Record<string, unknown> | ((env: Record<string, any>) => Record<string, unknown>)
 }
 
 export interface LoadedPlugin {
   plugin: MatineePlugin
   source: string
   options: unknown
+  /** The plugin's own environment variables, validated. */
+  env: Record<string, unknown>
+}
+
+/**
+ * Reads and validates the environment variables a plugin declares, each with
+ * its validator (`Env.schema.*`). A missing required or malformed one stops
+ * the boot with a message naming the plugin and the variable.
+ */
+export function validatePluginEnv(plugin: MatineePlugin, source: NodeJS.ProcessEnv = process.env): Record<string, unknown> {
+  const values: Record<string, unknown> = {}
+  for (const [name, validate] of Object.entries(plugin.env ?? {})) {
+    try {
+      values[name] = validate(name, source[name] === '' ? undefined : source[name])
+    } catch (error) {
+      const reason = (error as Error).message.replace(/^E_INVALID_ENV_VALUE:\s*/, '')
+      throw new PluginBootError(`Plugin "${plugin.name}": environment variable ${name}: ${reason}`)
+    }
+  }
+  return values
 }
 
 export class PluginBootError extends Error {
@@ -100,15 +124,17 @@ export async function loadPlugins(entries: PluginEntry[], appRoot: string): Prom
     }
     seen.set(plugin.name, entry.source)
 
-    let options: unknown = entry.options ?? {}
+    const env = validatePluginEnv(plugin)
+    const given = typeof entry.options === 'function' ? entry.options(env) : (entry.options ?? {})
+    let options: unknown = given
     if (plugin.options) {
       try {
-        options = await vine.create(plugin.options).validate(entry.options ?? {})
+        options = await vine.create(plugin.options).validate(given)
       } catch (error) {
         throw new PluginBootError(describeValidationError(plugin.name, error))
       }
     }
-    loaded.push({ plugin, source: entry.source, options })
+    loaded.push({ plugin, source: entry.source, options, env })
   }
   return loaded
 }

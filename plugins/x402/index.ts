@@ -21,6 +21,12 @@ export default definePlugin({
   version: '1.0.0',
   description: 'Crypto wallet payments through the X402 splitter contract',
   options: x402Options,
+  hooks: {
+    filters: {
+      'crypto:rate':
+        'The price of one whole token in a currency, as a decimal string ("3120.55"), used to quote crypto payments; null means the token cannot be used for that currency. Context: { token, symbol, currency, chainId }.',
+    },
+  },
   register(api) {
     const config = resolveOptions(api.options)
     if (!config.rpcUrl || !config.quoteSignerKey) {

@@ -418,7 +418,7 @@ test.group('Memberships through Stripe Billing', (group) => {
     const provider = plugins.payments.get('stripe')!
     const verified = async (type: string, object: Record<string, unknown>) => {
       const payload = JSON.stringify(stripe.event(type, object))
-      return provider.handleWebhook({ headers: { 'stripe-signature': stripe.sign(payload) }, rawBody: Buffer.from(payload) })
+      return provider.handleWebhook!({ headers: { 'stripe-signature': stripe.sign(payload) }, rawBody: Buffer.from(payload) })
     }
     const statusOf = async (status: string, type = 'customer.subscription.updated') => {
       const [event] = await verified(type, { ...structuredClone(stripeSubscription), status })

@@ -41,7 +41,7 @@ export interface WebhookNotifications {
 
 /**
  * `deliver`: the plugin confirms payments itself (an admin's "Mark paid", a chain watcher) and
- * hands the events to `api.payments.deliver`; its `handleWebhook` accepts nothing.
+ * hands the events to `api.payments.deliver`; it has no `handleWebhook` (or one that accepts nothing).
  */
 export interface DeliveredNotifications {
   kind: 'deliver'
@@ -99,7 +99,7 @@ export function paymentProviderContract(name: string, setup: () => Promise<Payme
       const notifications = fixture.notifications
       if (notifications.kind === 'deliver') return { events: await notifications.paid(checkout), request: null }
       const request = await notifications.paid(checkout)
-      return { events: await provider.handleWebhook(request), request }
+      return { events: await provider.handleWebhook!(request), request }
     }
 
     async function genuineRequest() {
@@ -111,7 +111,7 @@ export function paymentProviderContract(name: string, setup: () => Promise<Payme
     async function refused(assert: any, request: RawWebhookRequest) {
       let outcome: unknown
       try {
-        outcome = await provider.handleWebhook(request)
+        outcome = await provider.handleWebhook!(request)
       } catch (error) {
         outcome = error
       }
@@ -211,7 +211,7 @@ export function paymentProviderContract(name: string, setup: () => Promise<Payme
       const again =
         first.request === null
           ? await (fixture.notifications as DeliveredNotifications).paid(checkout)
-          : await provider.handleWebhook(first.request)
+          : await provider.handleWebhook!(first.request)
       assert.isAbove(first.events.length, 0)
       assert.deepEqual(
         again.map((event) => [event.eventId, event.type]),

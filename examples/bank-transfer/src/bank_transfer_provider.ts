@@ -1,6 +1,5 @@
 import {
   PaymentProviderError,
-  WebhookVerificationError,
   type BuyButtonInput,
   type CheckoutOrder,
   type CheckoutResult,
@@ -8,7 +7,6 @@ import {
   type PaymentProvider,
   type PluginHealth,
   type PluginView,
-  type VerifiedPaymentEvent,
 } from '@matinee/plugin-kit'
 import { completeBankDetails, missingBankDetails, type BankDetails, type BankDetailsSettings } from './bank_details.js'
 import { groupedInFours } from './reference.js'
@@ -48,10 +46,6 @@ export class BankTransferProvider implements PaymentProvider {
     const transfer = await this.transfers.open(order, bank)
     const action: TransferInstructions = { reference: transfer.reference, bank: transfer.bank }
     return { kind: 'client_action', action: { ...action }, providerReference: transfer.reference }
-  }
-
-  async handleWebhook(): Promise<VerifiedPaymentEvent[]> {
-    throw new WebhookVerificationError('Bank transfers take no webhooks: an admin confirms each payment')
   }
 
   async health(): Promise<PluginHealth> {
