@@ -37,7 +37,7 @@ import { StripeStandIn } from '../tests/helpers/stripe_stand_in.js'
 import { WebClient, csrfTokenIn } from '../tests/helpers/web_client.js'
 import { benchDir, figure, smokeOr, source } from './helpers.js'
 import { productionBuild, queuedVideo, readyOrFailed } from './fixtures.js'
-import { benchVideo, drainedGet, textGet, uriLines, withSetCookies } from './playback.js'
+import { benchVideo, drainedGet, load, textGet, uriLines, withSetCookies } from './playback.js'
 import { waitUntil } from './helpers.js'
 
 const SEGMENT = mediaConfig.segmentSeconds
@@ -267,8 +267,8 @@ export default async function clusterBench() {
     },
   })
   const stripe = new StripeStandIn({
-    secretKey: env.get('STRIPE_SECRET_KEY')!.release(),
-    webhookSecret: env.get('STRIPE_WEBHOOK_SECRET')!.release(),
+    secretKey: env.get('STRIPE_SECRET_KEY')!,
+    webhookSecret: env.get('STRIPE_WEBHOOK_SECRET')!,
     webhookUrl: `${cluster.url}/webhooks/stripe`,
     port: stripePort,
   })
@@ -293,6 +293,23 @@ export default async function clusterBench() {
       ['cluster-360p-4s.mp4', ['-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30', '-t', '4', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p']]
     ))
 
+    // 0. Where a segment request's time goes: wrk (100 connections) on one session's
+    // segments through the balancer, and on one web node directly.
+    if (process.env.BENCH_CLUSTER_PROBE !== '0') {
+      const probe = new WebClient(cluster.url)
+      const probeUser = `cluster_probe_${randomUUID().slice(0, 6)}`
+      await User.create({ username: probeUser, email: `${probeUser}@matinee.local`, password: PASSWORD, role: 'viewer' })
+      await probe.login(probeUser, PASSWORD)
+      const opened = await probe.api('POST', `/videos/${video.id}/playback`)
+      const variant = uriLines((await probe.get(opened.body.masterUrl)).text).find((uri) => uri.includes('/480p/'))!
+      const paths = uriLines((await probe.get(variant)).text)
+      const viaNginx = await load(cluster.url, paths, { cookie: probe.cookieHeader() })
+      const direct = await load(cluster.webUrls()[0], paths, { cookie: probe.cookieHeader() })
+      console.error(`segments at 100 connections: ${Math.round(viaNginx.rps)} req/s through nginx (p99 ${viaNginx.p99} ms), ${Math.round(direct.rps)} req/s from one web node directly (p99 ${direct.p99} ms)`)
+      figure('cluster_segment_rps_balanced', Math.round(viaNginx.rps), 'req/s')
+      figure('cluster_segment_rps_one_node', Math.round(direct.rps), 'req/s')
+    }
+
     // 1. Realtime viewers through the balancer while two transcodes run.
     const steps = (process.env.BENCH_CLUSTER_STEPS ?? smokeOr('500,1000,1500', '4')).split(',').map(Number)
     const segments = Number(process.env.BENCH_CLUSTER_SEGMENTS ?? smokeOr(20, 2))
@@ -302,7 +319,7 @@ export default async function clusterBench() {
     let bestP99 = Number.NaN
     let firstStep: Awaited<ReturnType<typeof step>> | null = null
     for (const count of steps) {
-      const transcodes = keepTranscoding(2, background)
+      const transcodes = keepTranscoding(Number(process.env.BENCH_CLUSTER_TRANSCODES ?? 2), background)
       const started = performance.now()
       const result = await step(cluster, users, video, count, segments, joinsPerSecond)
       const transcoded = await transcodes.stop()

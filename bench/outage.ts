@@ -29,8 +29,8 @@ const PASSWORD = 'outage bench password 1'
  */
 export default async function outageBench() {
   const stripe = new StripeStandIn({
-    secretKey: env.get('STRIPE_SECRET_KEY')!.release(),
-    webhookSecret: env.get('STRIPE_WEBHOOK_SECRET')!.release(),
+    secretKey: env.get('STRIPE_SECRET_KEY')!,
+    webhookSecret: env.get('STRIPE_WEBHOOK_SECRET')!,
   })
   const { url: stripeUrl } = await stripe.start()
   const stack = await OutageStack.start({ extraEnv: { STRIPE_API_BASE: stripeUrl } })

@@ -24,43 +24,45 @@ const configured: PluginEntry[] = [
 // Cards. Without both keys the plugin stays off and says why on /admin/plugins.
 configured.push({
   source: './plugins/stripe',
-  options: {
-    secretKey: env.get('STRIPE_SECRET_KEY')?.release() || undefined,
-    webhookSecret: env.get('STRIPE_WEBHOOK_SECRET')?.release() || undefined,
-    apiBase: env.get('STRIPE_API_BASE') || undefined,
-    webhookToleranceSeconds: env.get('STRIPE_WEBHOOK_TOLERANCE_SECONDS', 300),
-  },
+  // From the variables the plugin declares (plugins/stripe/index.ts), validated at boot.
+  options: (env) => ({
+    secretKey: env.STRIPE_SECRET_KEY?.release() || undefined,
+    webhookSecret: env.STRIPE_WEBHOOK_SECRET?.release() || undefined,
+    apiBase: env.STRIPE_API_BASE || undefined,
+    webhookToleranceSeconds: env.STRIPE_WEBHOOK_TOLERANCE_SECONDS ?? 300,
+  }),
 })
 
 // Wallets. Without an RPC URL and a quote signer key the plugin stays off.
 configured.push({
   source: './plugins/x402',
-  options: {
-    rpcUrl: env.get('X402_RPC_URL') || undefined,
-    publicRpcUrl: env.get('X402_PUBLIC_RPC_URL') || undefined,
-    chainId: env.get('X402_CHAIN_ID', 31337),
-    chainName: env.get('X402_CHAIN_NAME') || undefined,
-    nativeSymbol: env.get('X402_NATIVE_SYMBOL') || undefined,
-    quoteSignerKey: env.get('X402_QUOTE_SIGNER_KEY')?.release() || undefined,
-    deployerKey: env.get('X402_DEPLOYER_KEY')?.release() || undefined,
-    settlerKey: env.get('X402_SETTLER_KEY')?.release() || undefined,
-    refundKey: env.get('X402_REFUND_KEY')?.release() || undefined,
-    nativeRateUrl: env.get('X402_NATIVE_RATE_URL') || undefined,
-    nativeRateCurrencies: env.get('X402_NATIVE_RATE_CURRENCIES') || undefined,
-    nativeRatePollSeconds: env.get('X402_NATIVE_RATE_POLL_SECONDS'),
-    nativeRateMaxAgeSeconds: env.get('X402_NATIVE_RATE_MAX_AGE_SECONDS'),
-    ownerAddress: env.get('X402_OWNER_ADDRESS') || undefined,
-    feeRecipient: env.get('X402_FEE_RECIPIENT') || undefined,
-    contractAddress: env.get('X402_CONTRACT_ADDRESS') || undefined,
-    tokenAddress: env.get('X402_TOKEN_ADDRESS') || undefined,
-    tokenCurrency: env.get('X402_TOKEN_CURRENCY') || undefined,
-    nativeRates: env.get('X402_NATIVE_RATES') || undefined,
-    confirmations: env.get('X402_CONFIRMATIONS'),
-    quoteTtlMinutes: env.get('X402_QUOTE_TTL_MINUTES'),
-    blockRange: env.get('X402_BLOCK_RANGE'),
-    pollIntervalMs: env.get('X402_POLL_INTERVAL_MS'),
-    startBlock: env.get('X402_START_BLOCK'),
-  },
+  // From the variables the plugin declares (plugins/x402/index.ts), validated at boot.
+  options: (env) => ({
+    rpcUrl: env.X402_RPC_URL || undefined,
+    publicRpcUrl: env.X402_PUBLIC_RPC_URL || undefined,
+    chainId: env.X402_CHAIN_ID ?? 31337,
+    chainName: env.X402_CHAIN_NAME || undefined,
+    nativeSymbol: env.X402_NATIVE_SYMBOL || undefined,
+    quoteSignerKey: env.X402_QUOTE_SIGNER_KEY?.release() || undefined,
+    deployerKey: env.X402_DEPLOYER_KEY?.release() || undefined,
+    settlerKey: env.X402_SETTLER_KEY?.release() || undefined,
+    refundKey: env.X402_REFUND_KEY?.release() || undefined,
+    nativeRateUrl: env.X402_NATIVE_RATE_URL || undefined,
+    nativeRateCurrencies: env.X402_NATIVE_RATE_CURRENCIES || undefined,
+    nativeRatePollSeconds: env.X402_NATIVE_RATE_POLL_SECONDS,
+    nativeRateMaxAgeSeconds: env.X402_NATIVE_RATE_MAX_AGE_SECONDS,
+    ownerAddress: env.X402_OWNER_ADDRESS || undefined,
+    feeRecipient: env.X402_FEE_RECIPIENT || undefined,
+    contractAddress: env.X402_CONTRACT_ADDRESS || undefined,
+    tokenAddress: env.X402_TOKEN_ADDRESS || undefined,
+    tokenCurrency: env.X402_TOKEN_CURRENCY || undefined,
+    nativeRates: env.X402_NATIVE_RATES || undefined,
+    confirmations: env.X402_CONFIRMATIONS,
+    quoteTtlMinutes: env.X402_QUOTE_TTL_MINUTES,
+    blockRange: env.X402_BLOCK_RANGE,
+    pollIntervalMs: env.X402_POLL_INTERVAL_MS,
+    startBlock: env.X402_START_BLOCK,
+  }),
 })
 
 // Manual bank transfers: an npm package (the example third-party plugin in examples/bank-transfer).

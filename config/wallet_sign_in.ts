@@ -11,7 +11,7 @@ const walletSignInConfig = {
    */
   origin: new URL(env.get('APP_URL')).origin,
   /** The chain wallets pay on: signatures for another chain id are refused. */
-  chainId: env.get('X402_CHAIN_ID', 31337),
+  chainId: Number(env.get('X402_CHAIN_ID') || 31337),
   /** How long a challenge (its nonce) may be answered; the spec's default is 5 minutes. */
   challengeTtlSeconds: env.get('WALLET_SIGN_IN_TTL_SECONDS', 300),
 }

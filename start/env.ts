@@ -110,12 +110,8 @@ export default await Env.create(new URL('../', import.meta.url), {
   PRICE_CAP: Env.schema.number.optional(),
   CURRENCY_BASE: Env.schema.string.optional(),
   CURRENCY_RATES: Env.schema.string.optional(),
-  STRIPE_SECRET_KEY: Env.schema.secret.optional(),
-  STRIPE_WEBHOOK_SECRET: Env.schema.secret.optional(),
   MEMBERSHIP_GRACE_DAYS: Env.schema.number.optional(),
   PARTIAL_REFUND_ENDS_ACCESS: Env.schema.string.optional(),
-  STRIPE_API_BASE: Env.schema.string.optional({ format: 'url', tld: false }),
-  STRIPE_WEBHOOK_TOLERANCE_SECONDS: Env.schema.number.optional(),
   BANK_TRANSFER_ENABLED: Env.schema.boolean.optional(),
 
   /*
@@ -123,30 +119,6 @@ export default await Env.create(new URL('../', import.meta.url), {
   | Wallet payments (plugins/x402)
   |----------------------------------------------------------
   */
-  X402_RPC_URL: Env.schema.string.optional({ format: 'url', tld: false }),
-  X402_PUBLIC_RPC_URL: Env.schema.string.optional({ format: 'url', tld: false }),
-  X402_CHAIN_ID: Env.schema.number.optional(),
-  X402_CHAIN_NAME: Env.schema.string.optional(),
-  X402_NATIVE_SYMBOL: Env.schema.string.optional(),
-  X402_QUOTE_SIGNER_KEY: Env.schema.secret.optional(),
-  X402_DEPLOYER_KEY: Env.schema.secret.optional(),
-  X402_SETTLER_KEY: Env.schema.secret.optional(),
-  X402_OWNER_ADDRESS: Env.schema.string.optional(),
-  X402_FEE_RECIPIENT: Env.schema.string.optional(),
-  X402_CONTRACT_ADDRESS: Env.schema.string.optional(),
-  X402_TOKEN_ADDRESS: Env.schema.string.optional(),
-  X402_TOKEN_CURRENCY: Env.schema.string.optional(),
-  X402_NATIVE_RATES: Env.schema.string.optional(),
-  X402_CONFIRMATIONS: Env.schema.number.optional(),
-  X402_QUOTE_TTL_MINUTES: Env.schema.number.optional(),
-  X402_BLOCK_RANGE: Env.schema.number.optional(),
-  X402_POLL_INTERVAL_MS: Env.schema.number.optional(),
-  X402_START_BLOCK: Env.schema.number.optional(),
-  X402_REFUND_KEY: Env.schema.secret.optional(),
-  X402_NATIVE_RATE_URL: Env.schema.string.optional({ format: 'url', tld: false }),
-  X402_NATIVE_RATE_CURRENCIES: Env.schema.string.optional(),
-  X402_NATIVE_RATE_POLL_SECONDS: Env.schema.number.optional(),
-  X402_NATIVE_RATE_MAX_AGE_SECONDS: Env.schema.number.optional(),
   /** Seconds a returning wallet's Sign-In With Ethereum challenge may be answered (config/wallet_sign_in.ts). */
   WALLET_SIGN_IN_TTL_SECONDS: Env.schema.number.optional(),
 })

@@ -1,6 +1,6 @@
 import vine from '@vinejs/vine'
 import Stripe from 'stripe'
-import { definePlugin } from '@matinee/plugin-kit'
+import { definePlugin, Env } from '@matinee/plugin-kit'
 import { StripePaymentProvider } from './stripe_payment_provider.js'
 import { registerConnectRoutes } from './connect.js'
 
@@ -17,6 +17,13 @@ export default definePlugin({
   name: 'stripe',
   version: '1.0.0',
   description: 'Card payments and monthly memberships through Stripe, with Connect payouts',
+  /** Its environment (config/plugins.ts makes the options from it; .env.example documents it). */
+  env: {
+    STRIPE_SECRET_KEY: Env.schema.secret.optional(),
+    STRIPE_WEBHOOK_SECRET: Env.schema.secret.optional(),
+    STRIPE_API_BASE: Env.schema.string.optional({ format: 'url', tld: false }),
+    STRIPE_WEBHOOK_TOLERANCE_SECONDS: Env.schema.number.optional(),
+  },
   options: vine.object({
     secretKey: vine.string().trim().optional(),
     webhookSecret: vine.string().trim().optional(),

@@ -1,4 +1,4 @@
-import { definePlugin } from '@matinee/plugin-kit'
+import { definePlugin, Env } from '@matinee/plugin-kit'
 import { Wallet } from 'ethers'
 import { x402Options, resolveOptions } from './options.js'
 import { DEMO_CREATOR_WALLET, LOCAL_CHAIN_IDS } from './chain.js'
@@ -21,6 +21,33 @@ export default definePlugin({
   version: '1.0.0',
   description: 'Crypto wallet payments through the X402 splitter contract',
   options: x402Options,
+  /** Its environment (config/plugins.ts makes the options from it; .env.example documents it). */
+  env: {
+    X402_RPC_URL: Env.schema.string.optional({ format: 'url', tld: false }),
+    X402_PUBLIC_RPC_URL: Env.schema.string.optional({ format: 'url', tld: false }),
+    X402_CHAIN_ID: Env.schema.number.optional(),
+    X402_CHAIN_NAME: Env.schema.string.optional(),
+    X402_NATIVE_SYMBOL: Env.schema.string.optional(),
+    X402_QUOTE_SIGNER_KEY: Env.schema.secret.optional(),
+    X402_DEPLOYER_KEY: Env.schema.secret.optional(),
+    X402_SETTLER_KEY: Env.schema.secret.optional(),
+    X402_OWNER_ADDRESS: Env.schema.string.optional(),
+    X402_FEE_RECIPIENT: Env.schema.string.optional(),
+    X402_CONTRACT_ADDRESS: Env.schema.string.optional(),
+    X402_TOKEN_ADDRESS: Env.schema.string.optional(),
+    X402_TOKEN_CURRENCY: Env.schema.string.optional(),
+    X402_NATIVE_RATES: Env.schema.string.optional(),
+    X402_CONFIRMATIONS: Env.schema.number.optional(),
+    X402_QUOTE_TTL_MINUTES: Env.schema.number.optional(),
+    X402_BLOCK_RANGE: Env.schema.number.optional(),
+    X402_POLL_INTERVAL_MS: Env.schema.number.optional(),
+    X402_START_BLOCK: Env.schema.number.optional(),
+    X402_REFUND_KEY: Env.schema.secret.optional(),
+    X402_NATIVE_RATE_URL: Env.schema.string.optional({ format: 'url', tld: false }),
+    X402_NATIVE_RATE_CURRENCIES: Env.schema.string.optional(),
+    X402_NATIVE_RATE_POLL_SECONDS: Env.schema.number.optional(),
+    X402_NATIVE_RATE_MAX_AGE_SECONDS: Env.schema.number.optional(),
+  },
   hooks: {
     filters: {
       'crypto:rate':

@@ -103,8 +103,8 @@ test.group('Cluster: nginx over two web nodes and two workers', (group) => {
     await rm(dir, { recursive: true, force: true })
     cluster = await Cluster.start({ dir, balancerWorkers: 1, env: { PLUGINS_EXTRA: '', LOG_LEVEL: 'info', TRANSCODE_CONCURRENCY: '1', RATE_LIMIT_PLAYBACK_OPEN: '1000/1m' } })
     stripe = new StripeStandIn({
-      secretKey: env.get('STRIPE_SECRET_KEY')!.release(),
-      webhookSecret: env.get('STRIPE_WEBHOOK_SECRET')!.release(),
+      secretKey: env.get('STRIPE_SECRET_KEY')!,
+      webhookSecret: env.get('STRIPE_WEBHOOK_SECRET')!,
       webhookUrl: `${cluster.url}/webhooks/stripe`,
       port: Number(new URL(env.get('STRIPE_API_BASE')!).port),
     })

@@ -166,7 +166,7 @@ test.group('Crypto payments: faults and bad input', (group) => {
     const old = (await fixture.chain.splitter()) as Contract
 
     // The operator redeploys: payments now go to a new splitter.
-    const signer = new Wallet(env.get('X402_QUOTE_SIGNER_KEY')!.release())
+    const signer = new Wallet(env.get('X402_QUOTE_SIGNER_KEY')!)
     const current = await fixture.chain.deploy('X402Splitter', '', [await fixture.chain.address(0), signer.address, await fixture.chain.address(0), [fixture.chain.deployment.token]])
     const newAddress = await current.getAddress()
     await db

@@ -70,7 +70,7 @@ test.group('Crypto keys: the splitter owner and the RPC URL buyers see', (group)
 
   test('the splitter is owned by X402_OWNER_ADDRESS: only it can pause, not the deployer', async ({ assert }) => {
     const owner = env.get('X402_OWNER_ADDRESS')!
-    const deployer = new Wallet(env.get('X402_DEPLOYER_KEY')!.release())
+    const deployer = new Wallet(env.get('X402_DEPLOYER_KEY')!)
     assert.notEqual(owner, deployer.address)
     assert.equal(fixture.chain.deployment.contract.length, 42)
     const recorded = await db.from('plugin_state').where({ plugin: 'x402', key: `deployment:${env.get('X402_CHAIN_ID')}` }).first()

@@ -15,7 +15,7 @@ import { launchChromium, logIn, seriousAxeViolations } from '#tests/helpers/brow
 import type { WebClient } from '#tests/helpers/web_client'
 
 const CONFIRMATIONS = Number(env.get('X402_CONFIRMATIONS'))
-const REFUND_WALLET = new Wallet(env.get('X402_REFUND_KEY')!.release()).address
+const REFUND_WALLET = new Wallet(env.get('X402_REFUND_KEY')!).address
 
 /** Checkout with the wallet button, a quote for wallet `index` and `token`, paid on chain, watched to paid. */
 async function buyOnChain(chain: TestChain, client: WebClient, video: Video, index: number, token: string) {

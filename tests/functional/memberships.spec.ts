@@ -462,7 +462,7 @@ test.group('Memberships through Stripe Billing', (group) => {
     assert.equal(again.checkoutReference, subscription.checkoutReference)
     assert.lengthOf(stripe.requests.filter((request) => request.path === '/v1/checkout/sessions'), 1)
     // Stripe expires the Checkout Session: nothing for the core to book (and nothing recorded as rejected).
-    const stripeApi = new (await import('stripe')).default(env.get('STRIPE_SECRET_KEY')!.release(), stripe.sdkConfig)
+    const stripeApi = new (await import('stripe')).default(env.get('STRIPE_SECRET_KEY')!, stripe.sdkConfig)
     await stripeApi.checkout.sessions.expire(subscription.checkoutReference!)
     await stripe.settled()
     assert.lengthOf(stripe.failedDeliveries, 0)

@@ -24,8 +24,8 @@ test.group('Outages', (group) => {
 
   group.setup(async () => {
     stripe = new StripeStandIn({
-      secretKey: env.get('STRIPE_SECRET_KEY')!.release(),
-      webhookSecret: env.get('STRIPE_WEBHOOK_SECRET')!.release(),
+      secretKey: env.get('STRIPE_SECRET_KEY')!,
+      webhookSecret: env.get('STRIPE_WEBHOOK_SECRET')!,
     })
     const { url: stripeUrl } = await stripe.start()
     stack = await OutageStack.start({ extraEnv: { STRIPE_API_BASE: stripeUrl } })

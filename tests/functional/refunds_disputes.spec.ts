@@ -86,7 +86,7 @@ test.group('Refunds of destination charges', (group) => {
   test('partial refunds at Stripe take the same share of the transfer and the fee, in whole cents that add up', async ({ assert }) => {
     const { buyer, creatorClient, video, order, charge, account } = await destinationSale(stripe)
     // An operator refunds $3.33 in the Stripe dashboard, reversing the transfer and the fee.
-    const sdk = new Stripe(env.get('STRIPE_SECRET_KEY')!.release(), stripe.sdkConfig)
+    const sdk = new Stripe(env.get('STRIPE_SECRET_KEY')!, stripe.sdkConfig)
     await sdk.refunds.create({ payment_intent: order.paymentReference!, amount: 333, reverse_transfer: true, refund_application_fee: true })
     await stripe.settled()
 

@@ -315,7 +315,7 @@ test.group('x402: HTTP 402 pay-per-view with the official client', (group) => {
     const paid = await get(sessionUrl(first), { 'payment-signature': (await paymentHeader(first, TEST_KEYS[2])).header })
     assert.equal(paid.status, 200, JSON.stringify(paid.body))
     // "Another node" sends from the same key: the nonce this server counted on is taken.
-    const otherNode = new Wallet(env.get('X402_SETTLER_KEY')!.release(), fixture.chain.provider)
+    const otherNode = new Wallet(env.get('X402_SETTLER_KEY')!, fixture.chain.provider)
     await (await otherNode.sendTransaction({ to: otherNode.address, value: 0n })).wait()
     const again = await get(sessionUrl(second), { 'payment-signature': (await paymentHeader(second, TEST_KEYS[2])).header })
     assert.equal(again.status, 200, JSON.stringify(again.body))

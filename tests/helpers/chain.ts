@@ -112,7 +112,7 @@ export class TestChain {
   }
 
   /** Deploys another contract from the build (a second splitter, a log forger...). */
-  async deploy(name: string, folder: string, args: unknown[], deployer = new NonceManager(new Wallet(env.get('X402_DEPLOYER_KEY')!.release(), this.provider))) {
+  async deploy(name: string, folder: string, args: unknown[], deployer = new NonceManager(new Wallet(env.get('X402_DEPLOYER_KEY')!, this.provider))) {
     const { abi, bytecode } = await artifact(name, folder)
     const contract = await new ContractFactory(abi, bytecode, deployer).deploy(...args)
     await contract.waitForDeployment()

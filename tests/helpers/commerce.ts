@@ -21,8 +21,8 @@ export async function startStripe() {
 function stripeStandIn() {
   const base = new URL(env.get('STRIPE_API_BASE')!)
   return new StripeStandIn({
-    secretKey: env.get('STRIPE_SECRET_KEY')!.release(),
-    webhookSecret: env.get('STRIPE_WEBHOOK_SECRET')!.release(),
+    secretKey: env.get('STRIPE_SECRET_KEY')!,
+    webhookSecret: env.get('STRIPE_WEBHOOK_SECRET')!,
     webhookUrl: `${env.get('APP_URL')}/webhooks/stripe`,
     port: Number(base.port),
   })

@@ -155,7 +155,7 @@ export class OutageStack {
 export function stripeEnv(standInPort: number) {
   return {
     STRIPE_API_BASE: `http://127.0.0.1:${standInPort}`,
-    STRIPE_SECRET_KEY: env.get('STRIPE_SECRET_KEY')!.release(),
-    STRIPE_WEBHOOK_SECRET: env.get('STRIPE_WEBHOOK_SECRET')!.release(),
+    STRIPE_SECRET_KEY: env.get('STRIPE_SECRET_KEY')!,
+    STRIPE_WEBHOOK_SECRET: env.get('STRIPE_WEBHOOK_SECRET')!,
   }
 }

@@ -34,7 +34,7 @@ paymentProviderContract('stripe (the app’s provider, Stripe stand-in)', async 
       async paid({ result }) {
         // Paid at the stand-in first: handling the event looks up the payment's fee there.
         const event = await stripe.pay(result.providerReference)
-        return stripeNotification(event, env.get('STRIPE_WEBHOOK_SECRET')!.release())
+        return stripeNotification(event, env.get('STRIPE_WEBHOOK_SECRET')!)
       },
       async forged({ result }) {
         const session = stripe.checkoutSession(result.providerReference)!
