@@ -370,7 +370,7 @@ http {
  * wrk (C, two threads) at 100 connections, cycling through `paths`: the load
  * generator must not be the bottleneck it would be in Node.
  */
-async function load(url: string, paths: string[], headers: Record<string, string>) {
+export async function load(url: string, paths: string[], headers: Record<string, string>) {
   const script = join(benchDir, `wrk-${Date.now()}.lua`)
   await writeFile(
     script,

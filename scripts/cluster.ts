@@ -250,8 +250,13 @@ ${webs.map((entry) => `    server 127.0.0.1:${entry.port} max_fails=3 fail_timeo
       proxy_next_upstream error timeout http_502 http_503;
       proxy_connect_timeout 2s;
       proxy_read_timeout 300s;
-      # Transmit (server-sent events) must not be buffered.
-      proxy_buffering off;
+      # Responses are buffered in memory (a 4 s 1080p segment fits), so a node hands a segment over
+      # at once rather than in 4 kB steps at the viewer's pace; beyond that nginx reads at the client's
+      # pace (no temp files). Transmit's server-sent events say X-Accel-Buffering: no themselves.
+      proxy_buffer_size 16k;
+      proxy_buffers 64 64k;
+      proxy_busy_buffers_size 128k;
+      proxy_max_temp_file_size 0;
       # Which node answered (the cluster test checks that requests alternate).
       add_header X-Upstream $upstream_addr always;
     }
