@@ -19,4 +19,7 @@ if [ ! -x /usr/sbin/nginx ]; then
 fi
 node ace db:create
 node ace migration:run --force
+# The web nodes run bin/server.ts (no Vite dev server): they serve the built
+# assets, as production does, so build them (public/assets, a few seconds).
+npx vite build --logLevel warn
 exec node --import @poppinss/ts-exec scripts/cluster.ts

@@ -48,7 +48,7 @@ export default class DemoSeeder extends BaseSeeder {
     for (const account of created) {
       console.log(`  ${account.role.padEnd(8)} ${account.email.padEnd(24)} ${account.password}`)
     }
-    console.log(`  log in at ${app.inDev ? 'http://localhost:3333/login' : '/login'}`)
+    console.log(`  log in at ${app.inDev ? `${process.env.APP_URL ?? 'http://localhost:3333'}/login` : '/login'}`)
     console.log('')
   }
 
