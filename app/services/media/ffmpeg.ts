@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
 
 export class MediaRejectedError extends Error {
   code = 'E_MEDIA_REJECTED'
@@ -37,6 +38,20 @@ function killGroup(child: ChildProcess) {
 process.on('exit', () => running.forEach(killGroup))
 
 /**
+ * A worker killed with SIGKILL runs no exit handler, and FFmpeg ignores
+ * SIGPIPE on its progress pipe, so an orphaned encode went on for minutes.
+ * util-linux's setpriv sets the parent-death signal and execs the binary:
+ * the kernel kills FFmpeg the moment its worker dies. Without setpriv (not
+ * Linux), runs are started directly as before.
+ */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((path) => existsSync(path))
+
+function spawnTied(binary: string, args: string[]) {
+  const options = { stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'], detached: true }
+  return SETPRIV ? spawn(SETPRIV, ['--pdeathsig', 'KILL', '--', binary, ...args], options) : spawn(binary, args, options)
+}
+
+/**
  * The arguments that open a user's file: only with the demuxer ffprobe
  * named (from the allowlist) and only through the `file` protocol, so a
  * file cannot make FFmpeg read other files or URLs.
@@ -47,13 +62,12 @@ export function inputArgs(path: string, demuxer: string) {
 
 /**
  * Runs ffmpeg or ffprobe; rejects with the tail of stderr on failure.
- * With `onProgress`, ffmpeg must be given `-progress pipe:1` (a transcode
- * whose worker died then also dies, at its next progress line).
+ * With `onProgress`, ffmpeg must be given `-progress pipe:1`.
  */
 export function run(binary: 'ffmpeg' | 'ffprobe', args: string[], options: RunOptions = {}) {
   return new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
     if (options.signal?.aborted) return reject(new Error(`${binary} was cancelled before it started`))
-    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+    const child = spawnTied(binary, args)
     running.add(child)
     let stdout = ''
     let stderr = ''
@@ -104,6 +118,7 @@ export function run(binary: 'ffmpeg' | 'ffprobe', args: string[], options: RunOp
       settle()
       if (stoppedBecause) reject(stoppedBecause)
       else if (code === 0) resolve({ stdout, stderr })
+      else if (code === 127 && /failed to execute/.test(stderr)) reject(new Error(`${binary} is not installed (apt-get install ffmpeg)`))
       else reject(new Error(`${binary} exited with ${code ?? signal}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`))
     })
   })
