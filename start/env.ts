@@ -87,11 +87,11 @@ export default await Env.create(new URL('../', import.meta.url), {
   QUEUE_PREFIX: Env.schema.string.optional(),
   WORKER_CONCURRENCY: Env.schema.number.optional(),
   TRANSCODE_CONCURRENCY: Env.schema.number.optional(),
-
-  PLAYBACK_URL_TTL_SECONDS: Env.schema.number.optional(),
   TRANSCODE_CHUNK_CONCURRENCY: Env.schema.number.optional(),
   TRANSCODE_CHUNK_SECONDS: Env.schema.number.optional(),
   TRANSCODE_CHUNK_MIN_SECONDS: Env.schema.number.optional(),
+
+  PLAYBACK_URL_TTL_SECONDS: Env.schema.number.optional(),
   CAPTIONS_MAX_BYTES: Env.schema.number.optional(),
   PLAYBACK_SESSION_TTL_MINUTES: Env.schema.number.optional(),
   PLAYBACK_MAX_SESSIONS: Env.schema.number.optional(),

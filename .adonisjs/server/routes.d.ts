@@ -10,6 +10,7 @@ export type ScannedRoutes = {
     'home': { paramsTuple?: []; params?: {} }
     'videos.show': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'videos.poster': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'memberships.show': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'vendor.show': { paramsTuple: [ParamValue]; params: {'file': ParamValue} }
     'creators.show': { paramsTuple: [ParamValue]; params: {'username': ParamValue} }
     'creators.avatar': { paramsTuple: [ParamValue]; params: {'username': ParamValue} }
@@ -19,6 +20,9 @@ export type ScannedRoutes = {
     'playback.destroy': { paramsTuple: [ParamValue]; params: {'session': ParamValue} }
     'play': { paramsTuple: [ParamValue,...ParamValue[]]; params: {'session': ParamValue,'*': ParamValue[]} }
     'health': { paramsTuple?: []; params?: {} }
+    'api.videos.session': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'api.videos.sign_in': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'api.videos.show': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'display_currencies.update': { paramsTuple?: []; params?: {} }
     'register': { paramsTuple?: []; params?: {} }
     'registrations.store': { paramsTuple?: []; params?: {} }
@@ -33,11 +37,17 @@ export type ScannedRoutes = {
     'accounts.update_password': { paramsTuple?: []; params?: {} }
     'accounts.update_profile': { paramsTuple?: []; params?: {} }
     'accounts.apply_for_creator': { paramsTuple?: []; params?: {} }
+    'api_tokens.store': { paramsTuple?: []; params?: {} }
+    'api_tokens.destroy': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'checkout': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'checkout.offer': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'checkouts.complete': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'checkouts.cancel': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'checkouts.status': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'library': { paramsTuple?: []; params?: {} }
+    'memberships.subscribe': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'library.memberships': { paramsTuple?: []; params?: {} }
+    'library_memberships.cancel': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'library.receipt': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio': { paramsTuple?: []; params?: {} }
     'studio.videos': { paramsTuple?: []; params?: {} }
@@ -55,8 +65,25 @@ export type ScannedRoutes = {
     'studio.captions': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio_captions.store': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio_captions.destroy': { paramsTuple: [ParamValue,ParamValue]; params: {'id': ParamValue,'language': ParamValue} }
+    'studio_offers.save_rental': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'studio_offers.remove_rental': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'studio.offers': { paramsTuple?: []; params?: {} }
+    'studio.membership': { paramsTuple?: []; params?: {} }
+    'studio_memberships.save': { paramsTuple?: []; params?: {} }
+    'studio_memberships.deactivate': { paramsTuple?: []; params?: {} }
+    'studio.offers.new': { paramsTuple?: []; params?: {} }
+    'studio_offers.store': { paramsTuple?: []; params?: {} }
+    'studio.offers.edit': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'studio_offers.update': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'studio_offers.deactivate': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'studio_offers.activate': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio.sales': { paramsTuple?: []; params?: {} }
     'studio_sales.refund': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'studio_sales.retry_refund': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'studio.sales.ledger': { paramsTuple?: []; params?: {} }
+    'studio.coupons': { paramsTuple?: []; params?: {} }
+    'studio.coupons.store': { paramsTuple?: []; params?: {} }
+    'studio.coupons.deactivate': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio.uploads': { paramsTuple?: []; params?: {} }
     'studio.uploads.item': { paramsTuple: [...ParamValue[]]; params: {'*': ParamValue[]} }
     'admin.overview': { paramsTuple?: []; params?: {} }
@@ -76,6 +103,10 @@ export type ScannedRoutes = {
     'admin_jobs.retry': { paramsTuple: [ParamValue,ParamValue]; params: {'queue': ParamValue,'id': ParamValue} }
     'admin_jobs.discard': { paramsTuple: [ParamValue,ParamValue]; params: {'queue': ParamValue,'id': ParamValue} }
     'admin.orders': { paramsTuple?: []; params?: {} }
+    'admin.orders.ledger': { paramsTuple?: []; params?: {} }
+    'admin.coupons': { paramsTuple?: []; params?: {} }
+    'admin.coupons.store': { paramsTuple?: []; params?: {} }
+    'admin.coupons.deactivate': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'admin.allowlists': { paramsTuple?: []; params?: {} }
     'admin.audit': { paramsTuple?: []; params?: {} }
     'admin.plugins': { paramsTuple?: []; params?: {} }
@@ -99,7 +130,12 @@ export type ScannedRoutes = {
     'accounts.update_password': { paramsTuple?: []; params?: {} }
     'accounts.update_profile': { paramsTuple?: []; params?: {} }
     'accounts.apply_for_creator': { paramsTuple?: []; params?: {} }
+    'api_tokens.store': { paramsTuple?: []; params?: {} }
+    'api_tokens.destroy': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'checkout': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'checkout.offer': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'memberships.subscribe': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'library_memberships.cancel': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio.videos.check': { paramsTuple?: []; params?: {} }
     'studio_videos.update': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio_videos.destroy': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
@@ -109,7 +145,18 @@ export type ScannedRoutes = {
     'allowlists.destroy': { paramsTuple: [ParamValue,ParamValue]; params: {'id': ParamValue,'userId': ParamValue} }
     'studio_captions.store': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio_captions.destroy': { paramsTuple: [ParamValue,ParamValue]; params: {'id': ParamValue,'language': ParamValue} }
+    'studio_offers.save_rental': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'studio_offers.remove_rental': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'studio_memberships.save': { paramsTuple?: []; params?: {} }
+    'studio_memberships.deactivate': { paramsTuple?: []; params?: {} }
+    'studio_offers.store': { paramsTuple?: []; params?: {} }
+    'studio_offers.update': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'studio_offers.deactivate': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'studio_offers.activate': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio_sales.refund': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'studio_sales.retry_refund': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'studio.coupons.store': { paramsTuple?: []; params?: {} }
+    'studio.coupons.deactivate': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio.uploads': { paramsTuple?: []; params?: {} }
     'studio.uploads.item': { paramsTuple: [...ParamValue[]]; params: {'*': ParamValue[]} }
     'admin_users.role': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
@@ -122,6 +169,8 @@ export type ScannedRoutes = {
     'admin_leak_traces.store': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'admin_jobs.retry': { paramsTuple: [ParamValue,ParamValue]; params: {'queue': ParamValue,'id': ParamValue} }
     'admin_jobs.discard': { paramsTuple: [ParamValue,ParamValue]; params: {'queue': ParamValue,'id': ParamValue} }
+    'admin.coupons.store': { paramsTuple?: []; params?: {} }
+    'admin.coupons.deactivate': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'admin.plugins.settings.update': { paramsTuple: [ParamValue]; params: {'name': ParamValue} }
     'creator_applications.approve': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'creator_applications.reject': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
@@ -131,11 +180,15 @@ export type ScannedRoutes = {
     'home': { paramsTuple?: []; params?: {} }
     'videos.show': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'videos.poster': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'memberships.show': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'vendor.show': { paramsTuple: [ParamValue]; params: {'file': ParamValue} }
     'creators.show': { paramsTuple: [ParamValue]; params: {'username': ParamValue} }
     'creators.avatar': { paramsTuple: [ParamValue]; params: {'username': ParamValue} }
     'play': { paramsTuple: [ParamValue,...ParamValue[]]; params: {'session': ParamValue,'*': ParamValue[]} }
     'health': { paramsTuple?: []; params?: {} }
+    'api.videos.session': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'api.videos.sign_in': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'api.videos.show': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'display_currencies.update': { paramsTuple?: []; params?: {} }
     'register': { paramsTuple?: []; params?: {} }
     'login': { paramsTuple?: []; params?: {} }
@@ -146,6 +199,7 @@ export type ScannedRoutes = {
     'checkouts.cancel': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'checkouts.status': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'library': { paramsTuple?: []; params?: {} }
+    'library.memberships': { paramsTuple?: []; params?: {} }
     'library.receipt': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio': { paramsTuple?: []; params?: {} }
     'studio.videos': { paramsTuple?: []; params?: {} }
@@ -154,7 +208,13 @@ export type ScannedRoutes = {
     'studio.videos.edit': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio.access': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio.captions': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'studio.offers': { paramsTuple?: []; params?: {} }
+    'studio.membership': { paramsTuple?: []; params?: {} }
+    'studio.offers.new': { paramsTuple?: []; params?: {} }
+    'studio.offers.edit': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio.sales': { paramsTuple?: []; params?: {} }
+    'studio.sales.ledger': { paramsTuple?: []; params?: {} }
+    'studio.coupons': { paramsTuple?: []; params?: {} }
     'studio.uploads': { paramsTuple?: []; params?: {} }
     'studio.uploads.item': { paramsTuple: [...ParamValue[]]; params: {'*': ParamValue[]} }
     'admin.overview': { paramsTuple?: []; params?: {} }
@@ -164,6 +224,8 @@ export type ScannedRoutes = {
     'admin_leak_traces.show': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'admin.jobs': { paramsTuple?: []; params?: {} }
     'admin.orders': { paramsTuple?: []; params?: {} }
+    'admin.orders.ledger': { paramsTuple?: []; params?: {} }
+    'admin.coupons': { paramsTuple?: []; params?: {} }
     'admin.allowlists': { paramsTuple?: []; params?: {} }
     'admin.audit': { paramsTuple?: []; params?: {} }
     'admin.plugins': { paramsTuple?: []; params?: {} }
@@ -175,11 +237,15 @@ export type ScannedRoutes = {
     'home': { paramsTuple?: []; params?: {} }
     'videos.show': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'videos.poster': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'memberships.show': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'vendor.show': { paramsTuple: [ParamValue]; params: {'file': ParamValue} }
     'creators.show': { paramsTuple: [ParamValue]; params: {'username': ParamValue} }
     'creators.avatar': { paramsTuple: [ParamValue]; params: {'username': ParamValue} }
     'play': { paramsTuple: [ParamValue,...ParamValue[]]; params: {'session': ParamValue,'*': ParamValue[]} }
     'health': { paramsTuple?: []; params?: {} }
+    'api.videos.session': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'api.videos.sign_in': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'api.videos.show': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'display_currencies.update': { paramsTuple?: []; params?: {} }
     'register': { paramsTuple?: []; params?: {} }
     'login': { paramsTuple?: []; params?: {} }
@@ -190,6 +256,7 @@ export type ScannedRoutes = {
     'checkouts.cancel': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'checkouts.status': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'library': { paramsTuple?: []; params?: {} }
+    'library.memberships': { paramsTuple?: []; params?: {} }
     'library.receipt': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio': { paramsTuple?: []; params?: {} }
     'studio.videos': { paramsTuple?: []; params?: {} }
@@ -198,7 +265,13 @@ export type ScannedRoutes = {
     'studio.videos.edit': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio.access': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio.captions': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
+    'studio.offers': { paramsTuple?: []; params?: {} }
+    'studio.membership': { paramsTuple?: []; params?: {} }
+    'studio.offers.new': { paramsTuple?: []; params?: {} }
+    'studio.offers.edit': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'studio.sales': { paramsTuple?: []; params?: {} }
+    'studio.sales.ledger': { paramsTuple?: []; params?: {} }
+    'studio.coupons': { paramsTuple?: []; params?: {} }
     'studio.uploads': { paramsTuple?: []; params?: {} }
     'studio.uploads.item': { paramsTuple: [...ParamValue[]]; params: {'*': ParamValue[]} }
     'admin.overview': { paramsTuple?: []; params?: {} }
@@ -208,6 +281,8 @@ export type ScannedRoutes = {
     'admin_leak_traces.show': { paramsTuple: [ParamValue]; params: {'id': ParamValue} }
     'admin.jobs': { paramsTuple?: []; params?: {} }
     'admin.orders': { paramsTuple?: []; params?: {} }
+    'admin.orders.ledger': { paramsTuple?: []; params?: {} }
+    'admin.coupons': { paramsTuple?: []; params?: {} }
     'admin.allowlists': { paramsTuple?: []; params?: {} }
     'admin.audit': { paramsTuple?: []; params?: {} }
     'admin.plugins': { paramsTuple?: []; params?: {} }
