@@ -3,6 +3,7 @@ import { ERRORS, type Lock, type Locker, type RequestRelease } from '@tus/utils'
 import redis from '@adonisjs/redis/services/main'
 
 const RELEASE_CHANNEL = 'matinee:tus-lock:release'
+const ASK_AGAIN_MS = 1000
 /** Release a lock only if it is still ours (it may have expired and been taken). */
 const RELEASE_SCRIPT = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
 const RENEW_SCRIPT = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end"
@@ -67,14 +68,16 @@ class RedisLock implements Lock {
 
   async lock(signal: AbortSignal, requestRelease: RequestRelease) {
     const deadline = Date.now() + this.locker.acquireTimeoutMs
-    let asked = false
+    let askedAt = 0
     let delay = 10
     while (true) {
       if (signal.aborted) throw ERRORS.ERR_LOCK_TIMEOUT
       const acquired = await redis.set(this.#key, this.#token, 'PX', this.locker.ttlMs, 'NX')
       if (acquired) break
-      if (!asked) {
-        asked = true
+      // Asked again every second while it waits: a message published before
+      // the holder's node finished subscribing (or while it was reconnecting) is lost.
+      if (Date.now() - askedAt >= ASK_AGAIN_MS) {
+        askedAt = Date.now()
         await this.locker.requestRelease(this.id)
       }
       if (Date.now() + delay > deadline) throw ERRORS.ERR_LOCK_TIMEOUT
