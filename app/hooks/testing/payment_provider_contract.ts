@@ -223,14 +223,14 @@ export function paymentProviderContract(name: string, setup: () => Promise<Payme
       const { order } = await startCheckout()
       const claim = { type: 'payment.succeeded', orderId: order.orderId, amount: order.price, status: 'paid' }
       await refused(assert, { headers: { 'content-type': 'application/json' }, rawBody: Buffer.from(JSON.stringify(claim)) })
-    })
+    }).skip(() => !provider.handleWebhook, 'the provider takes no webhooks: the core mounts no webhook route for it')
 
     test('a garbled request is refused, not crashed on', async ({ assert }) => {
       const headers = hasWebhooks() ? (await genuineRequest()).request.headers : { 'content-type': 'application/json' }
       await refused(assert, { headers, rawBody: randomBytes(64) })
       await refused(assert, { headers, rawBody: Buffer.from('{"id": "evt_1", "type": "checkout.session') })
       await refused(assert, { headers, rawBody: Buffer.alloc(0) })
-    })
+    }).skip(() => !provider.handleWebhook, 'the provider takes no webhooks: the core mounts no webhook route for it')
 
     test('a notification signed with another key is refused', async ({ assert }) => {
       const checkout = await startCheckout()
