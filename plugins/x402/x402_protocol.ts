@@ -437,9 +437,16 @@ export class X402Protocol implements Paywall {
   }
 }
 
+/**
+ * Whether a send was refused for its numbering. Hardhat's "nonce too low"
+ * often reaches ethers as an error it cannot map ("could not coalesce
+ * error"), with the node's words only in the wrapped JSON-RPC error.
+ */
 function isNonceError(error: unknown) {
   const e = error as any
-  return e?.code === 'NONCE_EXPIRED' || /nonce/i.test(String(e?.shortMessage ?? e?.message ?? ''))
+  if (e?.code === 'NONCE_EXPIRED') return true
+  const words = [e?.shortMessage, e?.message, e?.error?.message, e?.info?.error?.message, e?.info?.payload && JSON.stringify(e.info)]
+  return words.some((text) => typeof text === 'string' && /nonce/i.test(text))
 }
 
 /** Errors an EIP-3009 token (OpenZeppelin's, USDC's messages aside) reverts the settlement with. */
