@@ -81,25 +81,24 @@ export class EntitlementService {
       user: { id: user.id, username: user.username, role: user.role },
       video: { id: video.id, ownerId: video.ownerId, priceMinor: video.priceMinor, currency: video.currency },
     }
-    const sources = this.sources()
-    for (const [index, source] of sources.entries()) {
-      // What the viewer holds is asked after the core's own sources and before the plugins'.
-      if (index === CORE_SOURCES.length) {
-        const held = await this.#held(user, video, options.startRental === true)
-        if (held) return held
+    const grantedBy = async (sources: EntitlementSource[]): Promise<EntitlementDecision | null> => {
+      for (const source of sources) {
+        if (video.isArchived && OFFERS.has(source.id)) continue
+        try {
+          if ((await source.grants(request)) === true) return { allowed: true, via: source.id }
+        } catch (error) {
+          // A broken source grants nothing (fail closed) and the others still count.
+          logger.error({ err: error, source: source.id }, 'entitlement source failed')
+        }
       }
-      if (video.isArchived && OFFERS.has(source.id)) continue
-      try {
-        if ((await source.grants(request)) === true) return { allowed: true, via: source.id }
-      } catch (error) {
-        // A broken source grants nothing (fail closed) and the others still count.
-        logger.error({ err: error, source: source.id }, 'entitlement source failed')
-      }
+      return null
     }
-    if (sources.length === CORE_SOURCES.length) {
-      const held = await this.#held(user, video, options.startRental === true)
-      if (held) return held
-    }
+    // The core's own sources, then what the viewer holds, then the plugins'.
+    const granted =
+      (await grantedBy(CORE_SOURCES)) ??
+      (await this.#held(user, video, options.startRental === true)) ??
+      (await grantedBy(plugins.entitlements.all()))
+    if (granted) return granted
     // Archived: whoever holds it keeps watching (above); nobody new may buy it.
     if (video.isArchived) return deny('archived', 403, 'The creator archived this video: it is no longer for sale')
     return deny('payment_required', 402, 'Buy this video to watch it')
