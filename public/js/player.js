@@ -119,6 +119,10 @@ function startPlayer(root) {
     delete root.dataset.resume
     say(texts[error.code] ?? error.message ?? 'Playback failed.', 'error')
     root.dataset.state = error.code ?? 'error'
+    // What the page said the viewer holds (rendered when it loaded) is over now.
+    if (/^(rental|pass|membership|access)_ended$/.test(error.code ?? '')) {
+      document.querySelectorAll('[data-holding]').forEach((note) => (note.hidden = true))
+    }
     // Nothing left to control: the message is all there is.
     root.dataset.stopped = ''
   }
