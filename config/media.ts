@@ -40,6 +40,16 @@ const mediaConfig = {
   segmentSeconds: 4,
   /** x264 preset: speed against size. */
   x264Preset: env.get('X264_PRESET', 'veryfast'),
+  /**
+   * The CPU class of transcode runs (the ladder, chunks, their join, the
+   * poster). 'background' starts them under SCHED_IDLE: on a machine that
+   * also serves viewers (make dev, one box, web and worker containers on one
+   * host) a transcode takes only the CPU nothing else wants, so a viewer's
+   * next segment or watermark render never waits behind one; alone on a
+   * worker machine it still gets every core. Watermark renders, which a
+   * player waits for, always run in the normal class.
+   */
+  transcodeCpu: env.get('TRANSCODE_CPU', 'background'),
   /** Output frame rate is the source's, capped here (VFR sources become CFR). */
   maxFps: 60,
   posterLines: 720,

@@ -198,9 +198,10 @@ export class Cluster {
 
   /** A worker on every queue; resolves once it consumes. */
   async startWorker(name: string) {
-    // Niced on one machine: FFmpeg takes the cores the web nodes do not need, and a
-    // viewer's next segment never waits behind a transcode (separate machines need no nice).
-    const entry = this.#spawn(name, 'worker', 'nice', ['-n', '10', process.execPath, 'ace', 'queue:work'])
+    // Its transcodes run in the idle CPU class (TRANSCODE_CPU=background, the default): on one
+    // machine they take only the CPU the web nodes leave, and a viewer's next segment never
+    // waits behind one; its watermark renders, which players wait for, run in the normal class.
+    const entry = this.#spawn(name, 'worker', process.execPath, ['ace', 'queue:work'])
     await this.#until(entry, async () => /consuming/.test(entry.output()), 120_000, `${name} consuming`)
     return entry
   }

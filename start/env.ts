@@ -90,6 +90,7 @@ export default await Env.create(new URL('../', import.meta.url), {
   TRANSCODE_CHUNK_CONCURRENCY: Env.schema.number.optional(),
   TRANSCODE_CHUNK_SECONDS: Env.schema.number.optional(),
   TRANSCODE_CHUNK_MIN_SECONDS: Env.schema.number.optional(),
+  TRANSCODE_CPU: Env.schema.enum.optional(['background', 'normal'] as const),
 
   PLAYBACK_URL_TTL_SECONDS: Env.schema.number.optional(),
   CAPTIONS_MAX_BYTES: Env.schema.number.optional(),

@@ -263,6 +263,7 @@ export class TranscodeService {
         }),
         {
           // Each rendition with variants is encoded three times.
+          cpu: mediaConfig.transcodeCpu,
           timeoutMs: runTimeoutMs(info) * (forensic ? 3 : 1),
           onProgress: (seconds) => {
             const percent = Math.min(99, Math.floor((seconds / info.durationSeconds) * 100))
@@ -292,7 +293,7 @@ export class TranscodeService {
         '-hide_banner', '-loglevel', 'error', '-y', '-ss', at.toFixed(2), ...inputArgs(sourcePath, info.demuxer),
         '-frames:v', '1', '-vf', `scale=-2:'min(${mediaConfig.posterLines},ih)'`, '-q:v', '3', posterPath,
       ],
-      { timeoutMs: runTimeoutMs({ ...info, durationSeconds: at }) }
+      { cpu: mediaConfig.transcodeCpu, timeoutMs: runTimeoutMs({ ...info, durationSeconds: at }) }
     )
     return posterPath
   }

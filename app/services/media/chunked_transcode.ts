@@ -237,6 +237,7 @@ export class ChunkedTranscoder {
         // The whole video's limit, not a chunk's share of it: chunks run side by side on shared cores
         // (two workers on one machine each get half of it), so a chunk may take as long as the
         // one-process transcode of the whole video would have been allowed to.
+        cpu: mediaConfig.transcodeCpu,
         timeoutMs: runTimeoutMs(plan.source) * (forensic ? 3 : 1),
         onProgress: this.#progressReporter(chunk, (written) => written / seconds),
       }
@@ -260,7 +261,7 @@ export class ChunkedTranscoder {
         sprite: { ...plan.sprite, path: join(outDir, SPRITE_FILE) },
         progress: true,
       }),
-      { timeoutMs: runTimeoutMs(plan.source), onProgress: this.#progressReporter(chunk, (written) => written / duration) }
+      { cpu: mediaConfig.transcodeCpu, timeoutMs: runTimeoutMs(plan.source), onProgress: this.#progressReporter(chunk, (written) => written / duration) }
     )
     if (!video.customPoster) await this.host.makePoster(source, plan.source, join(outDir, POSTER_FILE))
   }
@@ -331,7 +332,7 @@ export class ChunkedTranscoder {
         segmentSeconds: plan.segmentSeconds,
         outDir,
       }),
-      { timeoutMs: runTimeoutMs({ ...plan.source, durationSeconds: plan.source.durationSeconds / 4 }) }
+      { cpu: mediaConfig.transcodeCpu, timeoutMs: runTimeoutMs({ ...plan.source, durationSeconds: plan.source.durationSeconds / 4 }) }
     )
 
     const files: LadderFiles = {

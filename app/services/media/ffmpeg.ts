@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 
 export class MediaRejectedError extends Error {
   code = 'E_MEDIA_REJECTED'
@@ -17,6 +17,11 @@ export interface RunOptions {
   signal?: AbortSignal
   /** Wall-clock limit; past it the whole process group is killed and the run rejects with MediaTimeoutError. */
   timeoutMs?: number
+  /**
+   * 'background': the run is started under SCHED_IDLE (util-linux's chrt),
+   * so it only gets CPU no normal process wants (see mediaConfig.transcodeCpu).
+   */
+  cpu?: 'background' | 'normal'
 }
 
 /**
@@ -45,10 +50,39 @@ process.on('exit', () => running.forEach(killGroup))
  * Linux), runs are started directly as before.
  */
 const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((path) => existsSync(path))
+/**
+ * chrt execs the next program under the idle scheduling class, which its
+ * threads and children inherit; lowering one's own class needs no privilege.
+ * Where it is missing (not Linux) a background run is a normal one.
+ */
+const CHRT = ['/usr/bin/chrt', '/bin/chrt'].find((path) => existsSync(path))
 
-function spawnTied(binary: string, args: string[]) {
+function spawnTied(binary: string, args: string[], cpu: RunOptions['cpu']) {
   const options = { stdio: ['ignore', 'pipe', 'pipe'] as ['ignore', 'pipe', 'pipe'], detached: true }
-  return SETPRIV ? spawn(SETPRIV, ['--pdeathsig', 'KILL', '--', binary, ...args], options) : spawn(binary, args, options)
+  const tied = SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', '--', binary, ...args] : [binary, ...args]
+  const command = cpu === 'background' && CHRT ? [CHRT, '--idle', '0', ...tied] : tied
+  const child = spawn(command[0], command.slice(1), options)
+  if (cpu === 'background' && child.pid !== undefined) lowerAutogroup(child.pid)
+  return child
+}
+
+/**
+ * A run is a session of its own (detached, for its process group), and where
+ * the kernel groups tasks by session (autogroup: a desktop or a terminal, not
+ * a container or a systemd service, which have cgroups) the scheduler first
+ * shares the CPU between sessions: each background run would get as much as
+ * all the web nodes of a `make dev` or `make cluster` together, whatever its
+ * class. Its session's nice is set to 19 (lowering it needs no privilege;
+ * the kernel refuses a second change within 100 ms to non-root, hence the
+ * one retry). spawn() returns after the exec, so the session is the run's.
+ */
+function lowerAutogroup(pid: number, retry = true) {
+  try {
+    writeFileSync(`/proc/${pid}/autogroup`, '19')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EAGAIN' && retry) setTimeout(() => lowerAutogroup(pid, false), 110).unref()
+    // ENOENT: a kernel without autogroup, or the run already ended.
+  }
 }
 
 /**
@@ -67,7 +101,7 @@ export function inputArgs(path: string, demuxer: string) {
 export function run(binary: 'ffmpeg' | 'ffprobe', args: string[], options: RunOptions = {}) {
   return new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
     if (options.signal?.aborted) return reject(new Error(`${binary} was cancelled before it started`))
-    const child = spawnTied(binary, args)
+    const child = spawnTied(binary, args, options.cpu)
     running.add(child)
     let stdout = ''
     let stderr = ''
