@@ -22,6 +22,7 @@ import { playerOverlay, sessionRenditions, sessionSegmentKey, type PlayerOverlay
 import { decideProtection } from '#services/watermark/admission'
 import watermarks from '#services/watermark/just_in_time'
 import playbackCache from '#services/playback/session_cache'
+import lastSeen from '#services/playback/last_seen'
 
 /** Why a session ended when what granted it ran out, in the player's words. */
 export function accessEndedReason(via: string | null): { reason: RevokeReason; message: string } {
@@ -276,10 +277,7 @@ export class PlaybackService {
     const session = await this.#liveSession(sessionId, user)
     const video = await entitlements.authorize(user, await Video.find(session.videoId))
 
-    // Last-seen feeds the concurrent-session limit; written at most every few seconds.
-    if (session.lastSeenAt < DateTime.now().minus({ seconds: playbackConfig.touchEverySeconds })) {
-      await PlaybackSession.query().where('id', session.id).update({ lastSeenAt: DateTime.now().toSQL() })
-    }
+    lastSeen.touch(session)
     return { session, video, target }
   }
 

@@ -1,4 +1,3 @@
-import { DateTime } from 'luxon'
 import playbackConfig from '#config/playback'
 import PlaybackSession from '#models/playback_session'
 import User from '#models/user'
@@ -8,6 +7,7 @@ import playback, { type PlaybackReply } from '#services/playback_service'
 import playbackCache, { type CachedPlayback } from '#services/playback/session_cache'
 import { parsePlayPath } from '#services/playback/playlist'
 import { isUuid } from '#services/ids'
+import lastSeen from '#services/playback/last_seen'
 
 /**
  * The viewer cookie: set (signed with APP_KEY) on the browser that opened or
@@ -88,7 +88,7 @@ export class PlaybackFastPath {
     playbackCache.start()
     const entry = await this.#entry(input.sessionId, viewer)
     if (!entry) return null
-    await this.#touch(entry)
+    lastSeen.touch(entry.session)
     return playback.replyFor(entry.session, entry.video, target, input.range)
   }
 
@@ -117,14 +117,6 @@ export class PlaybackFastPath {
       !session.isExpired &&
       !session.accessHasEnded
     )
-  }
-
-  /** Last-seen feeds the concurrent-session limit: written at most every few seconds (a write, never a read). */
-  async #touch(entry: CachedPlayback) {
-    if (entry.session.lastSeenAt.toMillis() >= Date.now() - playbackConfig.touchEverySeconds * 1000) return
-    const now = DateTime.now()
-    entry.session.lastSeenAt = now
-    await PlaybackSession.query().where('id', entry.session.id).update({ lastSeenAt: now.toSQL() })
   }
 }
 
