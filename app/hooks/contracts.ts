@@ -60,6 +60,16 @@ export interface StorageBackend {
    * stages uploads in its shared upload folder (UPLOAD_TMP_DIR).
    */
   uploadStore?(options: UploadStoreOptions): UploadStore
+  /**
+   * Optional: what follows STORAGE_ACCEL_REDIRECT_PREFIX in the app's
+   * `X-Accel-Redirect` answer, once a request is checked, for the web server
+   * in front (nginx) to send the object itself. Without it, the key: nginx
+   * maps the prefix to a folder that holds the keys (local storage). A
+   * remote store returns what fetching it privately takes, e.g. S3: the path
+   * and query of a presigned GET, which nginx proxies (and caches) from the
+   * endpoint; the store stays private.
+   */
+  offloadPath?(key: string): Promise<string>
 }
 
 /** What the core hands a backend that stages uploads (see `StorageBackend.uploadStore`). */

@@ -63,6 +63,12 @@ export class StorageService {
     return this.backend.list(prefix)
   }
 
+  /** What follows the X-Accel-Redirect prefix for this object (StorageBackend.offloadPath). */
+  async offloadPath(key: string) {
+    assertValidStorageKey(key)
+    return (await this.backend.offloadPath?.(key)) ?? key
+  }
+
   /** A small object (a playlist) as text. */
   async readText(key: string) {
     const object = await this.get(key)

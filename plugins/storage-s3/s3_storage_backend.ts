@@ -12,6 +12,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import type {
   ByteRange,
   PluginHealth,
@@ -39,6 +40,11 @@ export interface S3Options {
   /** Key prefix of staged resumable uploads (default: "tus-uploads/" in the media bucket, none in a bucket of their own). */
   uploadPrefix?: string
 }
+
+/** A presigned GET for nginx lasts this long, and is reused until this margin before its end (longer than any single transfer). */
+const OFFLOAD_EXPIRES_SECONDS = 15 * 60
+const OFFLOAD_REUSE_MARGIN_SECONDS = 5 * 60
+const OFFLOAD_MAX_HELD = 20_000
 
 const isNotFound = (error: any) =>
   error?.name === 'NoSuchKey' || error?.name === 'NotFound' || error?.$metadata?.httpStatusCode === 404
@@ -175,6 +181,28 @@ export class S3StorageBackend implements StorageBackend {
       if (isNotFound(error)) throw new ObjectNotFoundError(key)
       throw error
     }
+  }
+
+  /** Presigned GETs handed out, by key: one is reused until `OFFLOAD_REUSE_MARGIN_SECONDS` before it expires. */
+  #offloads = new Map<string, { path: string; reuseUntil: number }>()
+
+  /**
+   * For nginx in front (STORAGE_ACCEL_REDIRECT_PREFIX): the path and query of
+   * a presigned GET of the object, which nginx proxies from the endpoint
+   * (README: serving media through nginx). The app has checked the viewer;
+   * the signature lets nginx read this one object for a few minutes, so the
+   * bucket stays private. Presigning is a chain of HMACs: one per key is
+   * reused for most of its life rather than made per request.
+   */
+  async offloadPath(key: string): Promise<string> {
+    const now = Date.now()
+    const held = this.#offloads.get(key)
+    if (held && held.reuseUntil > now) return held.path
+    const url = new URL(await getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: OFFLOAD_EXPIRES_SECONDS }))
+    const path = url.pathname.slice(1) + url.search
+    if (this.#offloads.size >= OFFLOAD_MAX_HELD) this.#offloads.delete(this.#offloads.keys().next().value!)
+    this.#offloads.set(key, { path, reuseUntil: now + (OFFLOAD_EXPIRES_SECONDS - OFFLOAD_REUSE_MARGIN_SECONDS) * 1000 })
+    return path
   }
 
   async head(key: string): Promise<StoredObjectHead | null> {

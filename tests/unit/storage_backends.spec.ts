@@ -54,3 +54,52 @@ test.group('Storage keys', () => {
     assert.doesNotThrow(() => assertValidStorageKey('videos/abc-1/', { prefix: true }))
   })
 })
+
+test.group('S3: objects sent by nginx (offloadPath)', (group) => {
+  let server: S3rver
+  let dir: string
+  let endpoint: string
+  let backend: S3StorageBackend
+  group.setup(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'matinee-s3-offload-'))
+    server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: dir })
+    endpoint = `http://127.0.0.1:${((await server.run()) as AddressInfo).port}`
+    backend = new S3StorageBackend({
+      bucket: 'matinee-offload', region: 'us-east-1', endpoint, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', forcePathStyle: true, createBucket: true,
+    })
+    return async () => {
+      await server.close()
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  test('the path is a presigned GET of that one object, which reads it', async ({ assert }) => {
+    const segment = Buffer.from('a segment of a video')
+    await backend.put('videos/v1/hls/480p/seg_00000.m4s', segment)
+    await backend.put('videos/v1/hls/480p/seg_00001.m4s', Buffer.from('the next segment'))
+    const path = await backend.offloadPath('videos/v1/hls/480p/seg_00000.m4s')
+
+    const fetched = await fetch(`${endpoint}/${path}`)
+    assert.equal(fetched.status, 200)
+    assert.deepEqual(Buffer.from(await fetched.arrayBuffer()), segment)
+
+    // A presigned GET: s3rver does not check signatures (real S3 and MinIO refuse this
+    // path for another key, or without its query), so here only its shape is asserted.
+    const query = new URLSearchParams(path.split('?')[1])
+    assert.equal(path.split('?')[0], 'matinee-offload/videos/v1/hls/480p/seg_00000.m4s')
+    assert.equal(query.get('X-Amz-Algorithm'), 'AWS4-HMAC-SHA256')
+    assert.equal(query.get('X-Amz-Expires'), '900')
+    assert.match(query.get('X-Amz-Signature') ?? '', /^[0-9a-f]{64}$/)
+  })
+
+  test('one presigned path per key is reused, not made per request', async ({ assert }) => {
+    const first = await backend.offloadPath('videos/v1/hls/480p/seg_00000.m4s')
+    assert.equal(await backend.offloadPath('videos/v1/hls/480p/seg_00000.m4s'), first)
+    assert.notEqual(await backend.offloadPath('videos/v1/hls/480p/seg_00001.m4s'), first)
+  })
+
+  test('the core hands nginx the key itself when a backend has no offloadPath (local storage)', async ({ assert }) => {
+    const local = new LocalStorageBackend(await mkdtemp(join(tmpdir(), 'matinee-local-')))
+    assert.equal(await new StorageService(() => local).offloadPath('videos/v1/hls/480p/seg_00000.m4s'), 'videos/v1/hls/480p/seg_00000.m4s')
+  })
+})

@@ -1,5 +1,9 @@
 import playbackConfig from '#config/playback'
 import storage from '#services/storage_service'
+import type { StoredObjectHead } from '#hooks/contracts'
+
+/** Heads held for objects nginx sends (a head is a few hundred bytes). */
+const MAX_HEADS = 50_000
 
 /** A whole stored object held in memory, with what its head said. */
 export interface HotObject {
@@ -25,6 +29,7 @@ export interface HotObject {
  */
 export class HotObjectCache {
   #entries = new Map<string, HotObject>()
+  #heads = new Map<string, { head: StoredObjectHead; loadedAt: number }>()
   #loading = new Map<string, Promise<HotObject | null>>()
   #bytes = 0
   /** Bumped by every drop: a read that began before one must not be kept. */
@@ -79,6 +84,25 @@ export class HotObjectCache {
     return entry
   }
 
+  /**
+   * Only the head of an object (size and type), when nginx sends the bytes
+   * (STORAGE_ACCEL_REDIRECT_PREFIX): the app still answers a missing object
+   * or a bad range itself, without asking a remote store on every request.
+   * Same TTL and drops as the objects; bounded by count.
+   */
+  async head(key: string): Promise<StoredObjectHead | null> {
+    const held = this.#heads.get(key)
+    if (held && Date.now() - held.loadedAt <= playbackConfig.hotObjects.ttlSeconds * 1000) return held.head
+    const generation = this.#generation
+    const head = await storage.head(key)
+    if (head && this.enabled && generation === this.#generation) {
+      this.#heads.delete(key)
+      if (this.#heads.size >= MAX_HEADS) this.#heads.delete(this.#heads.keys().next().value!)
+      this.#heads.set(key, { head, loadedAt: Date.now() })
+    }
+    return head
+  }
+
   #keep(key: string, entry: HotObject) {
     this.#delete(key)
     this.#entries.set(key, entry)
@@ -92,11 +116,13 @@ export class HotObjectCache {
   dropPrefix(prefix: string) {
     this.#generation++
     for (const key of this.#entries.keys()) if (key.startsWith(prefix)) this.#delete(key)
+    for (const key of this.#heads.keys()) if (key.startsWith(prefix)) this.#heads.delete(key)
   }
 
   clear() {
     this.#generation++
     this.#entries.clear()
+    this.#heads.clear()
     this.#bytes = 0
   }
 

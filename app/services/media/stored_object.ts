@@ -54,10 +54,13 @@ export type StoredObjectLookup = StoredObjectReply | { kind: 'missing' } | { kin
  * object or a bad range means to its client.
  */
 export async function lookUpStoredObject(key: string, rangeHeader: string | undefined): Promise<StoredObjectLookup> {
-  // A video's segments come from this node's memory (read whole on first use)
-  // unless nginx sends the files; anything else is looked up in storage.
-  const hot = isSharedMediaKey(key) && hotObjects.enabled && !accelRedirectPrefix() ? await hotObjects.load(key) : null
-  const head = hot ? { size: hot.bytes.length, contentType: hot.contentType } : await storage.head(key)
+  // A video's segments come from this node's memory (read whole on first use);
+  // when nginx sends the files, only their heads are held. Anything else is
+  // looked up in storage.
+  const held = isSharedMediaKey(key) && hotObjects.enabled
+  const offloaded = accelRedirectPrefix() !== null
+  const hot = held && !offloaded ? await hotObjects.load(key) : null
+  const head = hot ? { size: hot.bytes.length, contentType: hot.contentType } : held && offloaded ? await hotObjects.head(key) : await storage.head(key)
   if (!head) return { kind: 'missing' }
   const range = parseRange(rangeHeader, head.size)
   if (range === 'unsatisfiable') return { kind: 'unsatisfiable', size: head.size }
@@ -82,7 +85,7 @@ export async function sendStoredObject(response: HttpContext['response'], object
   // from the location the operator mapped the prefix to.
   const accelPrefix = options.offload ? accelRedirectPrefix() : null
   if (accelPrefix) {
-    response.header('X-Accel-Redirect', `${accelPrefix}${object.key}`)
+    response.header('X-Accel-Redirect', `${accelPrefix}${await storage.offloadPath(object.key)}`)
     // An explicit 200: an empty body would otherwise become a 204.
     return response.status(200).send('')
   }
