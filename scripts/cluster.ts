@@ -57,6 +57,8 @@ export interface ClusterOptions {
 }
 
 export const S3_BUCKET = 'matinee-media'
+/** Where nginx takes over a checked media request (STORAGE_ACCEL_REDIRECT_PREFIX). */
+const ACCEL_PREFIX = '/_storage/'
 
 /** A loopback port nothing listens on right now. */
 export function sparePort(): Promise<number> {
@@ -110,6 +112,10 @@ export class Cluster {
       S3_ACCESS_KEY_ID: 'S3RVER',
       S3_SECRET_ACCESS_KEY: 'S3RVER',
       S3_FORCE_PATH_STYLE: 'true',
+      // Media bytes are sent by nginx: a web node checks the request and answers
+      // X-Accel-Redirect with a presigned GET, which nginx reads from the S3
+      // server once and sends from its disk cache (nginxConfig).
+      STORAGE_ACCEL_REDIRECT_PREFIX: ACCEL_PREFIX,
       // Resumable uploads staged in one folder every web node of this machine reaches.
       UPLOAD_TMP_DIR: join(options.dir, 'uploads'),
       ...options.env,
@@ -228,6 +234,11 @@ http {
   access_log off;
   client_body_temp_path ${dir}/tmp; proxy_temp_path ${dir}/tmp; fastcgi_temp_path ${dir}/tmp; uwsgi_temp_path ${dir}/tmp; scgi_temp_path ${dir}/tmp;
   keepalive_requests 100000;
+  # Media the app checked and handed over: read from the S3 server once, kept on disk
+  # a minute (as long as a web node holds an object in memory), sent with sendfile.
+  proxy_cache_path ${dir}/media-cache levels=1:2 keys_zone=media:16m max_size=4g inactive=10m use_temp_path=off;
+  sendfile on;
+  tcp_nopush on;
   upstream matinee {
 ${webs.map((entry) => `    server 127.0.0.1:${entry.port} max_fails=3 fail_timeout=2s;`).join('\n')}
     keepalive 128;
@@ -259,6 +270,29 @@ ${webs.map((entry) => `    server 127.0.0.1:${entry.port} max_fails=3 fail_timeo
       proxy_busy_buffers_size 128k;
       proxy_max_temp_file_size 0;
       # Which node answered (the cluster test checks that requests alternate).
+      add_header X-Upstream $upstream_addr always;
+    }
+    # Reached only through a web node's X-Accel-Redirect, after its checks: the path
+    # and query of a presigned GET on the S3 server (the bucket stays private).
+    location ${ACCEL_PREFIX} {
+      internal;
+      proxy_pass ${this.env.S3_ENDPOINT}/;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_cache media;
+      # The object, not its signature: every presigned GET of a key shares one entry.
+      proxy_cache_key $uri;
+      proxy_cache_valid 200 60s;
+      # Viewers arriving together wait for one read of a segment.
+      proxy_cache_lock on;
+      proxy_ignore_headers Cache-Control Expires Set-Cookie;
+      proxy_hide_header x-amz-request-id;
+      proxy_hide_header x-amz-id-2;
+      proxy_hide_header ETag;
+      proxy_hide_header Last-Modified;
+      # The web node's answer already says these (nginx keeps its Cache-Control, Content-Type, Accept-Ranges).
+      proxy_hide_header Accept-Ranges;
+      # "<web node> : <S3 server>", or the web node alone when the cache had the object.
       add_header X-Upstream $upstream_addr always;
     }
   }

@@ -33,8 +33,11 @@ async function clientOf(cluster: Cluster, username: string, role: 'viewer' | 'cr
   return client
 }
 
-/** The web node that answered (nginx's X-Upstream), as its port. */
-const nodeOf = (upstream: string | null | undefined) => String(upstream).split(':').pop()!
+/**
+ * The web node that answered (nginx's X-Upstream), as its port: the first
+ * address ("<node> : <S3 server>" when nginx then read the media itself).
+ */
+const nodeOf = (upstream: string | null | undefined) => String(upstream).split(' ')[0].split(':').pop()!
 
 interface TusRun {
   upload: tus.Upload
