@@ -34,10 +34,11 @@ async function clientOf(cluster: Cluster, username: string, role: 'viewer' | 'cr
 }
 
 /**
- * The web node that answered (nginx's X-Upstream), as its port: the first
- * address ("<node> : <S3 server>" when nginx then read the media itself).
+ * The web node that answered (nginx's X-Upstream), as its port. nginx lists
+ * the nodes it tried ("<dead>, <node>"), then, after " : ", the S3 server it
+ * read the media from when the node handed the request over.
  */
-const nodeOf = (upstream: string | null | undefined) => String(upstream).split(' ')[0].split(':').pop()!
+const nodeOf = (upstream: string | null | undefined) => String(upstream).split(' : ')[0].split(', ').pop()!.split(':').pop()!
 
 interface TusRun {
   upload: tus.Upload
