@@ -9,6 +9,10 @@
 |                              workers keep two transcodes running
 |   cluster_errors             failed requests in that step (target 0)
 |   cluster_segment_p99_ms     p99 of a segment request in that step
+|   cluster_segment_rps_balanced, cluster_segment_rps_one_node
+|                              wrk at 100 connections on one session's segments:
+|                              through nginx (the node checks, nginx sends the
+|                              bytes from its cache), and one node's check alone
 |   cluster_failover_lost      uploads, jobs, payments or playback sessions lost
 |                              when a web node and a worker are SIGKILLed
 |                              mid-flow (target 0)
@@ -294,7 +298,8 @@ export default async function clusterBench() {
     ))
 
     // 0. Where a segment request's time goes: wrk (100 connections) on one session's
-    // segments through the balancer, and on one web node directly.
+    // segments through the balancer (the node checks, nginx sends the bytes from its
+    // cache), and on one web node directly (the check alone: its X-Accel-Redirect answer).
     if (process.env.BENCH_CLUSTER_PROBE !== '0') {
       const probe = new WebClient(cluster.url)
       const probeUser = `cluster_probe_${randomUUID().slice(0, 6)}`
@@ -305,7 +310,7 @@ export default async function clusterBench() {
       const paths = uriLines((await probe.get(variant)).text)
       const viaNginx = await load(cluster.url, paths, { cookie: probe.cookieHeader() })
       const direct = await load(cluster.webUrls()[0], paths, { cookie: probe.cookieHeader() })
-      console.error(`segments at 100 connections: ${Math.round(viaNginx.rps)} req/s through nginx (p99 ${viaNginx.p99} ms), ${Math.round(direct.rps)} req/s from one web node directly (p99 ${direct.p99} ms)`)
+      console.error(`segments at 100 connections: ${Math.round(viaNginx.rps)} req/s through nginx (p99 ${viaNginx.p99} ms, ${viaNginx.transfer}/s); one web node's check alone, its X-Accel-Redirect answer: ${Math.round(direct.rps)} req/s (p99 ${direct.p99} ms)`)
       figure('cluster_segment_rps_balanced', Math.round(viaNginx.rps), 'req/s')
       figure('cluster_segment_rps_one_node', Math.round(direct.rps), 'req/s')
     }
