@@ -142,13 +142,18 @@ async function step(cluster: Cluster, users: Array<{ cookie: string; csrf: strin
   }
 }
 
-/** Keeps `count` transcodes running on the cluster's workers until `stop()`; how many finished. */
+/**
+ * Keeps `count` transcodes running on the cluster's workers until `stop()`:
+ * how many finished, and the progress (percent) of those still running.
+ */
 function keepTranscoding(count: number, path: string) {
   let running = true
   let finished = 0
+  const current: Array<string | undefined> = []
   const lanes = Array.from({ length: count }, async (_, lane) => {
     while (running) {
       const video = await queuedVideo(path, `cluster bench transcode ${lane}`)
+      current[lane] = video.id
       await waitUntil(async () => !running || (await readyOrFailed(video.id)), 30 * 60_000, 'a background transcode')
       if (await readyOrFailed(video.id)) finished++
     }
@@ -157,7 +162,8 @@ function keepTranscoding(count: number, path: string) {
     async stop() {
       running = false
       await Promise.all(lanes)
-      return finished
+      const inFlight = await Promise.all(current.map((id) => (id ? Video.find(id) : null)))
+      return { finished, progress: inFlight.filter((video) => video && video.status !== 'ready').map((video) => video!.progress) }
     },
   }
 }
@@ -327,10 +333,10 @@ export default async function clusterBench() {
       const transcodes = keepTranscoding(Number(process.env.BENCH_CLUSTER_TRANSCODES ?? 2), background)
       const started = performance.now()
       const result = await step(cluster, users, video, count, segments, joinsPerSecond)
-      const transcoded = await transcodes.stop()
+      const { finished: transcoded, progress } = await transcodes.stop()
       firstStep ??= result
       const worst = result.lateMs > 0 ? `${Number.isFinite(result.lateMs) ? Math.round(result.lateMs) : '∞'} ms late` : `${Math.round(-result.lateMs)} ms early`
-      console.error(`${count} viewers through nginx (${segments} segments, ${joinsPerSecond} joining a second, ${((performance.now() - started) / 1000).toFixed(0)} s, ${transcoded} background transcodes finished): worst segment ${worst}, ${result.errors} errors${result.firstError ? ` (${result.firstError})` : ''}, segment p99 ${Math.round(result.p99)} ms`)
+      console.error(`${count} viewers through nginx (${segments} segments, ${joinsPerSecond} joining a second, ${((performance.now() - started) / 1000).toFixed(0)} s, ${transcoded} background transcodes finished, the running ones at ${progress.map((percent) => `${percent} %`).join(' and ') || 'none'}): worst segment ${worst}, ${result.errors} errors${result.firstError ? ` (${result.firstError})` : ''}, segment p99 ${Math.round(result.p99)} ms`)
       if (result.lateMs > 0 || result.errors > 0) break
       best = count
       bestErrors = result.errors
