@@ -274,6 +274,8 @@ export default async function clusterBench() {
       RATE_LIMIT_PLAYBACK_OPEN: '1000000/1m',
       STRIPE_API_BASE: `http://127.0.0.1:${stripePort}`,
       TRANSCODE_CONCURRENCY: '1',
+      // The product's default (.env.test runs the suite's transcodes in the normal class).
+      TRANSCODE_CPU: 'background',
     },
   })
   const stripe = new StripeStandIn({

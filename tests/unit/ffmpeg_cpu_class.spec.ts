@@ -2,7 +2,6 @@ import { test } from '@japa/runner'
 import { readdir, readFile } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { run } from '#services/media/ffmpeg'
-import mediaConfig from '#config/media'
 
 /** SCHED_OTHER and SCHED_IDLE, as /proc/<pid>/stat's 41st field gives a thread's policy. */
 const NORMAL = 0
@@ -57,8 +56,4 @@ test.group('FFmpeg runs: CPU class', () => {
     assert.deepEqual([...new Set(policies)], [NORMAL])
     if (autogroupNice !== null) assert.equal(autogroupNice, 0)
   }).timeout(30_000)
-
-  test('transcodes are background by default', ({ assert }) => {
-    assert.equal(mediaConfig.transcodeCpu, 'background')
-  })
 })
