@@ -29,7 +29,7 @@ export class LastSeenWriter {
     this.#timer ??= setTimeout(() => void this.flush(), FLUSH_EVERY_MS).unref()
   }
 
-  /** Writes the marks gathered so far (tests and shutdown call it; the timer does otherwise). */
+  /** Writes the marks gathered so far (the timer calls it; tests call it to see the write). */
   flush() {
     if (this.#timer) clearTimeout(this.#timer)
     this.#timer = null
